@@ -1,0 +1,1 @@
+// @keel/raft: the Raft consensus core (being written).
