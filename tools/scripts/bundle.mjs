@@ -4,7 +4,7 @@
 // (`@keel/*`, resolved through tsconfig paths) are bundled in; npm packages stay
 // external, so native modules (classic-level, node-pty) load from node_modules.
 import { build } from 'esbuild';
-import { readFileSync, rmSync } from 'node:fs';
+import { chmodSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 const projectRoot = process.argv[2];
@@ -35,4 +35,7 @@ await build({
   banner: executable ? { js: '#!/usr/bin/env node' } : undefined,
   logLevel: 'warning',
 });
+if (executable) {
+  for (const out of Object.keys(entries)) chmodSync(join(outdir, `${out}.js`), 0o755);
+}
 console.log(`built ${projectRoot} -> ${outdir.slice(root.length + 1)}`);

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# The README's run command: installs what a local cluster needs, builds Keel, builds the
+# images and serves them from the local registry on 127.0.0.1:5000, then `keel up` starts
+# the cluster parts that are built and reports every part.
+source "$(dirname "$0")/common.sh"
+
+ensure_npm_packages
+ensure_debian_packages
+
+step "build"
+npx nx run-many -t build --output-style=static
+
+step "images"
+npx tsx tools/images/src/cli.ts build
+
+step "local registry"
+npx tsx tools/registry/src/cli.ts start
+npx tsx tools/registry/src/cli.ts push
+
+step "keel up"
+node dist/apps/cli/main.js up "$@"
