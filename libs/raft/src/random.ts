@@ -1,0 +1,20 @@
+// A small seeded pseudo-random generator (mulberry32), so the core can randomize election
+// timeouts without Math.random, and tests can replay a run exactly from its seed. Not
+// for cryptography: it only has to spread timeouts apart.
+
+/** Returns a generator of numbers in [0, 1), fully determined by `seed`. */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** An integer in [0, n) drawn from `random`. */
+export function randomInt(random: () => number, n: number): number {
+  return Math.floor(random() * n);
+}
