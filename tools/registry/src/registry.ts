@@ -1,9 +1,10 @@
 // The local OCI registry: Debian's docker-registry bound to loopback, its data, config,
-// log and PID file all under one `keel-` folder this tool owns. Started detached so it
-// outlives the command that started it; stopped only through the PID recorded at start
-// (checked against /proc first, so a recycled PID is never signalled).
-import { execFile, spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+// log and PID file all under one `keel-` folder this tool owns. Started detached (through
+// @keel/tools-process) so it outlives the command that started it; stopped only through
+// the PID recorded at start.
+import { httpAnswers, runningDaemon, startDaemon, stopDaemon } from '@keel/tools-process';
+import { execFile } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 
@@ -36,58 +37,34 @@ function checkDir(dir: string): string {
 }
 
 function checkAddr(addr: string): void {
-  const match = /^(127\.\d+\.\d+\.\d+):(\d+)$/.exec(addr);
-  if (!match) throw new Error(`registry addr must be a loopback host:port such as 127.0.0.1:5000, got "${addr}"`);
+  if (!/^127\.\d+\.\d+\.\d+:\d+$/.test(addr)) {
+    throw new Error(`registry addr must be a loopback host:port such as 127.0.0.1:5000, got "${addr}"`);
+  }
 }
 
 const pidFile = (dir: string) => join(dir, 'registry.pid');
+const configFile = (dir: string) => join(dir, 'config.yml');
 
-/** True when `pid` is alive and is a docker-registry serving this folder's config. */
-function isOurRegistry(pid: number, dir: string): boolean {
+/** The address a config file in `dir` makes the registry listen on. */
+function configuredAddr(dir: string): string | undefined {
   try {
-    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-    return cmdline.some((a) => a.endsWith('docker-registry')) && cmdline.includes(join(dir, 'config.yml'));
+    return /^\s+addr: (\S+)$/m.exec(readFileSync(configFile(dir), 'utf8'))?.[1];
   } catch {
-    return false;
+    return undefined;
   }
 }
-
-async function answers(addr: string): Promise<boolean> {
-  try {
-    const res = await fetch(`http://${addr}/v2/`, { signal: AbortSignal.timeout(1000) });
-    return res.status === 200;
-  } catch {
-    return false;
-  }
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The registry recorded in `dir`, if it is running. */
 export function runningRegistry(dirArg: string): { pid: number; addr: string } | undefined {
   const dir = checkDir(dirArg);
-  if (!existsSync(pidFile(dir))) return undefined;
-  const [pidText, addr] = readFileSync(pidFile(dir), 'utf8').trim().split(' ');
-  const pid = Number(pidText);
-  if (!Number.isInteger(pid) || !addr || !isOurRegistry(pid, dir)) return undefined;
-  return { pid, addr };
+  const running = runningDaemon(pidFile(dir));
+  const addr = configuredAddr(dir);
+  return running && addr ? { pid: running.pid, addr } : undefined;
 }
 
 /** Stops the registry recorded in `dir` (SIGTERM, then SIGKILL after a grace period). */
 export async function stopRegistry(dirArg: string, graceMs = 5000): Promise<boolean> {
-  const dir = checkDir(dirArg);
-  const running = runningRegistry(dir);
-  rmSync(pidFile(dir), { force: true });
-  if (!running) return false;
-  process.kill(running.pid, 'SIGTERM');
-  const deadline = Date.now() + graceMs;
-  while (Date.now() < deadline) {
-    if (!isOurRegistry(running.pid, dir)) return true;
-    await sleep(50);
-  }
-  if (isOurRegistry(running.pid, dir)) process.kill(running.pid, 'SIGKILL');
-  while (isOurRegistry(running.pid, dir)) await sleep(20);
-  return true;
+  return stopDaemon(pidFile(checkDir(dirArg)), graceMs);
 }
 
 /**
@@ -107,14 +84,14 @@ export async function startRegistry(opts: RegistryOptions): Promise<Registry> {
     }
     return handle(existing.pid);
   }
-  if (await answers(addr)) {
+  const probe = () => httpAnswers(`http://${addr}/v2/`);
+  if (await probe()) {
     throw new Error(`something else already answers on ${addr}: not starting a second registry there`);
   }
 
   mkdirSync(join(dir, 'data'), { recursive: true });
-  const config = join(dir, 'config.yml');
   writeFileSync(
-    config,
+    configFile(dir),
     [
       'version: 0.1',
       'log:',
@@ -131,30 +108,14 @@ export async function startRegistry(opts: RegistryOptions): Promise<Registry> {
       '',
     ].join('\n'),
   );
-  const log = openSync(join(dir, 'registry.log'), 'a');
-  const child = spawn('docker-registry', ['serve', config], { detached: true, stdio: ['ignore', log, log] });
-  closeSync(log);
-  const pid = child.pid;
-  if (pid === undefined) throw new Error('docker-registry did not start (is it installed? run tools/prereqs/install.sh)');
-  let exited: number | null = null;
-  child.on('exit', (code) => (exited = code ?? -1));
-  child.unref();
-  writeFileSync(pidFile(dir), `${pid} ${addr}\n`);
-
-  const deadline = Date.now() + (opts.readyTimeoutMs ?? 10_000);
-  while (!(await answers(addr))) {
-    if (exited !== null || Date.now() > deadline) {
-      const tail = readFileSync(join(dir, 'registry.log'), 'utf8').split('\n').slice(-5).join('\n');
-      await stopRegistry(dir);
-      throw new Error(
-        exited !== null
-          ? `docker-registry exited with ${exited}:\n${tail}`
-          : `docker-registry did not answer on ${addr} in time:\n${tail}`,
-      );
-    }
-    await sleep(50);
-  }
-  return handle(pid);
+  const daemon = await startDaemon({
+    argv: ['docker-registry', 'serve', configFile(dir)],
+    pidFile: pidFile(dir),
+    logFile: join(dir, 'registry.log'),
+    ready: probe,
+    readyTimeoutMs: opts.readyTimeoutMs ?? 10_000,
+  });
+  return handle(daemon.pid);
 }
 
 /** Pushes one OCI layout to the registry as `ref` (`name:tag`) with skopeo. */

@@ -1,0 +1,170 @@
+// Background daemons our tools start (docker-registry, etcd, containerd, Keel's own
+// servers): spawned detached with output to a log file, their PID recorded in a pid file
+// beside their data, and stopped only through that PID — after checking /proc that the PID
+// still runs the same command line, so a recycled PID is never signalled. Nothing here ever
+// finds or kills a process by name.
+import { spawn } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, dirname, resolve } from 'node:path';
+
+export interface DaemonSpec {
+  /** Executable and arguments. */
+  argv: [string, ...string[]];
+  /** Where the PID is recorded; its folder (or an ancestor's last element) must be named keel-…. */
+  pidFile: string;
+  /** Where stdout and stderr go (appended). */
+  logFile: string;
+  /** Extra environment. */
+  env?: Record<string, string>;
+  /** Resolves true once the daemon serves; polled until `readyTimeoutMs`. */
+  ready: () => Promise<boolean>;
+  readyTimeoutMs?: number;
+  /** Run inside this network namespace (via nsenter --net=/var/run/netns/NAME). */
+  netns?: string;
+}
+
+export interface RunningDaemon {
+  pid: number;
+  stop(graceMs?: number): Promise<void>;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function checkOwned(path: string): string {
+  const abs = resolve(path);
+  if (!abs.split('/').some((part) => part.startsWith('keel-'))) {
+    throw new Error(`daemon files must live under a keel-… folder, got ${abs}`);
+  }
+  return abs;
+}
+
+function cmdline(pid: number): string[] | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
+  } catch {
+    return undefined;
+  }
+}
+
+/** What the pid file records: the PID and the command line it was started with. */
+interface PidRecord {
+  pid: number;
+  argv: string[];
+}
+
+function readRecord(pidFile: string): PidRecord | undefined {
+  try {
+    const record = JSON.parse(readFileSync(pidFile, 'utf8')) as PidRecord;
+    return Number.isInteger(record.pid) && Array.isArray(record.argv) ? record : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** True when `record.pid` is alive and still runs the recorded command line (and is not a zombie). */
+function matches(record: PidRecord): boolean {
+  const actual = cmdline(record.pid);
+  if (!actual || actual.length === 0) return false;
+  try {
+    const stat = readFileSync(`/proc/${record.pid}/stat`, 'utf8');
+    if (/^\d+ \(.*\) Z/.test(stat)) return false;
+  } catch {
+    return false;
+  }
+  // nsenter execs the daemon, so compare the tail of the command line.
+  const tail = record.argv.slice(-Math.min(record.argv.length, actual.length));
+  return tail.every((arg, i) => actual[actual.length - tail.length + i] === arg);
+}
+
+/** The daemon recorded in `pidFile`, when it still runs. */
+export function runningDaemon(pidFile: string): PidRecord | undefined {
+  const record = readRecord(checkOwned(pidFile));
+  return record && matches(record) ? record : undefined;
+}
+
+/** Stops the daemon recorded in `pidFile`: SIGTERM, then SIGKILL after `graceMs`. */
+export async function stopDaemon(pidFile: string, graceMs = 5000): Promise<boolean> {
+  const file = checkOwned(pidFile);
+  const record = readRecord(file);
+  rmSync(file, { force: true });
+  if (!record || !matches(record)) return false;
+  try {
+    process.kill(record.pid, 'SIGTERM');
+  } catch {
+    return true;
+  }
+  const deadline = Date.now() + graceMs;
+  while (Date.now() < deadline && matches(record)) await sleep(25);
+  if (matches(record)) {
+    try {
+      process.kill(record.pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+    while (matches(record)) await sleep(10);
+  }
+  return true;
+}
+
+/** Kills the daemon at once (SIGKILL), as a crash would; for failure tests. */
+export async function killDaemon(pidFile: string): Promise<boolean> {
+  const record = readRecord(checkOwned(pidFile));
+  if (!record || !matches(record)) return false;
+  process.kill(record.pid, 'SIGKILL');
+  while (matches(record)) await sleep(10);
+  return true;
+}
+
+/** Starts the daemon detached, records its PID, and waits until `ready()` says it serves. */
+export async function startDaemon(spec: DaemonSpec): Promise<RunningDaemon> {
+  const pidFile = checkOwned(spec.pidFile);
+  if (runningDaemon(pidFile)) throw new Error(`${basename(spec.argv[0])} already runs from ${pidFile}; stop it first`);
+  mkdirSync(dirname(pidFile), { recursive: true });
+  mkdirSync(dirname(spec.logFile), { recursive: true });
+  const argv = spec.netns ? ['nsenter', `--net=/var/run/netns/${spec.netns}`, ...spec.argv] : [...spec.argv];
+  if (spec.netns && !existsSync(`/var/run/netns/${spec.netns}`)) throw new Error(`no network namespace ${spec.netns}`);
+  const log = openSync(spec.logFile, 'a');
+  const child = spawn(argv[0]!, argv.slice(1), {
+    detached: true,
+    stdio: ['ignore', log, log],
+    env: { ...process.env, ...spec.env },
+  });
+  closeSync(log);
+  let exit: string | undefined;
+  child.on('error', (err) => (exit = err.message));
+  child.on('exit', (code, signal) => (exit = signal ? `killed by ${signal}` : `exited with ${code}`));
+  child.unref();
+  const pid = child.pid;
+  if (pid === undefined) {
+    await sleep(10);
+    throw new Error(`${spec.argv[0]} did not start: ${exit ?? 'no PID'}`);
+  }
+  writeFileSync(pidFile, JSON.stringify({ pid, argv: spec.argv }) + '\n');
+  const record = { pid, argv: spec.argv };
+  const stop = async (graceMs?: number) => void (await stopDaemon(pidFile, graceMs));
+
+  const deadline = Date.now() + (spec.readyTimeoutMs ?? 15_000);
+  for (;;) {
+    if (await spec.ready().catch(() => false)) return { pid, stop };
+    if (exit !== undefined || !matches(record) || Date.now() > deadline) {
+      const tail = existsSync(spec.logFile)
+        ? readFileSync(spec.logFile, 'utf8').trimEnd().split('\n').slice(-8).join('\n')
+        : '';
+      await stopDaemon(pidFile, 1000);
+      const why = exit ?? (Date.now() > deadline ? 'was not ready in time' : 'went away');
+      throw new Error(`${basename(spec.argv[0])} ${why}; last log lines:\n${tail}`);
+    }
+    await sleep(50);
+  }
+}
+
+/** Resolves true when an HTTP GET of `url` answers `status` (default 200). */
+export async function httpAnswers(url: string, status = 200): Promise<boolean> {
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(1000) });
+    await res.arrayBuffer();
+    return res.status === status;
+  } catch {
+    return false;
+  }
+}
