@@ -11,6 +11,32 @@ const ioBuiltins = [
 ];
 const bannedForPure = ['@grpc/*', 'classic-level', 'level', 'ws', 'node-pty', 'pino', 'prom-client'];
 
+/** The project-level rules; `testsMayUseTools` lets integration tests start real daemons. */
+function boundaries({ testsMayUseTools }) {
+  const libDeps = testsMayUseTools ? ['type:lib', 'type:tool'] : ['type:lib'];
+  return [
+    'error',
+    {
+      enforceBuildableLibDependency: false,
+      allowCircularSelfDependency: false,
+      banTransitiveDependencies: false,
+      checkDynamicDependenciesExceptions: [],
+      depConstraints: [
+        // A pure lib may only lean on other pure libs, and on no I/O package.
+        {
+          sourceTag: 'purity:pure',
+          onlyDependOnLibsWithTags: testsMayUseTools ? ['purity:pure', 'type:tool'] : ['purity:pure'],
+          bannedExternalImports: testsMayUseTools ? [] : bannedForPure,
+        },
+        { sourceTag: 'type:lib', onlyDependOnLibsWithTags: libDeps },
+        { sourceTag: 'type:app', onlyDependOnLibsWithTags: libDeps },
+        // Tools (image builder, registry, runtime launchers, conformance) may use libs and each other.
+        { sourceTag: 'type:tool', onlyDependOnLibsWithTags: ['type:lib', 'type:tool'] },
+      ],
+    },
+  ];
+}
+
 export default [
   ...nx.configs['flat/base'],
   ...nx.configs['flat/typescript'],
@@ -20,31 +46,17 @@ export default [
   {
     files: ['**/*.ts', '**/*.mjs', '**/*.js'],
     rules: {
-      '@nx/enforce-module-boundaries': [
-        'error',
-        {
-          enforceBuildableLibDependency: false,
-          allowCircularSelfDependency: false,
-          banTransitiveDependencies: false,
-          checkDynamicDependenciesExceptions: [],
-          depConstraints: [
-            // A pure lib may only lean on other pure libs, and on no I/O package.
-            {
-              sourceTag: 'purity:pure',
-              onlyDependOnLibsWithTags: ['purity:pure'],
-              bannedExternalImports: bannedForPure,
-            },
-            { sourceTag: 'type:lib', onlyDependOnLibsWithTags: ['type:lib'] },
-            { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:lib'] },
-            // Tools (image builder, registry, runtime launcher, conformance) may use libs and each other.
-            { sourceTag: 'type:tool', onlyDependOnLibsWithTags: ['type:lib', 'type:tool'] },
-          ],
-        },
-      ],
+      '@nx/enforce-module-boundaries': boundaries({ testsMayUseTools: false }),
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       // Strict null checks already make every `!` a visible, deliberate claim.
       '@typescript-eslint/no-non-null-assertion': 'off',
     },
+  },
+  {
+    // Cross-process and integration tests (each project's test/ folder) may start real
+    // daemons through the tools (etcd, registry, containerd); source code never may.
+    files: ['**/test/**/*.ts'],
+    rules: { '@nx/enforce-module-boundaries': boundaries({ testsMayUseTools: true }) },
   },
   {
     // The pure libs: no Node I/O built-ins and no timers. Time and randomness come in as arguments.

@@ -147,6 +147,13 @@ export async function startDaemon(spec: DaemonSpec): Promise<RunningDaemon> {
   for (;;) {
     if (await spec.ready().catch(() => false)) return { pid, stop };
     if (exit !== undefined || !matches(record) || Date.now() > deadline) {
+      // The process may be gone a moment before Node reports its exit status: wait for it.
+      if (exit === undefined && !matches(record)) {
+        await new Promise((r) => {
+          child.once('exit', r);
+          setTimeout(r, 1000);
+        });
+      }
       const tail = existsSync(spec.logFile)
         ? readFileSync(spec.logFile, 'utf8').trimEnd().split('\n').slice(-8).join('\n')
         : '';

@@ -62,6 +62,8 @@ describe('images and the local registry', () => {
     const { pid, dir } = registry!;
     await registry!.stop();
     registry = undefined;
+    // Gone, not merely dying: give Node a moment to reap its (detached) child.
+    for (let i = 0; i < 100 && existsSync(`/proc/${pid}`); i++) await new Promise((r) => setTimeout(r, 20));
     expect(existsSync(`/proc/${pid}`)).toBe(false);
     expect(existsSync(join(dir, 'registry.pid'))).toBe(false);
   });

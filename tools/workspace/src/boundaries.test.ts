@@ -55,6 +55,13 @@ describe('dependency boundaries', () => {
     expect(found.some((e) => e.startsWith('@nx/enforce-module-boundaries:')), found.join('\n')).toBe(true);
   });
 
+  it("a lib's source importing a tool is reported, while its integration tests may", async () => {
+    const code = "import { startEtcdCluster } from '@keel/tools-etcd';\nexport const s = startEtcdCluster;\n";
+    const fromSource = await errors('libs/protos/src/fixture.ts', code);
+    expect(fromSource.some((e) => e.startsWith('@nx/enforce-module-boundaries:')), fromSource.join('\n')).toBe(true);
+    expect(await errors('libs/protos/test/fixture.test.ts', code)).toEqual([]);
+  });
+
   it('allowed imports pass: pure → pure, I/O lib → Node and gRPC, app → lib', async () => {
     expect(await errors('libs/raft/src/fixture.ts', "import { ApiError } from '@keel/api';\nexport const e = ApiError;\n")).toEqual([]);
     expect(
