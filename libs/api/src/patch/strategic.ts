@@ -1,0 +1,331 @@
+// Strategic merge patch, as Kubernetes applies it for `application/strategic-merge-patch+json`
+// (kubectl apply, kubectl patch): a JSON merge patch that knows, from the kind's patch metadata,
+// which lists merge element by element (by a merge key, or as a set of primitives) instead of
+// being replaced, and that understands the directives kubectl sends:
+//   `$patch: replace | delete | merge` on a map or a list element, `{"$patch": "replace"}` in a list,
+//   `$retainKeys`, `$setElementOrder/<list>`, `$deleteFromPrimitiveList/<list>`.
+// It also computes the patches kubectl would send (two-way and three-way), so the CLI and the
+// tests can produce exactly what a client-side apply puts on the wire.
+
+import { PatchError } from './errors';
+import { deepClone, deepEqual, getKey, hasKey, isObject, setKey, type JsonObject, type JsonValue } from './json';
+import { fieldSchema, itemSchema, type FieldSchema, type ListSchema } from './strategic-metadata';
+
+const PATCH = '$patch';
+const RETAIN_KEYS = '$retainKeys';
+const SET_ORDER = '$setElementOrder/';
+const DELETE_FROM_PRIMITIVE = '$deleteFromPrimitiveList/';
+
+/** Returned by a map merge whose patch said `$patch: delete`. */
+const DELETE = Symbol('delete');
+
+/**
+ * Applies a strategic merge patch to `original` (which is not modified) and returns the result.
+ * `schema` is the kind's metadata (`schemaFor(apiVersion, kind)`); without it every list is
+ * replaced whole, as for a plain merge patch.
+ */
+export function applyStrategicMergePatch(original: JsonValue | undefined, patch: JsonValue, schema?: FieldSchema): JsonObject {
+  if (!isObject(patch)) throw new PatchError('InvalidPatch', 'a strategic merge patch must be a JSON object', '');
+  const base = isObject(original) ? deepClone(original) : {};
+  const merged = mergeMap(base, patch, schema, '');
+  // Deleting the whole object through a patch is not a thing an update can do.
+  if (merged === DELETE) throw new PatchError('InvalidPatch', '"$patch: delete" cannot delete the whole object', '');
+  return merged;
+}
+
+function join(path: string, key: string): string {
+  return path === '' ? key : `${path}.${key}`;
+}
+
+function isDirectiveKey(key: string): boolean {
+  return key === PATCH || key === RETAIN_KEYS || key.startsWith(SET_ORDER) || key.startsWith(DELETE_FROM_PRIMITIVE);
+}
+
+/** Merges `patch` into `original` (owned by the caller, mutated in place). */
+function mergeMap(original: JsonObject | undefined, patch: JsonObject, schema: FieldSchema | undefined, path: string): JsonObject | typeof DELETE {
+  const directive = getKey(patch, PATCH);
+  if (directive !== undefined) {
+    if (directive === 'delete') return DELETE;
+    if (directive === 'replace') {
+      // The map becomes exactly the patch (its own directives still apply to its children).
+      const rest = { ...patch };
+      delete rest[PATCH];
+      return mergeMap(undefined, rest, schema, path);
+    }
+    if (directive !== 'merge') {
+      throw new PatchError('InvalidPatch', `${join(path, PATCH)}: unknown directive ${JSON.stringify(directive)}`, path);
+    }
+  }
+  const result: JsonObject = original ?? {};
+
+  const retain = getKey(patch, RETAIN_KEYS);
+  if (retain !== undefined) {
+    if (!Array.isArray(retain) || !retain.every((k) => typeof k === 'string')) {
+      throw new PatchError('InvalidPatch', `${join(path, RETAIN_KEYS)} must be a list of strings`, path);
+    }
+    // Keys the patch does not retain are cleared, so switching e.g. a Deployment's strategy
+    // type drops the old type's settings; keys the patch sets are merged below.
+    for (const key of Object.keys(result)) {
+      if (!retain.includes(key)) delete result[key];
+    }
+  }
+
+  for (const key of Object.keys(patch)) {
+    if (!key.startsWith(DELETE_FROM_PRIMITIVE)) continue;
+    const field = key.slice(DELETE_FROM_PRIMITIVE.length);
+    const values = patch[key]!;
+    if (!Array.isArray(values)) throw new PatchError('InvalidPatch', `${join(path, key)} must be a list`, join(path, field));
+    const current = getKey(result, field);
+    if (Array.isArray(current)) {
+      setKey(result, field, current.filter((v) => !values.some((d) => deepEqual(d, v))));
+    }
+  }
+
+  for (const key of Object.keys(patch)) {
+    if (isDirectiveKey(key)) continue;
+    const value = patch[key]!;
+    const childPath = join(path, key);
+    if (value === null) {
+      delete result[key];
+      continue;
+    }
+    const child = fieldSchema(schema, key);
+    const previous = getKey(result, key);
+    if (isObject(value)) {
+      const merged = mergeMap(isObject(previous) ? previous : undefined, value, child, childPath);
+      if (merged === DELETE) delete result[key];
+      else setKey(result, key, merged);
+    } else if (Array.isArray(value)) {
+      setKey(result, key, mergeList(Array.isArray(previous) ? previous : undefined, value, child?.list, childPath));
+    } else {
+      setKey(result, key, value);
+    }
+  }
+
+  for (const key of Object.keys(patch)) {
+    if (!key.startsWith(SET_ORDER)) continue;
+    const field = key.slice(SET_ORDER.length);
+    const order = patch[key]!;
+    if (!Array.isArray(order)) throw new PatchError('InvalidPatch', `${join(path, key)} must be a list`, join(path, field));
+    const current = getKey(result, field);
+    if (Array.isArray(current)) {
+      setKey(result, field, reorder(current, order, fieldSchema(schema, field)?.list, join(path, field)));
+    }
+  }
+  return result;
+}
+
+function mergeList(previous: JsonValue[] | undefined, patch: JsonValue[], list: ListSchema | undefined, path: string): JsonValue[] {
+  // No merge strategy: the list is one value, replaced whole.
+  if (!list || list.strategy !== 'merge') return deepClone(patch);
+
+  const replaceAt = patch.findIndex((item) => isObject(item) && getKey(item, PATCH) === 'replace');
+  if (replaceAt >= 0) {
+    const items = patch.filter((_, i) => i !== replaceAt);
+    return items.map((item) => (isObject(item) ? asNew(item, list.items, path) : item)).filter((i) => i !== undefined);
+  }
+
+  const result = previous ? [...previous] : [];
+  const mergeKey = list.mergeKey;
+  if (mergeKey === undefined) {
+    // A merge list of primitives is a set: add what is missing, keep the order already there.
+    for (const value of patch) {
+      if (isObject(value) || Array.isArray(value)) {
+        throw new PatchError('InvalidPatch', `${path}: a list of primitives cannot hold ${JSON.stringify(value)}`, path);
+      }
+      if (!result.some((v) => deepEqual(v, value))) result.push(value);
+    }
+    return result;
+  }
+
+  for (const item of patch) {
+    if (!isObject(item) || !hasKey(item, mergeKey)) {
+      throw new PatchError('InvalidPatch', `${path}: element ${JSON.stringify(item)} does not contain the merge key "${mergeKey}"`, path);
+    }
+    const key = item[mergeKey]!;
+    const matches = (e: JsonValue) => isObject(e) && deepEqual(getKey(e, mergeKey), key);
+    const at = result.findIndex(matches);
+    const elementPath = `${path}[${mergeKey}=${JSON.stringify(key)}]`;
+    if (getKey(item, PATCH) === 'delete') {
+      for (let i = result.length - 1; i >= 0; i--) if (matches(result[i]!)) result.splice(i, 1);
+      continue;
+    }
+    const merged = mergeMap(at >= 0 ? (result[at] as JsonObject) : undefined, item, list.items, elementPath);
+    if (merged === DELETE) {
+      if (at >= 0) result.splice(at, 1);
+    } else if (at >= 0) {
+      result[at] = merged;
+    } else {
+      result.push(merged);
+    }
+  }
+  return result;
+}
+
+/** A patch element with nothing to merge into: its directives applied, its nulls dropped. */
+function asNew(item: JsonObject, schema: FieldSchema | undefined, path: string): JsonObject | undefined {
+  const merged = mergeMap(undefined, item, schema, path);
+  return merged === DELETE ? undefined : merged;
+}
+
+/**
+ * `$setElementOrder`: the elements the order names come in that order; elements it does not
+ * name (added by the server or another client) stay right after the element they followed.
+ */
+function reorder(items: JsonValue[], order: JsonValue[], list: ListSchema | undefined, path: string): JsonValue[] {
+  const mergeKey = list?.mergeKey;
+  const keyOf = (v: JsonValue): JsonValue | undefined => (mergeKey === undefined ? v : isObject(v) ? getKey(v, mergeKey) : undefined);
+  const orderKeys = order.map((o) => {
+    const key = keyOf(o);
+    if (key === undefined) throw new PatchError('InvalidPatch', `${path}: $setElementOrder entry ${JSON.stringify(o)} lacks the merge key`, path);
+    return key;
+  });
+  const rank = (v: JsonValue) => {
+    const key = keyOf(v);
+    return key === undefined ? -1 : orderKeys.findIndex((k) => deepEqual(k, key));
+  };
+  const head: JsonValue[] = [];
+  const followers = new Map<JsonValue, JsonValue[]>();
+  let anchor: JsonValue | undefined;
+  for (const item of items) {
+    if (rank(item) >= 0) {
+      anchor = item;
+      continue;
+    }
+    if (anchor === undefined) head.push(item);
+    else followers.set(anchor, [...(followers.get(anchor) ?? []), item]);
+  }
+  const ordered = items.filter((i) => rank(i) >= 0).sort((a, b) => rank(a) - rank(b));
+  return [...head, ...ordered.flatMap((item) => [item, ...(followers.get(item) ?? [])])];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Computing patches, as kubectl does for client-side apply.
+
+interface DiffOptions {
+  /** Do not emit deletions (fields or elements present in `from` only). */
+  ignoreDeletions?: boolean;
+  /** Emit only deletions. */
+  ignoreChangesAndAdditions?: boolean;
+}
+
+/** The strategic merge patch that turns `original` into `modified`. */
+export function createTwoWayMergePatch(original: JsonObject, modified: JsonObject, schema?: FieldSchema): JsonObject {
+  return diffMaps(original, modified, schema, {});
+}
+
+/**
+ * kubectl apply's patch: changes and additions are taken against the live object (`current`),
+ * deletions only of what the last applied configuration (`original`) had and `modified` dropped,
+ * so fields set by others (defaults, controllers) survive.
+ */
+export function createThreeWayMergePatch(
+  original: JsonObject | undefined,
+  modified: JsonObject,
+  current: JsonObject,
+  schema?: FieldSchema,
+): JsonObject {
+  const delta = diffMaps(current, modified, schema, { ignoreDeletions: true });
+  const deletions = diffMaps(original ?? {}, modified, schema, { ignoreChangesAndAdditions: true });
+  return combinePatches(deletions, delta, schema);
+}
+
+function diffMaps(from: JsonObject, to: JsonObject, schema: FieldSchema | undefined, opts: DiffOptions): JsonObject {
+  const patch: JsonObject = {};
+  for (const key of Object.keys(to)) {
+    const next = to[key]!;
+    const child = fieldSchema(schema, key);
+    if (!hasKey(from, key)) {
+      if (!opts.ignoreChangesAndAdditions) setKey(patch, key, deepClone(next));
+      continue;
+    }
+    const prev = from[key]!;
+    if (deepEqual(prev, next)) continue;
+    if (isObject(prev) && isObject(next)) {
+      const sub = diffMaps(prev, next, child, opts);
+      if (Object.keys(sub).length > 0) {
+        if (child?.retainKeys && !opts.ignoreChangesAndAdditions) sub[RETAIN_KEYS] = Object.keys(next).sort();
+        setKey(patch, key, sub);
+      }
+    } else if (Array.isArray(prev) && Array.isArray(next)) {
+      diffLists(patch, key, prev, next, child?.list, opts);
+    } else if (!opts.ignoreChangesAndAdditions) {
+      setKey(patch, key, deepClone(next));
+    }
+  }
+  if (!opts.ignoreDeletions) {
+    for (const key of Object.keys(from)) if (!hasKey(to, key)) setKey(patch, key, null);
+  }
+  return patch;
+}
+
+function diffLists(patch: JsonObject, key: string, from: JsonValue[], to: JsonValue[], list: ListSchema | undefined, opts: DiffOptions): void {
+  if (!list || list.strategy !== 'merge') {
+    if (!opts.ignoreChangesAndAdditions) setKey(patch, key, deepClone(to));
+    return;
+  }
+  const mergeKey = list.mergeKey;
+  if (mergeKey === undefined) {
+    const added = to.filter((v) => !from.some((f) => deepEqual(f, v)));
+    const removed = from.filter((v) => !to.some((t) => deepEqual(t, v)));
+    let changed = false;
+    if (added.length > 0 && !opts.ignoreChangesAndAdditions) {
+      setKey(patch, key, deepClone(added));
+      changed = true;
+    }
+    if (removed.length > 0 && !opts.ignoreDeletions) {
+      patch[DELETE_FROM_PRIMITIVE + key] = deepClone(removed);
+      changed = true;
+    }
+    if (changed) patch[SET_ORDER + key] = deepClone(to);
+    return;
+  }
+  const keyOf = (v: JsonValue) => (isObject(v) ? getKey(v, mergeKey) : undefined);
+  const entries: JsonValue[] = [];
+  for (const item of to) {
+    const match = from.find((f) => keyOf(f) !== undefined && deepEqual(keyOf(f), keyOf(item)));
+    if (match === undefined || !isObject(match) || !isObject(item)) {
+      if (!opts.ignoreChangesAndAdditions) entries.push(deepClone(item));
+      continue;
+    }
+    const sub = diffMaps(match, item, list.items, opts);
+    if (Object.keys(sub).length === 0) continue;
+    const entry: JsonObject = { [mergeKey]: deepClone(item[mergeKey]!), ...sub };
+    if (list.retainKeys && !opts.ignoreChangesAndAdditions) entry[RETAIN_KEYS] = Object.keys(item).sort();
+    entries.push(entry);
+  }
+  if (!opts.ignoreDeletions) {
+    for (const item of from) {
+      const k = keyOf(item);
+      if (k !== undefined && !to.some((t) => deepEqual(keyOf(t), k))) entries.push({ [mergeKey]: deepClone(k), [PATCH]: 'delete' });
+    }
+  }
+  if (entries.length === 0) return;
+  setKey(patch, key, entries);
+  patch[SET_ORDER + key] = to.filter(isObject).map((t) => ({ [mergeKey]: deepClone(t[mergeKey] ?? null) }));
+}
+
+/** Joins two patches for the same object; `b` wins where both set the same scalar. */
+function combinePatches(a: JsonObject, b: JsonObject, schema: FieldSchema | undefined): JsonObject {
+  const result = deepClone(a);
+  for (const key of Object.keys(b)) {
+    const next = b[key]!;
+    const prev = getKey(result, key);
+    const child = isDirectiveKey(key) ? undefined : fieldSchema(schema, key);
+    if (isObject(prev) && isObject(next)) {
+      setKey(result, key, combinePatches(prev, next, child));
+    } else if (Array.isArray(prev) && Array.isArray(next) && child?.list?.strategy === 'merge' && child.list.mergeKey !== undefined) {
+      const mergeKey = child.list.mergeKey;
+      const merged = [...prev];
+      for (const entry of next) {
+        const at = merged.findIndex((m) => isObject(m) && isObject(entry) && deepEqual(getKey(m, mergeKey), getKey(entry, mergeKey)));
+        if (at >= 0) merged[at] = combinePatches(merged[at] as JsonObject, entry as JsonObject, itemSchema(child));
+        else merged.push(deepClone(entry));
+      }
+      setKey(result, key, merged);
+    } else {
+      setKey(result, key, deepClone(next));
+    }
+  }
+  return result;
+}
