@@ -37,6 +37,11 @@ export class Compactor {
     return run;
   }
 
+  /** Settles when every compaction scheduled so far is done. */
+  idle(): Promise<void> {
+    return this.chain;
+  }
+
   /** Abandons queued and running work (before a restore replaces the data, or on close). */
   abandon(): Promise<void> {
     this.epoch++;

@@ -324,6 +324,11 @@ export class MvccStore {
     await this.db.close();
   }
 
+  /** Settles when every physical compaction started so far (including one resumed on open) is done. */
+  whenCompacted(): Promise<void> {
+    return this.compactor.idle();
+  }
+
   /** For tests and metrics: physical compaction batches written so far. */
   get compactionBatches(): number {
     return this.compactor.batches;
