@@ -18,6 +18,7 @@ export type { Image, Image__Output } from '@keel/protos/runtime/v1/Image';
 export type { ImageSpec, ImageSpec__Output } from '@keel/protos/runtime/v1/ImageSpec';
 export type { KeyValue, KeyValue__Output } from '@keel/protos/runtime/v1/KeyValue';
 export type { LinuxContainerResources, LinuxContainerResources__Output } from '@keel/protos/runtime/v1/LinuxContainerResources';
+export type { LinuxContainerConfig, LinuxContainerConfig__Output } from '@keel/protos/runtime/v1/LinuxContainerConfig';
 export type { LinuxContainerSecurityContext, LinuxContainerSecurityContext__Output } from '@keel/protos/runtime/v1/LinuxContainerSecurityContext';
 export type { LinuxPodSandboxConfig, LinuxPodSandboxConfig__Output } from '@keel/protos/runtime/v1/LinuxPodSandboxConfig';
 export type { Mount, Mount__Output } from '@keel/protos/runtime/v1/Mount';

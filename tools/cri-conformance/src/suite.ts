@@ -2,7 +2,8 @@
 // after it whatever happened, and a result (passed, failed with a reason, or skipped with
 // one). A case that overruns its deadline is reported as failed and the suite moves on;
 // the calls it left in flight all carry their own deadlines, so nothing hangs the process.
-import { Fixture } from './fixture';
+import { CheckFailed, SkipCase, reasonOf } from './errors';
+import type { Fixture } from './fixture';
 
 export type CaseStatus = 'passed' | 'failed' | 'skipped';
 
@@ -22,29 +23,6 @@ export interface ConformanceCase {
   run(f: Fixture): Promise<void>;
   /** A case-specific deadline, when the default is too short (ms). */
   timeoutMs?: number;
-}
-
-/** Thrown by a case (via `skip()`) when the runtime cannot be checked this way here. */
-export class SkipCase extends Error {
-  override readonly name = 'SkipCase';
-}
-
-export function skip(reason: string): never {
-  throw new SkipCase(reason);
-}
-
-/** A failed expectation, with a message that says what was wanted and what came. */
-export class CheckFailed extends Error {
-  override readonly name = 'CheckFailed';
-}
-
-export function check(condition: unknown, message: string): asserts condition {
-  if (!condition) throw new CheckFailed(message);
-}
-
-export function reasonOf(err: unknown): string {
-  if (err instanceof Error) return err.message.replace(/\s+/g, ' ').trim();
-  return String(err);
 }
 
 /** Races `work` against a deadline; the loser is left to settle on its own deadlines. */
