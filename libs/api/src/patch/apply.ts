@@ -1,0 +1,408 @@
+// Server-side apply (`application/apply-patch+yaml`) and the ownership bookkeeping of ordinary
+// updates. Each object's `metadata.managedFields` lists, per field manager and operation, the
+// set of fields that manager owns. Applying a configuration:
+//   1. merges it into the live object (maps by key, `map` lists by their keys, `set` lists as
+//      sets, everything else replaced);
+//   2. reports a conflict for every field whose value it changes and that another manager owns,
+//      unless `force`, which takes those fields over;
+//   3. removes fields this manager applied last time and omits now, if nobody else owns them;
+//   4. records the applied field set as this manager's `Apply` entry.
+// An update (create, PUT, PATCH) gives its manager an `Update` entry owning what it added or
+// changed, taking those fields from others without conflict. Time comes in as an argument.
+
+import { deepClone, deepEqual, getKey, isObject, setKey, type JsonObject, type JsonValue } from './json';
+import { FieldSet, fieldsOf, formatFieldPath, keyElement, removeAt, valueAt, type FieldPath } from './managed-fields';
+import { PatchError } from './errors';
+import { fieldSchema, type FieldSchema } from './strategic-metadata';
+
+export interface ManagedFieldsEntry {
+  manager: string;
+  operation: 'Apply' | 'Update';
+  apiVersion: string;
+  time?: string;
+  fieldsType: 'FieldsV1';
+  fieldsV1: JsonObject;
+  subresource?: string;
+}
+
+export interface FieldManagerConflict {
+  /** The manager that owns the field. */
+  manager: string;
+  operation: 'Apply' | 'Update';
+  apiVersion: string;
+  /** The field, printed as Kubernetes prints it: `.spec.replicas`. */
+  field: string;
+  path: FieldPath;
+}
+
+/** A StatusCause for the 409 answer (structurally the apiserver's StatusCause). */
+export interface ConflictCause {
+  reason: 'FieldManagerConflict';
+  message: string;
+  field: string;
+}
+
+export interface ApplyRequest {
+  /** The stored object, or undefined when the apply creates it. Not modified. */
+  live: JsonObject | undefined;
+  /** The applied configuration, already parsed from YAML. */
+  applied: JsonObject;
+  /** The `fieldManager` query parameter. */
+  manager: string;
+  /** The group/version the request used (`apps/v1`). */
+  apiVersion: string;
+  /** The entry's timestamp (RFC 3339), supplied by the caller's clock. */
+  time: string;
+  force?: boolean;
+  /** The kind's metadata (`schemaFor`); without it lists are atomic and maps granular. */
+  schema?: FieldSchema;
+  /** `status` when applying to the status subresource. */
+  subresource?: string;
+}
+
+export type ApplyResult =
+  | { ok: true; object: JsonObject; changed: boolean }
+  | { ok: false; conflicts: FieldManagerConflict[]; message: string };
+
+export interface UpdateRequest {
+  /** The object before the write, or undefined for a create. */
+  old: JsonObject | undefined;
+  /** The object about to be stored. Not modified. */
+  updated: JsonObject;
+  manager: string;
+  apiVersion: string;
+  time: string;
+  schema?: FieldSchema;
+  subresource?: string;
+}
+
+/** Fields no manager owns: identity and bookkeeping the server sets itself. */
+const untrackedMeta = [
+  'name',
+  'namespace',
+  'uid',
+  'resourceVersion',
+  'generation',
+  'creationTimestamp',
+  'deletionTimestamp',
+  'deletionGracePeriodSeconds',
+  'managedFields',
+  'selfLink',
+] as const;
+
+/** The part of an object field managers own: without apiVersion, kind and the server's metadata. */
+function tracked(obj: JsonObject | undefined): JsonObject {
+  const view = obj ? deepClone(obj) : {};
+  delete view['apiVersion'];
+  delete view['kind'];
+  const meta = getKey(view, 'metadata');
+  if (isObject(meta)) {
+    for (const key of untrackedMeta) delete meta[key];
+    if (Object.keys(meta).length === 0) delete view['metadata'];
+  }
+  return view;
+}
+
+/** Puts back what `tracked` left out, from `source`. */
+function restoreUntracked(view: JsonObject, source: JsonObject): JsonObject {
+  const out: JsonObject = {};
+  for (const key of ['apiVersion', 'kind']) {
+    const value = getKey(source, key);
+    if (value !== undefined) out[key] = deepClone(value);
+  }
+  const sourceMeta = getKey(source, 'metadata');
+  const meta: JsonObject = {};
+  if (isObject(sourceMeta)) {
+    for (const key of untrackedMeta) {
+      const value = getKey(sourceMeta, key);
+      if (value !== undefined && key !== 'managedFields') meta[key] = deepClone(value);
+    }
+  }
+  const viewMeta = getKey(view, 'metadata');
+  if (isObject(viewMeta)) Object.assign(meta, viewMeta);
+  for (const key of Object.keys(view)) if (key !== 'metadata') setKey(out, key, view[key]!);
+  if (Object.keys(meta).length > 0) out['metadata'] = meta;
+  return out;
+}
+
+/** Reads `metadata.managedFields`; a malformed entry is a PatchError naming it. */
+export function readManagedFields(obj: JsonObject | undefined): ManagedFieldsEntry[] {
+  const meta = obj ? getKey(obj, 'metadata') : undefined;
+  const raw = isObject(meta) ? getKey(meta, 'managedFields') : undefined;
+  if (raw === undefined || raw === null) return [];
+  if (!Array.isArray(raw)) throw new PatchError('InvalidPatch', 'metadata.managedFields must be a list', 'metadata.managedFields');
+  return raw.map((entry, i) => {
+    const path = `metadata.managedFields[${i}]`;
+    if (!isObject(entry)) throw new PatchError('InvalidPatch', `${path} must be an object`, path);
+    const { manager, operation, apiVersion, time, fieldsType, fieldsV1, subresource } = entry;
+    if (typeof manager !== 'string') throw new PatchError('InvalidPatch', `${path}.manager must be a string`, `${path}.manager`);
+    if (operation !== 'Apply' && operation !== 'Update') {
+      throw new PatchError('InvalidPatch', `${path}.operation must be Apply or Update`, `${path}.operation`);
+    }
+    if (fieldsType !== undefined && fieldsType !== 'FieldsV1') {
+      throw new PatchError('InvalidPatch', `${path}.fieldsType must be FieldsV1`, `${path}.fieldsType`);
+    }
+    const out: ManagedFieldsEntry = {
+      manager,
+      operation,
+      apiVersion: typeof apiVersion === 'string' ? apiVersion : '',
+      fieldsType: 'FieldsV1',
+      fieldsV1: FieldSet.fromFieldsV1(fieldsV1 ?? {}, `${path}.fieldsV1`).toFieldsV1(),
+    };
+    if (typeof time === 'string') out.time = time;
+    if (typeof subresource === 'string' && subresource !== '') out.subresource = subresource;
+    return out;
+  });
+}
+
+/**
+ * Who a manager is: appliers are one manager across API versions, updaters are told apart by
+ * the version they wrote with (as Kubernetes does).
+ */
+function identity(e: Pick<ManagedFieldsEntry, 'manager' | 'operation' | 'apiVersion' | 'subresource'>): string {
+  return JSON.stringify([e.manager, e.operation, e.subresource ?? '', e.operation === 'Update' ? e.apiVersion : '']);
+}
+
+interface Owner {
+  entry: ManagedFieldsEntry;
+  set: FieldSet;
+}
+
+function owners(obj: JsonObject | undefined): Owner[] {
+  return readManagedFields(obj).map((entry) => ({ entry, set: FieldSet.fromFieldsV1(entry.fieldsV1) }));
+}
+
+/** Drops null members of maps: in an applied configuration null means "not set". */
+function withoutNulls(value: JsonValue): JsonValue {
+  if (Array.isArray(value)) return value.map(withoutNulls);
+  if (!isObject(value)) return value;
+  const out: JsonObject = {};
+  for (const key of Object.keys(value)) {
+    const v = value[key]!;
+    if (v !== null) setKey(out, key, withoutNulls(v));
+  }
+  return out;
+}
+
+/** Merges an applied configuration into the live value, by the schema's list types. */
+function mergeApplied(live: JsonValue | undefined, applied: JsonValue, schema: FieldSchema | undefined): JsonValue {
+  if (isObject(applied) && isObject(live) && !schema?.atomic) {
+    const out = deepClone(live);
+    for (const key of Object.keys(applied)) {
+      setKey(out, key, mergeApplied(getKey(live, key), applied[key]!, fieldSchema(schema, key)));
+    }
+    return out;
+  }
+  if (Array.isArray(applied) && Array.isArray(live) && schema?.list) {
+    const list = schema.list;
+    if (list.type === 'set') {
+      const out = deepClone(live);
+      for (const v of applied) if (!out.some((o) => deepEqual(o, v))) out.push(deepClone(v));
+      return out;
+    }
+    if (list.type === 'map') {
+      const out = deepClone(live);
+      for (const item of applied) {
+        const pe = keyElement(item, list);
+        const at = pe === undefined ? -1 : out.findIndex((o) => keyElement(o, list) === pe);
+        if (at >= 0) out[at] = mergeApplied(out[at], item, list.items);
+        else out.push(deepClone(item));
+      }
+      return out;
+    }
+  }
+  return deepClone(applied);
+}
+
+/** Whether applying changed what is at `path` (an element or set member: whether it is new). */
+function changedAt(before: JsonValue, after: JsonValue, path: FieldPath, schema: FieldSchema | undefined): boolean {
+  const was = valueAt(before, path, schema);
+  const last = path[path.length - 1] ?? '';
+  if (last.startsWith('k:') || last.startsWith('v:')) return was === undefined;
+  return !deepEqual(was, valueAt(after, path, schema));
+}
+
+/** Applies a configuration for `manager`; see the file comment for the rules. */
+export function serverSideApply(req: ApplyRequest): ApplyResult {
+  const { schema } = req;
+  const all = owners(req.live);
+  const me = identity({ manager: req.manager, operation: 'Apply', apiVersion: req.apiVersion, subresource: req.subresource });
+  const mine = all.find((o) => identity(o.entry) === me);
+  const others = all.filter((o) => o !== mine);
+
+  // The main resource ignores applied status and the status subresource ignores all but status,
+  // as Kubernetes' reset fields do.
+  let applied = withoutNulls(tracked(req.applied)) as JsonObject;
+  if (req.subresource === 'status') applied = isObject(applied['status']) ? { status: applied['status'] } : {};
+  else delete applied['status'];
+
+  const before = tracked(req.live);
+  const applySet = fieldsOf(applied, schema, 'apply');
+  let merged = mergeApplied(before, applied, schema) as JsonObject;
+
+  const conflicts: FieldManagerConflict[] = [];
+  const conflicting = new Map<Owner, FieldPath[]>();
+  for (const path of applySet.paths()) {
+    if (!changedAt(before, merged, path, schema)) continue;
+    for (const other of others) {
+      if (!other.set.has(path)) continue;
+      conflicts.push({
+        manager: other.entry.manager,
+        operation: other.entry.operation,
+        apiVersion: other.entry.apiVersion,
+        field: formatFieldPath(path),
+        path,
+      });
+      conflicting.set(other, [...(conflicting.get(other) ?? []), path]);
+    }
+  }
+  if (conflicts.length > 0 && !req.force) return { ok: false, conflicts, message: conflictMessage(conflicts) };
+  // Forcing takes the fields away from their owners.
+  for (const [other, paths] of conflicting) other.set = other.set.difference(FieldSet.fromPaths(paths));
+
+  // Fields this manager applied before and omits now go, unless another manager still owns
+  // them (or something below them), or the new configuration still sets something below them.
+  const ownedByOthers = others.reduce((acc, o) => acc.union(o.set), new FieldSet());
+  const dropped = mine ? mine.set.difference(applySet).paths() : [];
+  dropped.sort((a, b) => b.length - a.length);
+  for (const path of dropped) {
+    if (ownedByOthers.hasAtOrBelow(path) || applySet.hasAtOrBelow(path)) continue;
+    removeAt(merged, path, schema);
+  }
+  merged = withoutNulls(merged) as JsonObject;
+
+  // Whatever is gone from the object is owned by nobody any more.
+  const gone = fieldsOf(before, schema, 'all').difference(fieldsOf(merged, schema, 'all'));
+  const entries: Owner[] = [];
+  for (const owner of all) {
+    if (owner === mine) continue;
+    owner.set = owner.set.difference(gone);
+    entries.push(owner);
+  }
+  const myEntry: ManagedFieldsEntry = {
+    manager: req.manager,
+    operation: 'Apply',
+    apiVersion: req.apiVersion,
+    time: req.time,
+    fieldsType: 'FieldsV1',
+    fieldsV1: applySet.toFieldsV1(),
+    ...(req.subresource ? { subresource: req.subresource } : {}),
+  };
+  // Keep the entry where it was, so an unchanged apply leaves managedFields as they were.
+  const position = mine ? all.indexOf(mine) : entries.length;
+  entries.splice(position, 0, { entry: myEntry, set: applySet });
+
+  const object = restoreUntracked(merged, req.live ?? req.applied);
+  const changed = !deepEqual(merged, before) || !sameOwnership(all, entries);
+  setManagedFields(object, changed ? entries : all);
+  return { ok: true, object, changed };
+}
+
+/** Records an Update (create, PUT, PATCH) by `manager`; returns the object with managedFields set. */
+export function recordUpdate(req: UpdateRequest): JsonObject {
+  const { schema } = req;
+  const all = owners(req.old);
+  const me = identity({ manager: req.manager, operation: 'Update', apiVersion: req.apiVersion, subresource: req.subresource });
+  const before = tracked(req.old);
+  const after = tracked(req.updated);
+  const beforeSet = fieldsOf(before, schema, 'all');
+  const afterSet = fieldsOf(after, schema, 'all');
+  const added = afterSet.difference(beforeSet);
+  // A node with children changes only through them; a leaf changes when its value does.
+  const modified = afterSet
+    .intersection(beforeSet)
+    .paths()
+    .filter((p) => !afterSet.hasChildren(p) && !beforeSet.hasChildren(p) && changedAt(before, after, p, schema));
+  const taken = added.union(FieldSet.fromPaths(modified));
+  const gone = beforeSet.difference(afterSet);
+
+  const entries: Owner[] = [];
+  let mine: Owner | undefined;
+  for (const owner of all) {
+    if (identity(owner.entry) === me) {
+      mine = owner;
+      entries.push(owner);
+      continue;
+    }
+    owner.set = owner.set.difference(taken).difference(gone);
+    entries.push(owner);
+  }
+  const mySet = (mine?.set ?? new FieldSet()).union(taken).difference(gone);
+  const myEntry: ManagedFieldsEntry = {
+    manager: req.manager,
+    operation: 'Update',
+    apiVersion: req.apiVersion,
+    time: req.time,
+    fieldsType: 'FieldsV1',
+    fieldsV1: mySet.toFieldsV1(),
+    ...(req.subresource ? { subresource: req.subresource } : {}),
+  };
+  if (mine) mine.entry = myEntry;
+  else entries.push({ entry: myEntry, set: mySet });
+  if (mine) mine.set = mySet;
+
+  const object = deepClone(req.updated);
+  const changed = !deepEqual(before, after) || !sameOwnership(owners(req.old), entries);
+  setManagedFields(object, changed ? entries : owners(req.old));
+  return object;
+}
+
+function sameOwnership(a: Owner[], b: Owner[]): boolean {
+  const live = (list: Owner[]) => list.filter((o) => !o.set.isEmpty());
+  const x = live(a);
+  const y = live(b);
+  return x.length === y.length && x.every((o, i) => identity(o.entry) === identity(y[i]!.entry) && o.set.equals(y[i]!.set));
+}
+
+/** Writes the entries (dropping managers that own nothing) into `metadata.managedFields`. */
+function setManagedFields(object: JsonObject, entries: Owner[]): void {
+  const list: JsonValue[] = entries
+    .filter((o) => !o.set.isEmpty())
+    .map((o) => {
+      const e: JsonObject = {
+        manager: o.entry.manager,
+        operation: o.entry.operation,
+        apiVersion: o.entry.apiVersion,
+      };
+      if (o.entry.time !== undefined) e['time'] = o.entry.time;
+      e['fieldsType'] = 'FieldsV1';
+      e['fieldsV1'] = o.set.toFieldsV1();
+      if (o.entry.subresource) e['subresource'] = o.entry.subresource;
+      return e;
+    });
+  let meta = getKey(object, 'metadata');
+  if (!isObject(meta)) {
+    if (list.length === 0) return;
+    meta = {};
+    object['metadata'] = meta;
+  }
+  if (list.length > 0) meta['managedFields'] = list;
+  else delete meta['managedFields'];
+}
+
+/** Kubernetes' wording: `Apply failed with 1 conflict: conflict with "x" using apps/v1: .spec.replicas`. */
+export function conflictMessage(conflicts: readonly FieldManagerConflict[]): string {
+  const n = conflicts.length;
+  const head = `Apply failed with ${n} conflict${n === 1 ? '' : 's'}: `;
+  if (n === 1) return head + conflictCauses(conflicts)[0]!.message + `: ${conflicts[0]!.field}`;
+  const byManager = new Map<string, string[]>();
+  for (const c of conflicts) {
+    const who = ownerText(c);
+    byManager.set(who, [...(byManager.get(who) ?? []), c.field]);
+  }
+  return (
+    head +
+    [...byManager]
+      .map(([who, fields]) => `conflicts with ${who}:\n${fields.map((f) => `- ${f}`).join('\n')}`)
+      .join('\n')
+  );
+}
+
+function ownerText(c: FieldManagerConflict): string {
+  return c.operation === 'Update' ? `"${c.manager}" using ${c.apiVersion}` : `"${c.manager}"`;
+}
+
+/** The `details.causes` of the 409: one FieldManagerConflict cause per field. */
+export function conflictCauses(conflicts: readonly FieldManagerConflict[]): ConflictCause[] {
+  return conflicts.map((c) => ({ reason: 'FieldManagerConflict', message: `conflict with ${ownerText(c)}`, field: c.field }));
+}
