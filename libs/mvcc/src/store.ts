@@ -308,9 +308,10 @@ export class MvccStore {
       }
       await this.db.batch(batch);
       await this.db.del(RESTORING_KEY);
+      const handedOut = this.hub.lastNotified;
       await this.load();
       this.failure = undefined;
-      this.hub.resync();
+      this.hub.resync(handedOut);
     });
   }
 

@@ -99,9 +99,11 @@ export class WatchHub {
     for (const [watcher, list] of touched) watcher.offer(revision, list);
   }
 
-  /** After the store's state was replaced (snapshot restore): everyone re-reads from the store. */
-  resync(): void {
-    const handedOut = this.lastNotified;
+  /**
+   * After the store's state was replaced (snapshot restore): synced watchers, which had been
+   * given every revision up to `handedOut`, re-read from the store after it.
+   */
+  resync(handedOut: number): void {
     this.lastNotified = this.source.revision();
     for (const watcher of this.all) if (watcher.isSynced) watcher.fallBehind(handedOut + 1);
   }
