@@ -119,7 +119,7 @@ function restoreUntracked(view: JsonObject, source: JsonObject): JsonObject {
     }
   }
   const viewMeta = getKey(view, 'metadata');
-  if (isObject(viewMeta)) Object.assign(meta, viewMeta);
+  if (isObject(viewMeta)) for (const key of Object.keys(viewMeta)) setKey(meta, key, viewMeta[key]!);
   for (const key of Object.keys(view)) if (key !== 'metadata') setKey(out, key, view[key]!);
   if (Object.keys(meta).length > 0) out['metadata'] = meta;
   return out;

@@ -28,7 +28,7 @@ export function createMergePatch(original: JsonValue, modified: JsonValue): Json
   if (!isObject(original) || !isObject(modified)) return deepClone(modified);
   const patch: JsonObject = {};
   for (const key of Object.keys(original)) {
-    if (!hasKey(modified, key)) patch[key] = null;
+    if (!hasKey(modified, key)) setKey(patch, key, null);
   }
   for (const key of Object.keys(modified)) {
     const next = modified[key]!;
