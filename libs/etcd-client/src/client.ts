@@ -144,11 +144,14 @@ function header(h: ResponseHeader__Output | null): Header {
   };
 }
 
+// An empty range_end must be left out, not sent empty: etcd tells "absent" (one key) from
+// "present but empty" (every key from `key` on) by nil-ness, and protobufjs writes an empty
+// Buffer to the wire.
 function rangeRequest(key: Bytes, opts: RangeOptions = {}): RangeRequest {
   const k = toBuffer(key);
   return {
     key: k,
-    range_end: opts.prefix ? prefixEnd(k) : opts.rangeEnd !== undefined ? toBuffer(opts.rangeEnd) : Buffer.alloc(0),
+    range_end: opts.prefix ? prefixEnd(k) : opts.rangeEnd !== undefined ? toBuffer(opts.rangeEnd) : undefined,
     limit: opts.limit ?? 0,
     revision: opts.revision ?? 0,
     keys_only: opts.keysOnly ?? false,
@@ -170,7 +173,7 @@ function compareMsg(c: Compare): CompareMsg {
     key: toBuffer(c.key),
     result: c.result,
     target: c.target,
-    range_end: c.rangeEnd !== undefined ? toBuffer(c.rangeEnd) : Buffer.alloc(0),
+    range_end: c.rangeEnd !== undefined ? toBuffer(c.rangeEnd) : undefined,
   };
   switch (c.target) {
     case 'MOD':
@@ -198,7 +201,7 @@ function opMsg(op: TxnOp): RequestOp {
     return {
       request_delete_range: {
         key: k,
-        range_end: d.prefix ? prefixEnd(k) : d.rangeEnd !== undefined ? toBuffer(d.rangeEnd) : Buffer.alloc(0),
+        range_end: d.prefix ? prefixEnd(k) : d.rangeEnd !== undefined ? toBuffer(d.rangeEnd) : undefined,
         prev_kv: d.prevKv ?? false,
       },
     };

@@ -147,7 +147,7 @@ export class WatchStream {
     this.call.write({
       create_request: {
         key: k,
-        range_end: entry.opts.prefix ? prefixEnd(k) : entry.opts.rangeEnd !== undefined ? toBuffer(entry.opts.rangeEnd) : Buffer.alloc(0),
+        range_end: entry.opts.prefix ? prefixEnd(k) : entry.opts.rangeEnd !== undefined ? toBuffer(entry.opts.rangeEnd) : undefined,
         start_revision: entry.nextRevision,
         progress_notify: entry.opts.progressNotify ?? false,
         filters,

@@ -44,6 +44,9 @@ export function etcdApiSuite(name: string, start: () => Promise<EtcdServerUnderT
       expect(kv).toMatchObject({ createRevision: first.revision, modRevision: second.revision, version: 2, lease: '0' });
       expect(revision).toBeGreaterThanOrEqual(second.revision);
       expect((await client.get(`${p}missing`)).kv).toBeUndefined();
+      // A missing key sorting before existing ones is still missing (not "the next key").
+      expect((await client.get(`${p}0`)).kv).toBeUndefined();
+      expect((await client.range(`${p}0`)).count).toBe(0);
     });
 
     it('ranges by prefix with limit, count, keys only, sort and a past revision', async () => {
