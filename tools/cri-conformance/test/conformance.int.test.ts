@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildImages, type BuiltImage } from '@keel/tools-images';
 import { pushImage, startRegistry, type Registry } from '@keel/tools-registry';
 import { startContainerd, type RunningContainerd } from '@keel/tools-containerd';
+import { CriClient } from '@keel/cri';
 import { allCases, formatResult, runConformance, summaryLine, type ConformanceReport } from '../src';
 
 async function freeLoopbackPort(): Promise<number> {
@@ -90,7 +91,6 @@ describe('CRI conformance against containerd', () => {
     expect(report.cleanup.problems).toEqual([]);
     expect(report.durationMs).toBeLessThan(120_000);
     // The run removed its pods and the images it pulled (none were there before).
-    const { CriClient } = await import('@keel/cri');
     const client = new CriClient(node.endpoint);
     expect(await client.listPodSandbox()).toEqual([]);
     expect((await client.listImages()).filter((i) => i.repo_tags.some((t) => t.startsWith(registry!.addr)))).toEqual([]);
