@@ -42,14 +42,21 @@ export async function linksOfType(type: string, netns?: string): Promise<string[
     .filter((n): n is string => !!n);
 }
 
-/** IPv4 routes as "dst dev" pairs, to find a pod CIDR that would clash. */
+/** IPv4 routes of every table (main and local) as "dst dev" pairs, to find a pod CIDR that would clash. */
 export async function ipv4Routes(netns?: string): Promise<{ dst: string; dev: string }[]> {
-  const res = await run('ip', ['-4', 'route', 'show'], { netns });
-  return res.stdout
-    .split('\n')
-    .map((l) => /^(\S+)(?:.*\sdev\s(\S+))?/.exec(l.trim()))
-    .filter((m): m is RegExpExecArray => !!m && !!m[1])
-    .map((m) => ({ dst: m[1] === 'default' ? '0.0.0.0/0' : m[1]!, dev: m[2] ?? '' }));
+  const res = await run('ip', ['-4', 'route', 'show', 'table', 'all'], { netns });
+  const routes: { dst: string; dev: string }[] = [];
+  for (const line of res.stdout.split('\n')) {
+    const words = line.trim().split(/\s+/);
+    // A leading route type (local, unreachable, ...) comes before the destination.
+    if (['broadcast', 'multicast', 'anycast'].includes(words[0] ?? '')) continue;
+    if (['local', 'unicast', 'unreachable', 'blackhole', 'prohibit', 'throw', 'nat'].includes(words[0] ?? '')) words.shift();
+    const dst = words[0];
+    if (!dst) continue;
+    const devAt = words.indexOf('dev');
+    routes.push({ dst: dst === 'default' ? '0.0.0.0/0' : dst, dev: devAt >= 0 ? (words[devAt + 1] ?? '') : '' });
+  }
+  return routes;
 }
 
 export async function readSysctl(key: string, netns?: string): Promise<string> {
