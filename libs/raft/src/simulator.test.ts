@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { Simulation, type SimOptions } from '../test/simulator';
 
-const seeds = Number(process.env['RAFT_SIM_SEEDS'] ?? '240');
+const seeds = Number(process.env['RAFT_SIM_SEEDS'] ?? '400');
 const steps = Number(process.env['RAFT_SIM_STEPS'] ?? '300');
 const only = process.env['RAFT_SEED'];
 const trace = process.env['RAFT_SIM_TRACE'] === '1';

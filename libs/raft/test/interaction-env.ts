@@ -19,7 +19,7 @@ import {
   type Config,
   type Logger,
   type NodeId,
-} from '@keel/raft';
+} from '../src/index';
 import type { Directive } from './datadriven';
 
 const encoder = new TextEncoder();

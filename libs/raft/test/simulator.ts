@@ -28,7 +28,7 @@ import {
   type Message,
   type NodeId,
   type Snapshot,
-} from '@keel/raft';
+} from '../src/index';
 
 export interface SimOptions {
   readonly seed: number;
