@@ -222,6 +222,15 @@ function changedAt(before: JsonValue, after: JsonValue, path: FieldPath, schema:
   return !deepEqual(was, valueAt(after, path, schema));
 }
 
+/** Whether `path` is a key field of a list element (removing it would orphan the element). */
+function isElementKey(path: FieldPath): boolean {
+  const parent = path[path.length - 2];
+  const last = path[path.length - 1];
+  if (!parent?.startsWith('k:') || !last?.startsWith('f:')) return false;
+  const key = JSON.parse(parent.slice(2)) as JsonObject;
+  return Object.prototype.hasOwnProperty.call(key, last.slice(2));
+}
+
 /** Applies a configuration for `manager`; see the file comment for the rules. */
 export function serverSideApply(req: ApplyRequest): ApplyResult {
   const { schema } = req;
@@ -264,10 +273,14 @@ export function serverSideApply(req: ApplyRequest): ApplyResult {
   // them (or something below them), or the new configuration still sets something below them.
   const ownedByOthers = others.reduce((acc, o) => acc.union(o.set), new FieldSet());
   const dropped = mine ? mine.set.difference(applySet).paths() : [];
-  dropped.sort((a, b) => b.length - a.length);
+  // Shallowest first: removing an element takes its fields with it.
+  dropped.sort((a, b) => a.length - b.length);
+  const removed = new FieldSet();
   for (const path of dropped) {
-    if (ownedByOthers.hasAtOrBelow(path) || applySet.hasAtOrBelow(path)) continue;
+    if (ownedByOthers.hasAtOrBelow(path) || applySet.hasAtOrBelow(path) || isElementKey(path)) continue;
+    if (path.some((_, i) => removed.has(path.slice(0, i)))) continue;
     removeAt(merged, path, schema);
+    removed.insert(path);
   }
   merged = withoutNulls(merged) as JsonObject;
 

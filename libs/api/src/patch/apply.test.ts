@@ -1,0 +1,266 @@
+// Server-side apply: ownership per manager, conflicts, force, removal of fields an applier
+// stopped applying, Update bookkeeping, and the unchanged case (no timestamp churn).
+import { describe, expect, it } from 'vitest';
+import { conflictCauses, readManagedFields, recordUpdate, serverSideApply, type ApplyRequest, type ApplyResult } from './apply';
+import { PatchError } from './errors';
+import { deepClone, type JsonObject } from './json';
+import { schemaFor } from './strategic-metadata';
+
+const schema = schemaFor('apps/v1', 'Deployment');
+const T1 = '2026-01-01T00:00:00Z';
+const T2 = '2026-01-02T00:00:00Z';
+const T3 = '2026-01-03T00:00:00Z';
+
+function config(overrides: { replicas?: number; containers?: JsonObject[]; labels?: JsonObject } = {}): JsonObject {
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: 'web', namespace: 'default', labels: overrides.labels ?? { app: 'web' } },
+    spec: {
+      ...(overrides.replicas !== undefined ? { replicas: overrides.replicas } : {}),
+      selector: { matchLabels: { app: 'web' } },
+      template: {
+        metadata: { labels: { app: 'web' } },
+        spec: { containers: overrides.containers ?? [{ name: 'web', image: 'keel/web:1', ports: [{ containerPort: 80 }] }] },
+      },
+    },
+  };
+}
+
+function apply(live: JsonObject | undefined, applied: JsonObject, manager = 'kubectl', extra: Partial<ApplyRequest> = {}): ApplyResult {
+  return serverSideApply({ live, applied, manager, apiVersion: 'apps/v1', time: T1, schema, ...extra });
+}
+
+function ok(result: ApplyResult): JsonObject {
+  if (!result.ok) throw new Error(result.message);
+  return result.object;
+}
+
+/** The apiserver stores objects with server fields and defaults; this plays that part. */
+function store(obj: JsonObject, rv: string): JsonObject {
+  const out = deepClone(obj);
+  const meta = out['metadata'] as JsonObject;
+  meta['uid'] ??= 'u-1';
+  meta['resourceVersion'] = rv;
+  const podSpec = ((out['spec'] as JsonObject)['template'] as JsonObject)['spec'] as JsonObject;
+  for (const c of podSpec['containers'] as JsonObject[]) {
+    c['imagePullPolicy'] ??= 'IfNotPresent';
+    for (const p of (c['ports'] as JsonObject[] | undefined) ?? []) p['protocol'] ??= 'TCP';
+  }
+  return out;
+}
+
+const spec = (o: JsonObject) => o['spec'] as JsonObject;
+const containers = (o: JsonObject) => ((spec(o)['template'] as JsonObject)['spec'] as JsonObject)['containers'] as JsonObject[];
+const managers = (o: JsonObject) => readManagedFields(o).map((e) => `${e.manager}/${e.operation}`);
+
+describe('server-side apply', () => {
+  it('creates: the object is the configuration plus an Apply entry in FieldsV1', () => {
+    const obj = ok(apply(undefined, config({ replicas: 2 })));
+    expect(obj['kind']).toBe('Deployment');
+    expect((obj['metadata'] as JsonObject)['name']).toBe('web');
+    expect(spec(obj)['replicas']).toBe(2);
+    expect(readManagedFields(obj)).toEqual([
+      {
+        manager: 'kubectl',
+        operation: 'Apply',
+        apiVersion: 'apps/v1',
+        time: T1,
+        fieldsType: 'FieldsV1',
+        fieldsV1: {
+          'f:metadata': { 'f:labels': { 'f:app': {} } },
+          'f:spec': {
+            'f:replicas': {},
+            'f:selector': {},
+            'f:template': {
+              'f:metadata': { 'f:labels': { 'f:app': {} } },
+              'f:spec': {
+                'f:containers': {
+                  'k:{"name":"web"}': {
+                    '.': {},
+                    'f:image': {},
+                    'f:name': {},
+                    'f:ports': { 'k:{"containerPort":80,"protocol":"TCP"}': { '.': {}, 'f:containerPort': {} } },
+                  },
+                },
+              },
+            },
+          },
+        },
+      },
+    ]);
+  });
+
+  it('re-applying the same configuration changes nothing, not even the timestamp', () => {
+    const live = store(ok(apply(undefined, config({ replicas: 2 }))), '5');
+    const again = apply(live, config({ replicas: 2 }), 'kubectl', { time: T2 });
+    expect(again.ok && again.changed).toBe(false);
+    expect(ok(again)).toEqual(live);
+  });
+
+  it('keeps server-set fields and defaults it does not own; matches ports by their defaulted protocol', () => {
+    const live = store(ok(apply(undefined, config({ replicas: 2 }))), '5');
+    const next = ok(apply(live, config({ replicas: 3 }), 'kubectl', { time: T2 }));
+    expect(spec(next)['replicas']).toBe(3);
+    expect(containers(next)).toEqual([
+      { name: 'web', image: 'keel/web:1', ports: [{ containerPort: 80, protocol: 'TCP' }], imagePullPolicy: 'IfNotPresent' },
+    ]);
+    expect((next['metadata'] as JsonObject)['uid']).toBe('u-1');
+    expect(readManagedFields(next)[0]!.time).toBe(T2);
+  });
+
+  it('two appliers of the same value share the field; a different value conflicts', () => {
+    const live = store(ok(apply(undefined, config({ replicas: 2 }))), '5');
+    const shared = ok(apply(live, { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web' }, spec: { replicas: 2 } }, 'ops'));
+    expect(managers(shared)).toEqual(['kubectl/Apply', 'ops/Apply']);
+
+    const conflict = apply(store(shared, '6'), { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web' }, spec: { replicas: 5 } }, 'hpa');
+    expect(conflict.ok).toBe(false);
+    if (conflict.ok) return;
+    expect(conflict.conflicts.map((c) => `${c.manager} ${c.field}`)).toEqual(['kubectl .spec.replicas', 'ops .spec.replicas']);
+    expect(conflict.message).toBe('Apply failed with 2 conflicts: conflicts with "kubectl":\n- .spec.replicas\nconflicts with "ops":\n- .spec.replicas');
+  });
+
+  it('force takes the field from its owners', () => {
+    const live = store(ok(apply(undefined, config({ replicas: 2 }))), '5');
+    const forced = ok(apply(live, { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web' }, spec: { replicas: 5 } }, 'hpa', { force: true }));
+    expect(spec(forced)['replicas']).toBe(5);
+    const entries = readManagedFields(forced);
+    expect(entries.map((e) => e.manager)).toEqual(['kubectl', 'hpa']);
+    expect((entries[0]!.fieldsV1['f:spec'] as JsonObject)['f:replicas']).toBeUndefined();
+    expect(entries[1]!.fieldsV1).toEqual({ 'f:spec': { 'f:replicas': {} } });
+    // kubectl applying its old value now conflicts with hpa.
+    const back = apply(store(forced, '6'), config({ replicas: 2 }));
+    expect(!back.ok && back.conflicts.map((c) => `${c.manager} ${c.field}`)).toEqual(['hpa .spec.replicas']);
+    // And kubectl omitting replicas leaves hpa's value alone.
+    const omitted = ok(apply(store(forced, '6'), config()));
+    expect(spec(omitted)['replicas']).toBe(5);
+  });
+
+  it('a field the applier stops applying is removed, unless another manager owns it', () => {
+    const live = store(ok(apply(undefined, config({ replicas: 2, labels: { app: 'web', tier: 'fe' } }))), '5');
+    const dropped = ok(apply(live, config({ labels: { app: 'web' } })));
+    expect(spec(dropped)['replicas']).toBeUndefined();
+    expect((dropped['metadata'] as JsonObject)['labels']).toEqual({ app: 'web' });
+
+    const shared = ok(apply(live, { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', labels: { tier: 'fe' } } }, 'ops'));
+    const kept = ok(apply(store(shared, '6'), config({ labels: { app: 'web' } })));
+    expect((kept['metadata'] as JsonObject)['labels']).toEqual({ app: 'web', tier: 'fe' });
+    expect(managers(kept)).toEqual(['kubectl/Apply', 'ops/Apply']);
+  });
+
+  it('a container removed from the configuration goes, with the defaults it had', () => {
+    const two = [
+      { name: 'web', image: 'keel/web:1' },
+      { name: 'log', image: 'keel/busybox:1' },
+    ];
+    const live = store(ok(apply(undefined, config({ containers: two }))), '5');
+    expect(containers(live)[1]!['imagePullPolicy']).toBe('IfNotPresent');
+    const next = ok(apply(live, config({ containers: [two[0]!] })));
+    expect(containers(next).map((c) => c['name'])).toEqual(['web']);
+    const fields = JSON.stringify(readManagedFields(next)[0]!.fieldsV1);
+    expect(fields).not.toContain('log');
+  });
+
+  it('an atomic list is owned whole: changing it conflicts with its owner', () => {
+    const withArgs = [{ name: 'web', image: 'keel/web:1', args: ['a'] }];
+    const live = store(ok(apply(undefined, config({ containers: withArgs }))), '5');
+    const other = apply(
+      live,
+      { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web' }, spec: { template: { spec: { containers: [{ name: 'web', args: ['b'] }] } } } },
+      'ops',
+    );
+    expect(!other.ok && other.conflicts.map((c) => c.field)).toEqual(['.spec.template.spec.containers[name="web"].args']);
+  });
+
+  it('set lists (finalizers) are owned per value', () => {
+    const mk = (finalizers: string[]) => ({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', finalizers } });
+    const a = ok(apply(undefined, mk(['keel.dev/a']), 'a'));
+    const ab = ok(apply(store({ ...a, spec: { template: { spec: { containers: [] } } } }, '2'), mk(['keel.dev/b']), 'b'));
+    expect((ab['metadata'] as JsonObject)['finalizers']).toEqual(['keel.dev/a', 'keel.dev/b']);
+    const bOnly = ok(apply(store(ab, '3'), mk([]), 'a'));
+    expect((bOnly['metadata'] as JsonObject)['finalizers']).toEqual(['keel.dev/b']);
+  });
+
+  it('ignores status on the main resource, and all but status on the status subresource', () => {
+    const live = store(ok(apply(undefined, config({ replicas: 1 }))), '5');
+    live['status'] = { replicas: 1 };
+    const main = ok(apply(live, { ...config({ replicas: 1 }), status: { replicas: 9 } }));
+    expect(main['status']).toEqual({ replicas: 1 });
+    const status = ok(apply(live, { ...config({ replicas: 7 }), status: { replicas: 9 } }, 'controller', { subresource: 'status' }));
+    expect(status['status']).toEqual({ replicas: 9 });
+    expect(spec(status)['replicas']).toBe(1);
+    expect(readManagedFields(status).find((e) => e.manager === 'controller')).toMatchObject({ subresource: 'status', fieldsV1: { 'f:status': { 'f:replicas': {} } } });
+  });
+
+  it('nulls in the configuration mean "not set"', () => {
+    const obj = ok(apply(undefined, { ...config(), spec: { ...spec(config()), replicas: null } }));
+    expect(spec(obj)).not.toHaveProperty('replicas');
+  });
+
+  it('a malformed managedFields is a PatchError', () => {
+    const live = store(ok(apply(undefined, config())), '5');
+    (live['metadata'] as JsonObject)['managedFields'] = [{ manager: 'x', operation: 'Sideways' }];
+    expect(() => apply(live, config())).toThrow(PatchError);
+  });
+});
+
+describe('updates and apply together', () => {
+  function clientSideCreate(): JsonObject {
+    // kubectl apply (client-side) creates with fieldManager=kubectl-client-side-apply.
+    return store(recordUpdate({ old: undefined, updated: config({ replicas: 2 }), manager: 'kubectl-client-side-apply', apiVersion: 'apps/v1', time: T1, schema }), '5');
+  }
+
+  it('an Update entry owns what the write created, maps marked with "."', () => {
+    const live = clientSideCreate();
+    const [entry] = readManagedFields(live);
+    expect(entry).toMatchObject({ manager: 'kubectl-client-side-apply', operation: 'Update', apiVersion: 'apps/v1', time: T1 });
+    expect((entry!.fieldsV1['f:metadata'] as JsonObject)['f:labels']).toEqual({ '.': {}, 'f:app': {} });
+    expect((entry!.fieldsV1['f:spec'] as JsonObject)['f:replicas']).toEqual({});
+  });
+
+  it('server-side apply over a client-side-applied object conflicts as kubectl shows it', () => {
+    const result = apply(clientSideCreate(), config({ replicas: 3 }));
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.message).toBe('Apply failed with 1 conflict: conflict with "kubectl-client-side-apply" using apps/v1: .spec.replicas');
+    expect(conflictCauses(result.conflicts)).toEqual([
+      { reason: 'FieldManagerConflict', message: 'conflict with "kubectl-client-side-apply" using apps/v1', field: '.spec.replicas' },
+    ]);
+    // Applying the same values is fine: ownership is shared.
+    const same = ok(apply(clientSideCreate(), config({ replicas: 2 })));
+    expect(managers(same)).toEqual(['kubectl-client-side-apply/Update', 'kubectl/Apply']);
+  });
+
+  it('an update takes the fields it changes from other managers, without conflict', () => {
+    const applied = store(ok(apply(undefined, config({ replicas: 2 }))), '5');
+    const scaled = deepClone(applied);
+    spec(scaled)['replicas'] = 4;
+    const after = recordUpdate({ old: applied, updated: scaled, manager: 'kubectl-scale', apiVersion: 'apps/v1', time: T2, schema });
+    const entries = readManagedFields(after);
+    expect(entries.map((e) => `${e.manager}/${e.operation}`)).toEqual(['kubectl/Apply', 'kubectl-scale/Update']);
+    expect((entries[0]!.fieldsV1['f:spec'] as JsonObject)['f:replicas']).toBeUndefined();
+    expect(entries[1]!.fieldsV1).toEqual({ 'f:spec': { 'f:replicas': {} } });
+    expect(entries[1]!.time).toBe(T2);
+  });
+
+  it('an update that removes a field removes it from every owner; a no-op update changes nothing', () => {
+    const applied = store(ok(apply(undefined, config({ replicas: 2 }))), '5');
+    const removed = deepClone(applied);
+    delete spec(removed)['replicas'];
+    const after = recordUpdate({ old: applied, updated: removed, manager: 'editor', apiVersion: 'apps/v1', time: T2, schema });
+    expect(JSON.stringify(readManagedFields(after))).not.toContain('replicas');
+    expect(managers(after)).toEqual(['kubectl/Apply']);
+
+    const noop = recordUpdate({ old: applied, updated: deepClone(applied), manager: 'editor', apiVersion: 'apps/v1', time: T3, schema });
+    expect(noop).toEqual(applied);
+  });
+
+  it('updaters writing with different versions are different managers', () => {
+    const live = clientSideCreate();
+    const changed = deepClone(live);
+    (changed['metadata'] as JsonObject)['labels'] = { app: 'web', x: 'y' };
+    const after = recordUpdate({ old: live, updated: changed, manager: 'kubectl-client-side-apply', apiVersion: 'apps/v1beta2', time: T2, schema });
+    expect(readManagedFields(after).map((e) => e.apiVersion)).toEqual(['apps/v1', 'apps/v1beta2']);
+  });
+});
