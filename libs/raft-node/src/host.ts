@@ -158,6 +158,7 @@ export class RaftHost {
   private leader: NodeId = NONE;
   private cancelTicker: Cancel | undefined;
   private loop: Promise<void> | undefined;
+  private kickQueued = false;
   private started = false;
   private stopped = false;
   private failure: RaftNodeError | undefined;
@@ -350,13 +351,22 @@ export class RaftHost {
     },
   };
 
-  /** Makes sure the loop runs; it drains every Ready, including those made while it awaited. */
+  /**
+   * Makes sure the loop runs; it drains every Ready, including those made while it
+   * awaited. The start waits for a microtask so that proposals made in one burst of
+   * synchronous code share the first Ready (and its fsync) too.
+   */
   private kick(): void {
-    if (this.loop || this.stopped || !this.node.hasReady()) return;
-    this.loop = this.runLoop().finally(() => {
-      this.loop = undefined;
-      // Work stepped in while the last Ready was being advanced.
-      if (!this.stopped && this.node.hasReady()) this.kick();
+    if (this.loop || this.kickQueued || this.stopped) return;
+    this.kickQueued = true;
+    queueMicrotask(() => {
+      this.kickQueued = false;
+      if (this.loop || this.stopped || !this.node.hasReady()) return;
+      this.loop = this.runLoop().finally(() => {
+        this.loop = undefined;
+        // Work stepped in while the last Ready was being advanced.
+        if (!this.stopped && this.node.hasReady()) this.kick();
+      });
     });
   }
 

@@ -82,7 +82,9 @@ export class MemoryDurableStorage implements DurableStorage {
     this.mem.compact(compactIndex);
   }
 
-  async close(): Promise<void> {}
+  async close(): Promise<void> {
+    // Nothing to release: the contents live as long as this object.
+  }
 
   private count(sync: boolean): void {
     this.stats.writes++;

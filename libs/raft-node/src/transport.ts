@@ -94,8 +94,13 @@ class LocalTransport implements Transport {
     for (const m of messages) this.network.deliver(this.id, m);
   }
 
-  setPeer(): void {}
-  removePeer(): void {}
+  // Addresses mean nothing here: the network routes by id.
+  setPeer(): void {
+    return;
+  }
+  removePeer(): void {
+    return;
+  }
 
   async stop(): Promise<void> {
     this.network.register(this.id, undefined);
