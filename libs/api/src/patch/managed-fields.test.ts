@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { PatchError } from './errors';
 import { FieldSet, fieldsOf, formatFieldPath, keyElement, removeAt, valueAt } from './managed-fields';
+import type { JsonObject } from './json';
 import { schemaFor } from './strategic-metadata';
 
 const deployment = schemaFor('apps/v1', 'Deployment');
@@ -106,7 +107,7 @@ describe('fieldsOf', () => {
 });
 
 describe('valueAt and removeAt', () => {
-  const obj = () => ({
+  const obj = (): JsonObject => ({
     metadata: { labels: { app: 'web' }, finalizers: ['a', 'b'] },
     spec: { template: { spec: { containers: [{ name: 'web', image: 'w' }, { name: 'log' }] } } },
   });

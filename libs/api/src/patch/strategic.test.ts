@@ -145,7 +145,7 @@ describe('strategic merge: lists with merge keys', () => {
   });
 
   it('Service ports merge by port', () => {
-    const svc = { spec: { ports: [{ port: 80, targetPort: 8080, protocol: 'TCP' }, { port: 443, targetPort: 8443 }], selector: { app: 'web' } } };
+    const svc: JsonObject = { spec: { ports: [{ port: 80, targetPort: 8080, protocol: 'TCP' }, { port: 443, targetPort: 8443 }], selector: { app: 'web' } } };
     const out = applyStrategicMergePatch(svc, { spec: { ports: [{ port: 80, targetPort: 9090 }] } }, schemaFor('v1', 'Service'));
     expect((out['spec'] as JsonObject)['ports']).toEqual([
       { port: 80, targetPort: 9090, protocol: 'TCP' },
