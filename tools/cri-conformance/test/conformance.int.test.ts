@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildImages, type BuiltImage } from '@keel/tools-images';
 import { pushImage, startRegistry, type Registry } from '@keel/tools-registry';
@@ -25,7 +25,8 @@ async function freeLoopbackPort(): Promise<number> {
 }
 
 function print(title: string, report: ConformanceReport): void {
-  const lines = [title, ...report.results.map(formatResult), `took ${(report.durationMs / 1000).toFixed(1)} s`, summaryLine(report.summary)];
+  // The count line gets a prefix here, so it is never mistaken for the test run's own closing line.
+  const lines = [title, ...report.results.map(formatResult), `${title} took ${(report.durationMs / 1000).toFixed(1)} s: ${summaryLine(report.summary)}`];
   console.log(lines.join('\n'));
 }
 
@@ -95,6 +96,19 @@ describe('CRI conformance against containerd', () => {
     expect(await client.listPodSandbox()).toEqual([]);
     expect((await client.listImages()).filter((i) => i.repo_tags.some((t) => t.startsWith(registry!.addr)))).toEqual([]);
     client.close();
+
+    // The CLI: one line per case, the closing count line, JUnit XML, exit 0.
+    const junit = join(work, 'junit.xml');
+    const out = execFileSync(
+      'npx',
+      ['tsx', 'tools/cri-conformance/src/main.ts', '--endpoint', node.endpoint, '--image-prefix', `${registry!.addr}/keel`,
+        '--focus', '^(runtime|image)/', '--junit', junit],
+      { cwd: resolve(import.meta.dirname, '../../..'), encoding: 'utf8' },
+    );
+    expect(out).toContain('PASS  runtime/version');
+    expect(out.trimEnd().split('\n').pop()).toBe(`7 passed, 0 failed, ${allCases.length - 7} skipped`);
+    expect(readFileSync(junit, 'utf8')).toContain(`tests="${allCases.length}" failures="0"`);
+
     const teardown = await node.stop({ removeDir: true });
     expect(teardown.problems).toEqual([]);
     expectGone(node);
