@@ -7,4 +7,5 @@ export { Watcher, type WatchFilter, type WatchMessage, type WatchOptions, type W
 export { prefixEnd } from './key-range';
 export { MAX_LEASE_TTL } from './lessor';
 export { encodeOperation, decodeOperation, validateOperation } from './operation';
+export { fromEtcd, toEtcd, int, leaseId, type HeaderFor } from './etcd-wire';
 export type * from './types';
