@@ -590,7 +590,19 @@ export class RaftHost {
 
   private setLeader(lead: NodeId): void {
     if (lead === this.leader) return;
+    const previous = this.leader;
     this.leader = lead;
+    if (previous !== NONE) {
+      // Proposals forwarded to the old leader: their fate is unknowable from here (it may
+      // have replicated them), so answer now rather than make callers wait out the timeout.
+      for (const w of [...this.proposals.values()]) {
+        if (w.index === undefined) {
+          this.finishProposal(w).reject(
+            new RaftNodeError('outcome-unknown', `leader ${previous} lost leadership before proposal on member ${this.id} applied; it may still apply`),
+          );
+        }
+      }
+    }
     this.opts.onLeaderChange?.(lead, this.node.raft.term);
     for (const check of [...this.leaderWaiters]) check();
   }
