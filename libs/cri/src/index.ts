@@ -4,6 +4,8 @@ export { CriClient, normalizeEndpoint } from './client';
 export type { CallOptions, CriClientOptions, RuntimeConditions } from './client';
 export { CriError } from './errors';
 export type { CriErrorCode } from './errors';
+export { forwardLocalPort } from './portforward';
+export type { LocalForward, LocalForwardOptions } from './portforward';
 export { ExecSession, PortForwardSession, STREAM_PROTOCOL, exitCodeFromStatus, runExec } from './stream';
 export type { ExecResult, StreamOptions } from './stream';
 export { LogParser, formatRfc3339Nano, parseLogPiece, parseRfc3339Nano, readAllLogs, readLogs } from './logs';

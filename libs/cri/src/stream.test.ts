@@ -5,7 +5,9 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { CriError } from './errors';
+import { forwardLocalPort } from './portforward';
 import { ExecSession, PortForwardSession, exitCodeFromStatus, runExec } from './stream';
+import { connect } from 'node:net';
 
 type Handler = (ws: WebSocket, url: string) => void;
 
@@ -165,5 +167,35 @@ describe('PortForwardSession', () => {
     const pf = await PortForwardSession.open(url, 8080);
     await expect(pf.waitForData('x', 1_000)).rejects.toThrow(/connection refused/);
     await expect(pf.done).rejects.toMatchObject({ code: 'StreamFailed' });
+  });
+});
+
+describe('forwardLocalPort', () => {
+  it('serves a loopback port, one fresh URL and session per connection', async () => {
+    const url = await serve((ws) => {
+      const port = Buffer.from([0x90, 0x1f]);
+      ws.send(frame(0, port));
+      ws.send(frame(1, port));
+      ws.on('message', (data: Buffer) => ws.send(frame(0, `pod says ${data.subarray(1).toString()}`)));
+    });
+    let urls = 0;
+    const fwd = await forwardLocalPort(async () => (urls++, url), 8080);
+    const roundTrip = (text: string) =>
+      new Promise<string>((resolve, reject) => {
+        const socket = connect(fwd.port, '127.0.0.1', () => socket.write(text));
+        socket.on('data', (d) => {
+          resolve(d.toString());
+          socket.end();
+        });
+        socket.on('error', reject);
+      });
+    expect(await roundTrip('one')).toBe('pod says one');
+    expect(await roundTrip('two')).toBe('pod says two');
+    expect(urls).toBe(2);
+    await fwd.close();
+  });
+
+  it('listens on loopback only', async () => {
+    await expect(forwardLocalPort(async () => 'http://x', 80, { host: '0.0.0.0' })).rejects.toThrow(/loopback only/);
   });
 });

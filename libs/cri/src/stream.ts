@@ -276,6 +276,7 @@ export async function runExec(url: string, opts: StreamOptions & { stdin?: strin
 export class PortForwardSession {
   private readonly chunks: Buffer[] = [];
   private readonly errors: Buffer[] = [];
+  private readonly dataListeners = new Set<(chunk: Buffer) => void>();
   private seenPrefix = [false, false];
   private readonly listeners = new Set<() => void>();
   readonly done: Promise<void>;
@@ -320,8 +321,23 @@ export class PortForwardSession {
       this.seenPrefix[channel] = true;
       payload = payload.subarray(2);
     }
-    if (payload.length) (channel === 0 ? this.chunks : this.errors).push(Buffer.from(payload));
+    if (payload.length) {
+      const chunk = Buffer.from(payload);
+      if (channel === 1) this.errors.push(chunk);
+      else if (this.dataListeners.size) for (const l of this.dataListeners) l(chunk);
+      else this.chunks.push(chunk);
+    }
     this.notify();
+  }
+
+  /**
+   * Streams the forwarded connection's data to `listener`, starting with what already
+   * arrived. From then on data is handed over, not kept (a long transfer must not pile
+   * up in memory), so `data` and `waitForData` only see what came before.
+   */
+  onData(listener: (chunk: Buffer) => void): void {
+    if (this.chunks.length) listener(Buffer.concat(this.chunks.splice(0)));
+    this.dataListeners.add(listener);
   }
 
   private notify(): void {

@@ -1,8 +1,9 @@
 // Cases for running commands in containers: ExecSync (output, exit code, its timeout),
 // and the streaming URLs over WebSocket: exec with stdin, exec with a TTY and a resize,
 // attach to a container's own stdin and stdout, and port-forward into a pod.
-import { CriError, ExecSession, PortForwardSession } from '@keel/cri';
+import { CriError, ExecSession, PortForwardSession, forwardLocalPort } from '@keel/cri';
 import { check } from '../errors';
+import { httpGet } from '../net';
 import type { ConformanceCase } from '../suite';
 
 const SLEEP = ['sleep', '3600'];
@@ -134,6 +135,16 @@ export const execCases: ConformanceCase[] = [
         'no answer from port 8080 through port-forward',
       );
       check(/^HTTP\/1\.[01] 200/.test(body), `response starts ${JSON.stringify(body.slice(0, 40))}`);
+      // As `kubectl port-forward` uses it: a local port, a new forward per connection.
+      const local = await forwardLocalPort(() => f.client.portForward(pod.id, [8080]), 8080);
+      try {
+        for (let i = 0; i < 2; i++) {
+          const res = await httpGet(`http://127.0.0.1:${local.port}/`, 5_000);
+          check(res.status === 200 && res.body.includes('hello from keel'), `local forward answered ${res.status} ${JSON.stringify(res.body)}`);
+        }
+      } finally {
+        await local.close();
+      }
     },
   },
 ];
