@@ -74,11 +74,19 @@ describe('compaction', () => {
     for (let i = 0; i < 20; i++) {
       await t.put(`live-${i}`, 'x');
       writes.push(physicalDone);
+      // Reads at the newest revision never trip over the removal going on underneath.
+      const all = await t.store.range({ key: b('key-'), rangeEnd: b('key.') });
+      expect(all.kvs.map((kv) => text(kv.value))).toEqual(Array.from({ length: 20 }, () => '99'));
     }
     // Every write finished while the compaction was still running.
     expect(writes.every((done) => !done)).toBe(true);
     await physical;
     expect(t.store.compactionBatches).toBeGreaterThan(5);
+    // With `physical`, apply itself answers only after the removal.
+    await t.put('key-0', 'again');
+    const before = t.store.compactionBatches;
+    await t.apply({ type: 'compact', revision: t.store.revision, physical: true });
+    expect(t.store.compactionBatches).toBe(before + 1);
     await t.store.close();
     expect(await countRecords(t.dir)).toBe(40);
     await t.reopen();

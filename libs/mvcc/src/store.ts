@@ -36,6 +36,7 @@ import { Lessor } from './lessor';
 import { rangeAt } from './range';
 import { decodeSnapshot, encodeSnapshot } from './snapshot';
 import type {
+  CompactResult,
   LeaseTimeToLive,
   Operation,
   OperationResult,
@@ -86,7 +87,8 @@ type Queued =
 
 type BatchOp = { type: 'put'; key: Buffer; value: Buffer } | { type: 'del'; key: Buffer };
 
-type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
+/** `after`: answer only once this settles (a physical compaction). */
+type Outcome = { ok: true; value: unknown; after?: Promise<void> } | { ok: false; error: unknown };
 
 const APPLIED_KEY = metaKey('applied');
 const REVISION_KEY = metaKey('revision');
@@ -402,7 +404,8 @@ export class MvccStore {
         }
         try {
           const value = item.op ? await this.execute(item.op, item.index, revisions, compactions) : undefined;
-          outcomes.push({ ok: true, value });
+          const after = item.op?.type === 'compact' && item.op.physical ? (value as CompactResult).physical : undefined;
+          outcomes.push({ ok: true, value, after });
         } catch (err) {
           if (!(err instanceof MvccError)) throw err;
           outcomes.push({ ok: false, error: err });
@@ -436,8 +439,9 @@ export class MvccStore {
     for (const { revision, events } of revisions) this.hub.notify(revision, events);
     group.forEach((item, i) => {
       const outcome = outcomes[i]!;
-      if (outcome.ok) item.resolve(outcome.value);
-      else item.reject(outcome.error);
+      if (!outcome.ok) item.reject(outcome.error);
+      else if (outcome.after) outcome.after.then(() => item.resolve(outcome.value), item.reject);
+      else item.resolve(outcome.value);
     });
   }
 
@@ -449,7 +453,17 @@ export class MvccStore {
   ): Promise<unknown> {
     const write = async <T>(fn: (writer: RevisionWriter) => Promise<T> | T): Promise<T> => {
       const writer = new RevisionWriter(this.writerContext, this.currentRev + 1);
-      const result = await fn(writer);
+      let result: T;
+      try {
+        result = await fn(writer);
+      } catch (err) {
+        // Refusals are all decided before the first change; one after it would leave a
+        // half-applied operation in memory, so it is a bug and must stop the store.
+        if (writer.changed) {
+          throw new Error(`mvcc: operation failed after changing state: ${(err as Error).message}`, { cause: err });
+        }
+        throw err;
+      }
       if (writer.changed) {
         this.currentRev = writer.main;
         revisions.push({ revision: writer.main, events: writer.events });

@@ -140,9 +140,18 @@ describe('Txn', () => {
     expect(ok.succeeded).toBe(true);
   });
 
-  it('refuses a range inside a txn at a future revision', async () => {
+  it('refuses a range inside a txn at a revision the txn has not reached, before any change', async () => {
     await expect(txn({ success: [{ requestRange: { key: b('a'), revision: 99 } }] })).rejects.toMatchObject({
       code: 'FutureRevision',
     });
+    // The txn's own new revision counts as future too, as in etcd: nothing is written.
+    await expect(txn({ success: [put('p', '1'), { requestRange: { key: b('p'), revision: 5 } }] })).rejects.toMatchObject({
+      code: 'FutureRevision',
+    });
+    expect(t.store.revision).toBe(4);
+    expect(await t.get('p')).toBeUndefined();
+    const past = await txn({ success: [put('p', '1'), { requestRange: { key: b('b'), revision: 3 } }] });
+    const read = past.responses[1]!;
+    expect('responseRange' in read && text(read.responseRange.kvs[0]?.value)).toBe('banana');
   });
 });

@@ -161,7 +161,8 @@ export type Operation =
   | { type: 'put'; request: PutRequest }
   | { type: 'deleteRange'; request: DeleteRangeRequest }
   | { type: 'txn'; request: TxnRequest }
-  | { type: 'compact'; revision: number }
+  /** `physical`: apply() answers only once the removed revisions are gone from disk (etcd's CompactionRequest.physical). */
+  | { type: 'compact'; revision: number; physical?: boolean }
   | { type: 'leaseGrant'; request: LeaseGrantRequest }
   | { type: 'leaseRevoke'; id: bigint };
 

@@ -184,8 +184,16 @@ export class RevisionWriter {
       if ('requestPut' in op) this.checkPut(op.requestPut);
       else if ('requestTxn' in op) this.checkPath(op.requestTxn, path.nested[nested++]!);
       else if ('requestDeleteRange' in op && op.requestDeleteRange.key.length === 0) throw new MvccError('EmptyKey');
-      else if ('requestRange' in op && op.requestRange.key.length === 0) throw new MvccError('EmptyKey');
+      else if ('requestRange' in op) this.checkRange(op.requestRange);
     }
+  }
+
+  /** A range in a txn is judged against the revision the txn started at, as etcd does. */
+  private checkRange(req: RangeRequest): void {
+    if (req.key.length === 0) throw new MvccError('EmptyKey');
+    if (!req.revision || req.revision <= 0) return;
+    if (req.revision > this.revision) throw new MvccError('FutureRevision');
+    if (req.revision < this.ctx.compactRevision()) throw new MvccError('Compacted');
   }
 
   private checkPut(req: PutRequest): void {
