@@ -116,6 +116,35 @@ describe('RaftNode and the Ready contract', () => {
     expect(rd.hardState).toBeUndefined();
   });
 
+  it('bootstrap founds a group with conf change entries that a member joining later replays', () => {
+    const storage = new MemoryStorage();
+    const node = new RaftNode({ id: 1, storage, electionTick: 10, heartbeatTick: 1 });
+    node.bootstrap({ voters: [1], learners: [2] });
+    const rd = handle(node, storage);
+    expect(rd.entries.map((e) => `${e.term}/${e.index} ${e.type}`)).toEqual(['1/1 confChange', '1/2 confChange']);
+    expect(rd.committedEntries).toHaveLength(2);
+    expect(rd.hardState).toEqual({ term: 1, vote: 0, commit: 2 });
+    expect(() => node.bootstrap({ voters: [1] })).toThrow(/no log/);
+    node.campaign();
+    const pending = [...handle(node, storage).messages];
+    expect(node.status().softState.raftState).toBe('leader');
+
+    // Member 2 starts with nothing and learns the membership from the log the leader sends.
+    const storage2 = new MemoryStorage();
+    const joiner = new RaftNode({ id: 2, storage: storage2, electionTick: 10, heartbeatTick: 1 });
+    for (let round = 0; round < 10 && pending.length > 0; round++) {
+      for (const m of pending.splice(0)) (m.to === 2 ? joiner : node).step(m);
+      for (const [n, st] of [
+        [node, storage],
+        [joiner, storage2],
+      ] as const) {
+        if (n.hasReady()) pending.push(...handle(n, st).messages);
+      }
+    }
+    expect(joiner.status().confState).toEqual({ voters: [1], learners: [2] });
+    expect(joiner.status().softState.lead).toBe(1);
+  });
+
   it('reports status with progress on the leader only', () => {
     const { node, storage } = single();
     expect(node.status().progress).toBeUndefined();

@@ -72,6 +72,31 @@ export class RaftNode {
     return this.raft.id;
   }
 
+  /**
+   * Founds a new group, on a member that has never run (empty storage, term 0): appends
+   * one conf change entry per founding member at term 1, indexes 1..n, identically on
+   * every founder, and marks them committed. The next Ready hands them out to persist and
+   * to apply (applyConfChange accepts them again harmlessly). A member that joins later
+   * starts empty, without bootstrap, and learns the membership from these entries or from
+   * a snapshot. (Alternatively, give every founder the membership in its storage's initial
+   * snapshot, as MemoryStorage's constructor allows.)
+   */
+  bootstrap(members: { readonly voters: readonly NodeId[]; readonly learners?: readonly NodeId[] }): void {
+    const r = this.raft;
+    if (r.log.lastIndex() !== 0 || r.term !== 0 || r.tracker.progress.size > 0) {
+      throw new Error('raft: bootstrap needs a member with no log, no term and no membership');
+    }
+    if (members.voters.length === 0) throw new Error('raft: bootstrap needs at least one voter');
+    const changes: ConfChange[] = [
+      ...members.voters.map((nodeId): ConfChange => ({ type: 'addNode', nodeId })),
+      ...(members.learners ?? []).map((nodeId): ConfChange => ({ type: 'addLearner', nodeId })),
+    ];
+    r.becomeFollower(1, NONE);
+    r.log.append(changes.map((cc, i) => ({ term: 1, index: i + 1, type: 'confChange' as const, data: ConfChange.encode(cc) })));
+    r.log.commitTo(changes.length);
+    for (const cc of changes) r.applyConfChange(cc);
+  }
+
   /** Advances logical time by one tick; elections and heartbeats are counted in ticks. */
   tick(): void {
     this.raft.tick();

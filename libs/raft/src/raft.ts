@@ -510,8 +510,13 @@ export class Raft {
     // We vote for ourselves; the vote is in the hard state persisted before these messages go out.
     if (this.poll(this.id, voteRespType(voteMsg), true) === 'won') {
       // A single voter wins at once.
-      if (t === 'pre-election') this.campaign('election');
-      else this.becomeLeader();
+      if (t === 'pre-election') {
+        this.campaign('election');
+      } else {
+        this.becomeLeader();
+        // Learners (the only other members) need the log too.
+        this.bcastAppend();
+      }
       return;
     }
     const voters = [...this.tracker.voters].sort((a, b) => a - b);
