@@ -1,9 +1,10 @@
 // Strategic merge patch: each merge key of the kinds Keel serves, each directive, and the
 // fallbacks for fields and kinds without metadata.
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { PatchError } from './errors';
 import type { JsonObject } from './json';
-import { applyStrategicMergePatch, createTwoWayMergePatch } from './strategic';
+import { applyStrategicMergePatch, createThreeWayMergePatch, createTwoWayMergePatch } from './strategic';
 import { schemaFor } from './strategic-metadata';
 
 const pod = schemaFor('v1', 'Pod');
@@ -55,10 +56,12 @@ describe('strategic merge: lists with merge keys', () => {
     tolerations: [{ key: 'a', operator: 'Exists' }],
   });
 
-  it('containers merge by name: a change touches one container, a new one is appended', () => {
+  it('containers merge by name: a change touches one container; a new one comes before later server-only ones', () => {
     const out = applyStrategicMergePatch(base, { spec: { containers: [{ name: 'web', image: 'web:2' }, { name: 'new', image: 'n' }] } }, pod);
     const containers = (out['spec'] as JsonObject)['containers'] as JsonObject[];
-    expect(containers.map((c) => c['name'])).toEqual(['web', 'sidecar', 'new']);
+    // Kubernetes' order: patch elements in patch order, server-only ones interleaved by their old
+    // position only relative to patch elements that were there before.
+    expect(containers.map((c) => c['name'])).toEqual(['web', 'new', 'sidecar']);
     expect(containers[0]!['image']).toBe('web:2');
     expect(containers[0]!['env']).toEqual([
       { name: 'A', value: '1' },
@@ -105,10 +108,10 @@ describe('strategic merge: lists with merge keys', () => {
       pod,
     );
     expect((out['spec'] as JsonObject)['volumes']).toEqual([
-      { name: 'data', emptyDir: {} },
       { name: 'cfg', configMap: { name: 'c' } },
+      { name: 'data', emptyDir: {} },
     ]);
-    expect((out['spec'] as JsonObject)['imagePullSecrets']).toEqual([{ name: 'reg' }, { name: 'other' }]);
+    expect((out['spec'] as JsonObject)['imagePullSecrets']).toEqual([{ name: 'other' }, { name: 'reg' }]);
   });
 
   it('lists without a merge key are replaced whole: tolerations, args', () => {
@@ -157,8 +160,8 @@ describe('strategic merge: lists with merge keys', () => {
     const obj = { metadata: { ownerReferences: [{ uid: '1', name: 'a', kind: 'ReplicaSet' }] } };
     const out = applyStrategicMergePatch(obj, { metadata: { ownerReferences: [{ uid: '2', name: 'b', kind: 'ReplicaSet' }, { uid: '1', controller: true }] } }, pod);
     expect((out['metadata'] as JsonObject)['ownerReferences']).toEqual([
-      { uid: '1', name: 'a', kind: 'ReplicaSet', controller: true },
       { uid: '2', name: 'b', kind: 'ReplicaSet' },
+      { uid: '1', name: 'a', kind: 'ReplicaSet', controller: true },
     ]);
   });
 
@@ -179,8 +182,9 @@ describe('strategic merge: lists with merge keys', () => {
 describe('strategic merge: primitive merge lists (finalizers)', () => {
   const obj = { metadata: { finalizers: ['a', 'b'] } };
 
-  it('adds what is missing and keeps what is there', () => {
-    expect(applyStrategicMergePatch(obj, { metadata: { finalizers: ['c', 'a'] } }, pod)).toEqual({ metadata: { finalizers: ['a', 'b', 'c'] } });
+  it('adds what is missing and keeps what is there, in patch order first', () => {
+    expect(applyStrategicMergePatch(obj, { metadata: { finalizers: ['c', 'a'] } }, pod)).toEqual({ metadata: { finalizers: ['c', 'a', 'b'] } });
+    expect(applyStrategicMergePatch(obj, { metadata: { finalizers: ['a', 'a'] } }, pod)).toEqual({ metadata: { finalizers: ['a', 'b'] } });
   });
 
   it('$deleteFromPrimitiveList removes values', () => {
@@ -207,10 +211,10 @@ describe('strategic merge: directives', () => {
     expect((out['spec'] as JsonObject)['containers']).toEqual([{ name: 'b' }]);
   });
 
-  it('$patch: delete on a map removes the map', () => {
+  it('$patch: delete on a map empties it, as Kubernetes does', () => {
     const obj = { spec: { template: { spec: { securityContext: { runAsUser: 1 } } } } };
     expect(applyStrategicMergePatch(obj, { spec: { template: { spec: { securityContext: { $patch: 'delete' } } } } }, deployment)).toEqual({
-      spec: { template: { spec: {} } },
+      spec: { template: { spec: { securityContext: {} } } },
     });
   });
 
@@ -250,14 +254,18 @@ describe('strategic merge: directives', () => {
     expect(() => applyStrategicMergePatch({ spec: {} }, { spec: { strategy: { $retainKeys: 'type' } } }, deployment)).toThrow(PatchError);
   });
 
-  it('$setElementOrder orders merge-key lists; elements it does not name stay after their predecessor', () => {
+  it('$setElementOrder orders merge-key lists; server-only elements keep their place among old elements', () => {
     const obj = podWith({ containers: [{ name: 'a' }, { name: 'server-only' }, { name: 'b' }] });
     const out = applyStrategicMergePatch(
       obj,
       { spec: { '$setElementOrder/containers': [{ name: 'c' }, { name: 'b' }, { name: 'a' }], containers: [{ name: 'c' }] } },
       pod,
     );
-    expect(((out['spec'] as JsonObject)['containers'] as JsonObject[]).map((c) => c['name'])).toEqual(['c', 'b', 'a', 'server-only']);
+    // server-only was before b in the old list, so it stays before b.
+    expect(((out['spec'] as JsonObject)['containers'] as JsonObject[]).map((c) => c['name'])).toEqual(['c', 'server-only', 'b', 'a']);
+    // Reapplying the order the list already has changes nothing.
+    const again = applyStrategicMergePatch(out, { spec: { '$setElementOrder/containers': [{ name: 'c' }, { name: 'b' }, { name: 'a' }] } }, pod);
+    expect(again).toEqual(out);
   });
 
   it('$setElementOrder entries need the merge key', () => {
@@ -282,7 +290,7 @@ describe('strategic merge: kinds and fields without metadata', () => {
   it('still knows ObjectMeta for an unknown kind', () => {
     const widget = schemaFor('example.com/v1', 'Widget');
     expect(applyStrategicMergePatch({ metadata: { finalizers: ['a'] } }, { metadata: { finalizers: ['b'] } }, widget)).toEqual({
-      metadata: { finalizers: ['a', 'b'] },
+      metadata: { finalizers: ['b', 'a'] },
     });
   });
 
@@ -321,5 +329,65 @@ describe('createTwoWayMergePatch', () => {
   it('is empty for equal objects', () => {
     const obj = podWith({ containers: [{ name: 'a' }] });
     expect(createTwoWayMergePatch(obj, structuredClone(obj), pod)).toEqual({});
+  });
+});
+
+describe('strategic merge: validation and order-only changes', () => {
+  it('a patch key missing from its own $retainKeys is refused', () => {
+    expect(() =>
+      applyStrategicMergePatch({ spec: { strategy: {} } }, { spec: { strategy: { $retainKeys: ['type'], type: 'Recreate', rollingUpdate: {} } } }, deployment),
+    ).toThrow(/\$retainKeys/);
+  });
+
+  it('list elements may only say $patch: delete or replace', () => {
+    expect(() => applyStrategicMergePatch(podWith({ containers: [] }), { spec: { containers: [{ name: 'a', $patch: 'merge' }] } }, pod)).toThrow(PatchError);
+  });
+
+  it('a reorder alone is sent as $setElementOrder alone', () => {
+    const from = podWith({ containers: [{ name: 'a' }, { name: 'b' }], volumes: [] });
+    const to = podWith({ containers: [{ name: 'b' }, { name: 'a' }], volumes: [{ name: 'v' }] });
+    const patch = createTwoWayMergePatch(from, to, pod);
+    // An empty list is replaced whole by its new contents, with no order directive.
+    expect(patch).toEqual({ spec: { '$setElementOrder/containers': [{ name: 'b' }, { name: 'a' }], volumes: [{ name: 'v' }] } });
+    expect(applyStrategicMergePatch(from, patch, pod)).toEqual(to);
+  });
+});
+
+describe('strategic merge: round trip property', () => {
+  // Pod-like objects: keyed lists with unique keys, a primitive merge list, maps, atomic lists.
+  const name = fc.constantFrom('a', 'b', 'c', 'd', 'e');
+  const unique = <T>(arb: fc.Arbitrary<T>, key: (t: T) => string) => fc.uniqueArray(arb, { selector: key, maxLength: 4 });
+  const env = unique(fc.record({ name, value: fc.string({ maxLength: 2 }) }), (e) => e.name);
+  const container = fc.record(
+    { name, image: fc.constantFrom('x:1', 'x:2'), env, args: fc.array(fc.string({ maxLength: 2 }), { maxLength: 2 }) },
+    { requiredKeys: ['name'] },
+  );
+  const podObject = fc.record(
+    {
+      metadata: fc.record(
+        { labels: fc.dictionary(name, fc.string({ maxLength: 2 }), { maxKeys: 3 }), finalizers: unique(name, (n) => n) },
+        { requiredKeys: [] },
+      ),
+      spec: fc.record({ containers: unique(container, (c) => c.name), nodeName: fc.constantFrom('n1', 'n2') }, { requiredKeys: [] }),
+    },
+    { requiredKeys: [] },
+  ) as fc.Arbitrary<JsonObject>;
+
+  it('applying createTwoWayMergePatch(a, b) to a gives b, order included', () => {
+    fc.assert(
+      fc.property(podObject, podObject, (a, b) => {
+        expect(applyStrategicMergePatch(a, createTwoWayMergePatch(a, b, pod), pod)).toEqual(b);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('a three-way patch from the last applied object brings a live copy of it to the new one', () => {
+    fc.assert(
+      fc.property(podObject, podObject, (last, next) => {
+        expect(applyStrategicMergePatch(last, createThreeWayMergePatch(last, next, last, pod), pod)).toEqual(next);
+      }),
+      { numRuns: 300 },
+    );
   });
 });

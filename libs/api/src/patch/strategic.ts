@@ -27,8 +27,8 @@ const DELETE = Symbol('delete');
 export function applyStrategicMergePatch(original: JsonValue | undefined, patch: JsonValue, schema?: FieldSchema): JsonObject {
   if (!isObject(patch)) throw new PatchError('InvalidPatch', 'a strategic merge patch must be a JSON object', '');
   const base = isObject(original) ? deepClone(original) : {};
+  if (getKey(patch, PATCH) === 'delete') throw new PatchError('InvalidPatch', '"$patch: delete" cannot delete the whole object', '');
   const merged = mergeMap(base, patch, schema, '');
-  // Deleting the whole object through a patch is not a thing an update can do.
   if (merged === DELETE) throw new PatchError('InvalidPatch', '"$patch: delete" cannot delete the whole object', '');
   return merged;
 }
@@ -45,13 +45,16 @@ function isDirectiveKey(key: string): boolean {
 function mergeMap(original: JsonObject | undefined, patch: JsonObject, schema: FieldSchema | undefined, path: string): JsonObject | typeof DELETE {
   const directive = getKey(patch, PATCH);
   if (directive !== undefined) {
-    if (directive === 'delete') return DELETE;
+    // Kubernetes empties a map deleted this way rather than removing its key; in a list the
+    // element goes (see mergeList).
+    if (directive === 'delete') return {};
     if (directive === 'replace') {
       // The map becomes exactly the patch (its own directives still apply to its children).
       const rest = { ...patch };
       delete rest[PATCH];
       return mergeMap(undefined, rest, schema, path);
     }
+    // `merge` is the default; Kubernetes refuses it here, we accept it as a no-op.
     if (directive !== 'merge') {
       throw new PatchError('InvalidPatch', `${join(path, PATCH)}: unknown directive ${JSON.stringify(directive)}`, path);
     }
@@ -63,11 +66,24 @@ function mergeMap(original: JsonObject | undefined, patch: JsonObject, schema: F
     if (!Array.isArray(retain) || !retain.every((k) => typeof k === 'string')) {
       throw new PatchError('InvalidPatch', `${join(path, RETAIN_KEYS)} must be a list of strings`, path);
     }
+    for (const key of Object.keys(patch)) {
+      if (isDirectiveKey(key) || patch[key] === null || retain.includes(key)) continue;
+      throw new PatchError('InvalidPatch', `${join(path, key)}: the patch sets a key its $retainKeys does not list`, join(path, key));
+    }
     // Keys the patch does not retain are cleared, so switching e.g. a Deployment's strategy
     // type drops the old type's settings; keys the patch sets are merged below.
     for (const key of Object.keys(result)) {
       if (!retain.includes(key)) delete result[key];
     }
+  }
+
+  // Lists as they were before this patch: `$setElementOrder` places server-only elements by it.
+  const before = new Map<string, JsonValue[]>();
+  for (const key of Object.keys(patch)) {
+    if (!key.startsWith(SET_ORDER)) continue;
+    const field = key.slice(SET_ORDER.length);
+    const current = getKey(result, field);
+    before.set(field, Array.isArray(current) ? current : []);
   }
 
   for (const key of Object.keys(patch)) {
@@ -108,9 +124,10 @@ function mergeMap(original: JsonObject | undefined, patch: JsonObject, schema: F
     const order = patch[key]!;
     if (!Array.isArray(order)) throw new PatchError('InvalidPatch', `${join(path, key)} must be a list`, join(path, field));
     const current = getKey(result, field);
-    if (Array.isArray(current)) {
-      setKey(result, field, reorder(current, order, fieldSchema(schema, field)?.list, join(path, field)));
-    }
+    if (!Array.isArray(current)) continue;
+    const list = fieldSchema(schema, field)?.list;
+    const keyOf = elementKey(list?.mergeKey, join(path, field), true);
+    setKey(result, field, orderElements(current, order, before.get(field) ?? [], keyOf));
   }
   return result;
 }
@@ -118,38 +135,46 @@ function mergeMap(original: JsonObject | undefined, patch: JsonObject, schema: F
 function mergeList(previous: JsonValue[] | undefined, patch: JsonValue[], list: ListSchema | undefined, path: string): JsonValue[] {
   // No merge strategy: the list is one value, replaced whole.
   if (!list || list.strategy !== 'merge') return deepClone(patch);
-
-  const replaceAt = patch.findIndex((item) => isObject(item) && getKey(item, PATCH) === 'replace');
-  if (replaceAt >= 0) {
-    const items = patch.filter((_, i) => i !== replaceAt);
-    return items.map((item) => (isObject(item) ? asNew(item, list.items, path) : item)).filter((i) => i !== undefined);
-  }
-
-  const result = previous ? [...previous] : [];
+  const original = previous ?? [];
   const mergeKey = list.mergeKey;
+
   if (mergeKey === undefined) {
-    // A merge list of primitives is a set: add what is missing, keep the order already there.
-    for (const value of patch) {
+    // A merge list of primitives is a set: the union, without duplicates.
+    const merged: JsonValue[] = [];
+    for (const value of [...original, ...patch]) {
       if (isObject(value) || Array.isArray(value)) {
         throw new PatchError('InvalidPatch', `${path}: a list of primitives cannot hold ${JSON.stringify(value)}`, path);
       }
-      if (!result.some((v) => deepEqual(v, value))) result.push(value);
+      if (!merged.some((v) => deepEqual(v, value))) merged.push(value);
     }
-    return result;
+    return orderElements(merged, patch, original, (v) => v);
   }
 
+  const keyOf = elementKey(mergeKey, path, false);
+  let result = [...original];
+  const items: JsonObject[] = [];
+  let replace = false;
   for (const item of patch) {
-    if (!isObject(item) || !hasKey(item, mergeKey)) {
-      throw new PatchError('InvalidPatch', `${path}: element ${JSON.stringify(item)} does not contain the merge key "${mergeKey}"`, path);
+    if (!isObject(item)) throw new PatchError('InvalidPatch', `${path}: element ${JSON.stringify(item)} is not an object`, path);
+    const directive = getKey(item, PATCH);
+    if (directive === undefined) {
+      items.push(item);
+    } else if (directive === 'delete') {
+      const key = keyOf(item);
+      result = result.filter((e) => !deepEqual(keyOf(e), key));
+    } else if (directive === 'replace') {
+      replace = true;
+    } else {
+      throw new PatchError('InvalidPatch', `${path}: list elements cannot say $patch: ${JSON.stringify(directive)}`, path);
     }
-    const key = item[mergeKey]!;
-    const matches = (e: JsonValue) => isObject(e) && deepEqual(getKey(e, mergeKey), key);
-    const at = result.findIndex(matches);
+  }
+  // `{"$patch": "replace"}` in the list: the list becomes the other elements.
+  if (replace) return items.map((item) => asNew(item, list.items, path)).filter((i) => i !== undefined);
+
+  for (const item of items) {
+    const key = keyOf(item);
+    const at = result.findIndex((e) => isObject(e) && deepEqual(getKey(e, mergeKey), key));
     const elementPath = `${path}[${mergeKey}=${JSON.stringify(key)}]`;
-    if (getKey(item, PATCH) === 'delete') {
-      for (let i = result.length - 1; i >= 0; i--) if (matches(result[i]!)) result.splice(i, 1);
-      continue;
-    }
     const merged = mergeMap(at >= 0 ? (result[at] as JsonObject) : undefined, item, list.items, elementPath);
     if (merged === DELETE) {
       if (at >= 0) result.splice(at, 1);
@@ -159,7 +184,7 @@ function mergeList(previous: JsonValue[] | undefined, patch: JsonValue[], list: 
       result.push(merged);
     }
   }
-  return result;
+  return orderElements(result, items, original, keyOf);
 }
 
 /** A patch element with nothing to merge into: its directives applied, its nulls dropped. */
@@ -168,35 +193,55 @@ function asNew(item: JsonObject, schema: FieldSchema | undefined, path: string):
   return merged === DELETE ? undefined : merged;
 }
 
-/**
- * `$setElementOrder`: the elements the order names come in that order; elements it does not
- * name (added by the server or another client) stay right after the element they followed.
- */
-function reorder(items: JsonValue[], order: JsonValue[], list: ListSchema | undefined, path: string): JsonValue[] {
-  const mergeKey = list?.mergeKey;
-  const keyOf = (v: JsonValue): JsonValue | undefined => (mergeKey === undefined ? v : isObject(v) ? getKey(v, mergeKey) : undefined);
-  const orderKeys = order.map((o) => {
-    const key = keyOf(o);
-    if (key === undefined) throw new PatchError('InvalidPatch', `${path}: $setElementOrder entry ${JSON.stringify(o)} lacks the merge key`, path);
-    return key;
-  });
-  const rank = (v: JsonValue) => {
-    const key = keyOf(v);
-    return key === undefined ? -1 : orderKeys.findIndex((k) => deepEqual(k, key));
-  };
-  const head: JsonValue[] = [];
-  const followers = new Map<JsonValue, JsonValue[]>();
-  let anchor: JsonValue | undefined;
-  for (const item of items) {
-    if (rank(item) >= 0) {
-      anchor = item;
-      continue;
+/** How elements of a list are identified: by merge key, or themselves for primitives. */
+function elementKey(mergeKey: string | undefined, path: string, inOrderList: boolean): (v: JsonValue) => JsonValue {
+  if (mergeKey === undefined) return (v) => v;
+  return (v) => {
+    const key = isObject(v) ? getKey(v, mergeKey) : undefined;
+    if (key === undefined) {
+      const where = inOrderList ? '$setElementOrder entry' : 'element';
+      throw new PatchError('InvalidPatch', `${path}: ${where} ${JSON.stringify(v)} does not contain the merge key "${mergeKey}"`, path);
     }
-    if (anchor === undefined) head.push(item);
-    else followers.set(anchor, [...(followers.get(anchor) ?? []), item]);
+    return key;
+  };
+}
+
+/**
+ * Kubernetes' element order after a merge: elements the patch names (`patchOrder`: the patch
+ * list or a `$setElementOrder`) come in the patch's order; the others (server-only) keep their
+ * order from `serverOrder`, the list before the patch. The two runs are interleaved: a
+ * server-only element goes first only when both it and the next patch element were in the old
+ * list and it came earlier there. New elements therefore come before later server-only ones.
+ */
+function orderElements(merged: JsonValue[], patchOrder: JsonValue[], serverOrder: JsonValue[], keyOf: (v: JsonValue) => JsonValue): JsonValue[] {
+  const orderKeys = patchOrder.map(keyOf);
+  const serverKeys = serverOrder.map(keyOf);
+  const rank = (keys: JsonValue[], v: JsonValue) => {
+    const key = keyOf(v);
+    return keys.findIndex((k) => deepEqual(k, key));
+  };
+  const byRank = (keys: JsonValue[]) => (a: JsonValue, b: JsonValue) => {
+    const ra = rank(keys, a);
+    const rb = rank(keys, b);
+    return ra >= 0 && rb >= 0 ? ra - rb : 0;
+  };
+  const patchItems = merged.filter((v) => rank(orderKeys, v) >= 0).sort(byRank(orderKeys));
+  const serverOnly = merged.filter((v) => rank(orderKeys, v) < 0).sort(byRank(serverKeys));
+  const out: JsonValue[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < serverOnly.length || j < patchItems.length) {
+    if (j >= patchItems.length) {
+      out.push(serverOnly[i++]!);
+    } else if (i >= serverOnly.length) {
+      out.push(patchItems[j++]!);
+    } else {
+      const rs = rank(serverKeys, serverOnly[i]!);
+      const rp = rank(serverKeys, patchItems[j]!);
+      out.push(rs >= 0 && rp >= 0 && rs < rp ? serverOnly[i++]! : patchItems[j++]!);
+    }
   }
-  const ordered = items.filter((i) => rank(i) >= 0).sort((a, b) => rank(a) - rank(b));
-  return [...head, ...ordered.flatMap((item) => [item, ...(followers.get(item) ?? [])])];
+  return out;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -260,24 +305,21 @@ function diffMaps(from: JsonObject, to: JsonObject, schema: FieldSchema | undefi
 }
 
 function diffLists(patch: JsonObject, key: string, from: JsonValue[], to: JsonValue[], list: ListSchema | undefined, opts: DiffOptions): void {
-  if (!list || list.strategy !== 'merge') {
+  const mergeKey = list?.mergeKey;
+  // Without a merge strategy, or with nothing to merge into, the list goes whole.
+  if (!list || list.strategy !== 'merge' || from.length === 0) {
     if (!opts.ignoreChangesAndAdditions) setKey(patch, key, deepClone(to));
     return;
   }
-  const mergeKey = list.mergeKey;
   if (mergeKey === undefined) {
     const added = to.filter((v) => !from.some((f) => deepEqual(f, v)));
-    const removed = from.filter((v) => !to.some((t) => deepEqual(t, v)));
-    let changed = false;
-    if (added.length > 0 && !opts.ignoreChangesAndAdditions) {
-      setKey(patch, key, deepClone(added));
-      changed = true;
+    const removed = from.filter((v, i) => !to.some((t) => deepEqual(t, v)) && from.findIndex((f) => deepEqual(f, v)) === i);
+    if (added.length > 0 && !opts.ignoreChangesAndAdditions) setKey(patch, key, deepClone(added));
+    if (removed.length > 0 && !opts.ignoreDeletions) patch[DELETE_FROM_PRIMITIVE + key] = deepClone(removed);
+    // The order goes along when anything changed, including only the order.
+    if ((removed.length > 0 && !opts.ignoreDeletions) || (!opts.ignoreChangesAndAdditions && !deepEqual(from, to))) {
+      patch[SET_ORDER + key] = deepClone(to);
     }
-    if (removed.length > 0 && !opts.ignoreDeletions) {
-      patch[DELETE_FROM_PRIMITIVE + key] = deepClone(removed);
-      changed = true;
-    }
-    if (changed) patch[SET_ORDER + key] = deepClone(to);
     return;
   }
   const keyOf = (v: JsonValue) => (isObject(v) ? getKey(v, mergeKey) : undefined);
@@ -300,9 +342,11 @@ function diffLists(patch: JsonObject, key: string, from: JsonValue[], to: JsonVa
       if (k !== undefined && !to.some((t) => deepEqual(keyOf(t), k))) entries.push({ [mergeKey]: deepClone(k), [PATCH]: 'delete' });
     }
   }
-  if (entries.length === 0) return;
-  setKey(patch, key, entries);
-  patch[SET_ORDER + key] = to.filter(isObject).map((t) => ({ [mergeKey]: deepClone(t[mergeKey] ?? null) }));
+  const orderSame = from.length === to.length && from.every((f, i) => deepEqual(keyOf(f), keyOf(to[i]!)));
+  if (entries.length > 0) setKey(patch, key, entries);
+  if (entries.length > 0 || (!opts.ignoreChangesAndAdditions && !orderSame)) {
+    patch[SET_ORDER + key] = to.filter(isObject).map((t) => ({ [mergeKey]: deepClone(t[mergeKey] ?? null) }));
+  }
 }
 
 /** Joins two patches for the same object; `b` wins where both set the same scalar. */
