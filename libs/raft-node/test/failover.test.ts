@@ -30,7 +30,7 @@ it('keeps every acknowledged proposal through kill -9 of the leader and its rest
     await until(async () => (leader = await leaderOf()) !== 0, 15_000, 'a leader');
 
     // Four clients, each sending to the live members in turn (followers forward).
-    const acked: { value: string; index: number; at: number }[] = [];
+    const acked: { value: string; index: number; sent: number }[] = [];
     let failed = 0;
     let seq = 0;
     for (let w = 0; w < 4; w++) {
@@ -38,11 +38,12 @@ it('keeps every acknowledged proposal through kill -9 of the leader and its rest
         (async () => {
           for (let turn = w; !stop; turn++) {
             const value = `v${seq++}`;
+            const sent = Date.now();
             const members = alive();
             const target = members[turn % members.length]!;
             try {
               const r = await call<{ index: number }>(target, '/propose', { key: `k${seq % 16}`, value }, 5000);
-              acked.push({ value, index: r.index, at: Date.now() });
+              acked.push({ value, index: r.index, sent });
             } catch {
               failed++;
               await sleep(20);
@@ -58,8 +59,9 @@ it('keeps every acknowledged proposal through kill -9 of the leader and its rest
     await procs.kill(killedLeader);
     down.add(killedLeader);
     const ackedBeforeKill = acked.length;
-    await until(() => acked.some((a) => a.at > killedAt), 15_000, 'a proposal acknowledged after the kill');
-    const firstAfterKillMs = acked.find((a) => a.at > killedAt)!.at - killedAt;
+    // Writes resume: a proposal sent after the kill is acknowledged.
+    await until(() => acked.some((a) => a.sent > killedAt), 15_000, 'a proposal sent after the kill to be acknowledged');
+    const resumedMs = Date.now() - killedAt;
     await until(() => acked.length >= ackedBeforeKill + 50, 20_000, '50 more acknowledged proposals');
 
     // Restart from the same data directory.
@@ -93,7 +95,7 @@ it('keeps every acknowledged proposal through kill -9 of the leader and its rest
     expect(st.confState.voters.sort()).toEqual([1, 2, 3]);
     console.log(
       `failover: ${acked.length} acknowledged, ${failed} failed or unknown, ${log.length} applied; ` +
-        `first ack ${firstAfterKillMs} ms after kill -9 of leader ${killedLeader}`,
+        `writes resumed within ${resumedMs} ms of kill -9 of leader ${killedLeader}`,
     );
   } finally {
     stop = true;
