@@ -38,10 +38,13 @@ describe('recovery and snapshots', () => {
     expect(t.store.compactRevision).toBe(30);
     expect(await t.store.hashKV()).toEqual(before.hash);
     expect(t.store.leaseTimeToLive(11n, true).keys).toEqual([b('key/0'), b('key/5')]);
+    expect(t.store.keyCount).toBe(11);
+    expect(typeof (await t.store.dbSize())).toBe('number');
     await expect(t.store.apply({ type: 'put', request: { key: b('x') } }, before.applied)).rejects.toThrow(/not above/);
   });
 
   it('persists every apply of a group commit before answering', async () => {
+    await t.reopen({ sync: true });
     const start = t.store.appliedIndex;
     const all = Array.from({ length: 200 }, (_, i) =>
       t.store.apply({ type: 'put', request: { key: b(`g${i}`), value: b(`${i}`) } }, start + 1 + i),
