@@ -1,5 +1,6 @@
 // Server-side apply: ownership per manager, conflicts, force, removal of fields an applier
 // stopped applying, Update bookkeeping, and the unchanged case (no timestamp churn).
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { conflictCauses, readManagedFields, recordUpdate, serverSideApply, type ApplyRequest, type ApplyResult } from './apply';
 import { PatchError } from './errors';
@@ -262,5 +263,29 @@ describe('updates and apply together', () => {
     (changed['metadata'] as JsonObject)['labels'] = { app: 'web', x: 'y' };
     const after = recordUpdate({ old: live, updated: changed, manager: 'kubectl-client-side-apply', apiVersion: 'apps/v1beta2', time: T2, schema });
     expect(readManagedFields(after).map((e) => e.apiVersion)).toEqual(['apps/v1', 'apps/v1beta2']);
+  });
+});
+
+describe('list order after apply', () => {
+  const withFinalizers = (finalizers: string[]): JsonObject => ({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', finalizers } });
+
+  it('shared elements follow the applied order; new ones sit where applied; live-only ones keep their place', () => {
+    const live = withFinalizers(['a', 'x', 'b']);
+    const out = ok(apply(live, withFinalizers(['b', 'c', 'a'])));
+    expect((out['metadata'] as JsonObject)['finalizers']).toEqual(['x', 'b', 'c', 'a']);
+  });
+
+  it('property: every element appears once, applied and live-only relative orders are kept', () => {
+    const names = fc.uniqueArray(fc.constantFrom('a', 'b', 'c', 'd', 'e', 'f'), { maxLength: 6 });
+    fc.assert(
+      fc.property(names, names, (live, applied) => {
+        const out = (ok(apply(withFinalizers(live), withFinalizers(applied)))['metadata'] as JsonObject)['finalizers'] as string[];
+        expect([...out].sort()).toEqual([...new Set([...live, ...applied])].sort());
+        expect(out.filter((f) => applied.includes(f))).toEqual(applied);
+        const liveOnly = live.filter((f) => !applied.includes(f));
+        expect(out.filter((f) => liveOnly.includes(f))).toEqual(liveOnly);
+      }),
+      { numRuns: 300 },
+    );
   });
 });

@@ -30,6 +30,7 @@ export interface FieldManagerConflict {
   manager: string;
   operation: 'Apply' | 'Update';
   apiVersion: string;
+  subresource?: string;
   /** The field, printed as Kubernetes prints it: `.spec.replicas`. */
   field: string;
   path: FieldPath;
@@ -193,25 +194,66 @@ function mergeApplied(live: JsonValue | undefined, applied: JsonValue, schema: F
     }
     return out;
   }
-  if (Array.isArray(applied) && Array.isArray(live) && schema?.list) {
+  if (Array.isArray(applied) && Array.isArray(live) && schema?.list && schema.list.type !== 'atomic') {
     const list = schema.list;
-    if (list.type === 'set') {
-      const out = deepClone(live);
-      for (const v of applied) if (!out.some((o) => deepEqual(o, v))) out.push(deepClone(v));
-      return out;
-    }
-    if (list.type === 'map') {
-      const out = deepClone(live);
-      for (const item of applied) {
-        const pe = keyElement(item, list);
-        const at = pe === undefined ? -1 : out.findIndex((o) => keyElement(o, list) === pe);
-        if (at >= 0) out[at] = mergeApplied(out[at], item, list.items);
-        else out.push(deepClone(item));
-      }
-      return out;
-    }
+    const keyOf = list.type === 'set' ? (v: JsonValue) => `v:${JSON.stringify(v)}` : (v: JsonValue) => keyElement(v, list);
+    return zipLists(live, applied, keyOf).map(([l, r]) =>
+      r === undefined ? deepClone(l!) : l === undefined || list.type === 'set' ? deepClone(r) : mergeApplied(l, r, list.items),
+    );
   }
   return deepClone(applied);
+}
+
+/**
+ * Pairs the elements of a live list and an applied list by key, in the order the result takes
+ * (as structured-merge-diff orders it): elements in both follow the applied order, new ones sit
+ * where the applied list has them, and live-only ones keep their place among the rest.
+ */
+function zipLists(live: JsonValue[], applied: JsonValue[], keyOf: (v: JsonValue) => string | undefined): [JsonValue | undefined, JsonValue | undefined][] {
+  // Elements without a usable key cannot be matched: they count as distinct.
+  const keyed = (list: JsonValue[], side: string) => list.map((v, i) => ({ v, key: keyOf(v) ?? `${side}#${i}` }));
+  const lhs = keyed(live, 'live');
+  const rhs = keyed(applied, 'applied');
+  const inLhs = new Map(lhs.map((e) => [e.key, e.v]));
+  const inRhs = new Set(rhs.map((e) => e.key));
+  const shared = rhs.filter((e) => inLhs.has(e.key)).map((e) => e.key);
+  let next = 0;
+  const out: [JsonValue | undefined, JsonValue | undefined][] = [];
+  let l = 0;
+  let r = 0;
+  while (l < lhs.length || r < rhs.length) {
+    const left = lhs[l];
+    const right = rhs[r];
+    if (left && right && left.key === right.key) {
+      out.push([left.v, right.v]);
+      l++;
+      r++;
+      if (shared[next] === left.key) next++;
+      continue;
+    }
+    if (left && inRhs.has(left.key)) {
+      if (right && shared[next] !== left.key) {
+        // In both, but its turn comes later in the applied order.
+        l++;
+        continue;
+      }
+      if (!right) {
+        // Already placed through the applied list.
+        l++;
+        continue;
+      }
+    } else if (left) {
+      out.push([left.v, undefined]);
+      l++;
+      continue;
+    }
+    if (right) {
+      out.push([inLhs.get(right.key), right.v]);
+      r++;
+      if (shared[next] === right.key) next++;
+    }
+  }
+  return out;
 }
 
 /** Whether applying changed what is at `path` (an element or set member: whether it is new). */
@@ -259,6 +301,7 @@ export function serverSideApply(req: ApplyRequest): ApplyResult {
         manager: other.entry.manager,
         operation: other.entry.operation,
         apiVersion: other.entry.apiVersion,
+        ...(other.entry.subresource ? { subresource: other.entry.subresource } : {}),
         field: formatFieldPath(path),
         path,
       });
@@ -406,13 +449,16 @@ export function conflictMessage(conflicts: readonly FieldManagerConflict[]): str
   return (
     head +
     [...byManager]
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
       .map(([who, fields]) => `conflicts with ${who}:\n${fields.map((f) => `- ${f}`).join('\n')}`)
       .join('\n')
   );
 }
 
+/** `"kubectl"`, `"kubelet" with subresource "status" using v1`: how Kubernetes names a manager. */
 function ownerText(c: FieldManagerConflict): string {
-  return c.operation === 'Update' ? `"${c.manager}" using ${c.apiVersion}` : `"${c.manager}"`;
+  const who = c.subresource ? `"${c.manager}" with subresource "${c.subresource}"` : `"${c.manager}"`;
+  return c.operation === 'Update' ? `${who} using ${c.apiVersion}` : who;
 }
 
 /** The `details.causes` of the 409: one FieldManagerConflict cause per field. */
