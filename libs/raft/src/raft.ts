@@ -1047,11 +1047,11 @@ export class Raft {
       this.becomeFollower(this.term + 1, NONE);
       return false;
     }
-    const inConfig = confState.voters.includes(this.id) || confState.learners.includes(this.id);
-    if (!inConfig) {
-      // A snapshot from a configuration we are not part of: accepting it could strand us.
-      this.logger.warn(`${this.id} attempted to restore snapshot but it is not in the ConfState ${describeConfState(confState)}; should never happen`);
-      return false;
+    if (!confState.voters.includes(this.id) && !confState.learners.includes(this.id)) {
+      // A member that joined after the snapshot was taken: its own addition comes in the
+      // entries after it. Until then it is in no configuration, so it cannot campaign;
+      // refusing the snapshot instead would leave it waiting forever for one that has it.
+      this.logger.info(`${this.id} restores a snapshot whose configuration ${describeConfState(confState)} does not include it yet`);
     }
     if (this.log.matchTerm(index, term)) {
       this.logger.info(

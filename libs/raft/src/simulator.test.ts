@@ -1,5 +1,5 @@
 // The randomized simulator (test/simulator.ts) over many seeds: 3 and 5 nodes, with and
-// without PreVote and CheckQuorum, under message loss, duplication, delay, reordering,
+// without PreVote and CheckQuorum, with and without membership changes, under message loss, duplication, delay, reordering,
 // partitions, crashes and restarts. A failure names its seed; replay it alone with
 // RAFT_SEED=<seed> (add RAFT_SIM_TRACE=1 for the last events). RAFT_SIM_SEEDS=<n> runs
 // more seeds than the default.
@@ -19,6 +19,7 @@ function optionsFor(seed: number): SimOptions {
     nodes: seed % 2 === 0 ? 3 : 5,
     preVote: Math.floor(seed / 2) % 2 === 1,
     checkQuorum: Math.floor(seed / 4) % 2 === 1,
+    membership: Math.floor(seed / 8) % 2 === 1,
     steps,
     trace,
   };
@@ -40,6 +41,7 @@ describe('randomized simulation: Figure 3 safety properties and liveness after h
     let snapshots = 0;
     let crashes = 0;
     let maxTicksToLeader = 0;
+    let confChanges = 0;
     for (let seed = 1; seed <= seeds; seed++) {
       try {
         const r = new Simulation(optionsFor(seed)).run();
@@ -48,6 +50,7 @@ describe('randomized simulation: Figure 3 safety properties and liveness after h
         snapshots += r.snapshotsSent;
         crashes += r.crashes;
         maxTicksToLeader = Math.max(maxTicksToLeader, r.ticksToLeader);
+        confChanges += r.confChanges;
       } catch (e) {
         failures.push(`RAFT_SEED=${seed}: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);
         if (failures.length >= 5) break;
@@ -58,8 +61,9 @@ describe('randomized simulation: Figure 3 safety properties and liveness after h
     expect(acknowledged).toBeGreaterThan(seeds * 10);
     expect(snapshots).toBeGreaterThan(0);
     expect(crashes).toBeGreaterThan(0);
+    expect(confChanges).toBeGreaterThan(0);
     console.log(
-      `simulated ${seeds} seeds x ${steps} steps: ${proposed} proposals, ${acknowledged} committed, ${snapshots} snapshots sent, ${crashes} crashes, leader after healing within ${maxTicksToLeader} ticks`,
+      `simulated ${seeds} seeds x ${steps} steps: ${proposed} proposals, ${acknowledged} committed, ${snapshots} snapshots sent, ${crashes} crashes, ${confChanges} membership changes proposed, leader after healing within ${maxTicksToLeader} ticks`,
     );
   });
 });

@@ -23,6 +23,7 @@ import {
   randomInt,
   seededRandom,
   type Config,
+  ConfChange,
   type ConfState,
   type Entry,
   type Message,
@@ -36,6 +37,13 @@ export interface SimOptions {
   readonly steps: number;
   readonly preVote: boolean;
   readonly checkQuorum: boolean;
+  /**
+   * Change membership while running: add learners, promote them, remove voters. The group
+   * is then founded with RaftNode.bootstrap (conf change entries at the start of the log)
+   * and new members start empty; otherwise every member starts with the membership in its
+   * storage's initial snapshot.
+   */
+  readonly membership?: boolean;
   /** Keep a trace of events, printed when a check fails. */
   readonly trace?: boolean;
 }
@@ -47,6 +55,7 @@ export interface SimResult {
   readonly snapshotsSent: number;
   readonly crashes: number;
   readonly ticksToLeader: number;
+  readonly confChanges: number;
 }
 
 /** One applied entry as the toy state machine remembers it. */
@@ -59,6 +68,10 @@ interface Applied {
 interface SimNode {
   readonly id: NodeId;
   readonly storage: MemoryStorage;
+  /** One of the members the group was founded with. */
+  readonly founder: boolean;
+  /** Removed from the group and shut down for good (as an operator does once the removal commits). */
+  retired: boolean;
   node: RaftNode | undefined;
   /** The state machine: the proposals applied, in order. Lost on crash, rebuilt from the snapshot. */
   applied: Applied[];
@@ -140,15 +153,18 @@ export class Simulation {
   /** read id -> the commit index known when the read was issued. */
   private readonly pendingReads = new Map<string, number>();
 
-  private readonly stats = { proposed: 0, snapshotsSent: 0, crashes: 0 };
+  private readonly stats = { proposed: 0, snapshotsSent: 0, crashes: 0, confChanges: 0 };
+  private readonly founders: NodeId[];
   private readonly traceLines: string[] = [];
 
   constructor(private readonly opts: SimOptions) {
     this.rng = seededRandom(opts.seed);
     const voters = Array.from({ length: opts.nodes }, (_, i) => i + 1);
+    this.founders = voters;
     for (const id of voters) {
-      const storage = new MemoryStorage({ confState: { voters, learners: [] } });
-      const n: SimNode = { id, storage, node: undefined, applied: [], appliedIndex: 0, confState: { voters, learners: [] } };
+      const confState: ConfState = { voters, learners: [] };
+      const storage = opts.membership ? new MemoryStorage() : new MemoryStorage({ confState });
+      const n: SimNode = { id, storage, founder: true, retired: false, node: undefined, applied: [], appliedIndex: 0, confState };
       this.nodes.set(id, n);
       this.start(n);
     }
@@ -181,11 +197,16 @@ export class Simulation {
 
   /** (Re)starts a node from what its storage holds, as a process would after a crash. */
   private start(n: SimNode): void {
+    if (n.retired) return;
     const snap = n.storage.snapshot();
     n.applied = decodeState(snap.data);
     n.appliedIndex = snap.metadata.index;
     n.confState = snap.metadata.confState;
     n.node = new RaftNode(this.config(n));
+    // A founder that crashed before persisting its bootstrap simply bootstraps again.
+    if (this.opts.membership && n.founder && n.storage.lastIndex() === 0 && n.storage.initialState().hardState.term === 0) {
+      n.node.bootstrap({ voters: this.founders });
+    }
   }
 
   private live(): SimNode[] {
@@ -220,6 +241,7 @@ export class Simulation {
     if (faults && this.chance(0.3)) this.propose();
     if (faults && this.chance(0.05)) this.readIndex();
     if (faults && this.chance(0.03)) this.compact();
+    if (faults && this.opts.membership && this.chance(0.02)) this.changeMembership();
 
     this.deliver();
 
@@ -242,7 +264,7 @@ export class Simulation {
       }
     }
     if (this.chance(0.01)) this.crash();
-    const down = [...this.nodes.values()].filter((n) => n.node === undefined);
+    const down = [...this.nodes.values()].filter((n) => n.node === undefined && !n.retired);
     if (down.length > 0 && this.chance(0.05)) {
       const n = down[randomInt(this.rng, down.length)]!;
       this.start(n);
@@ -257,6 +279,15 @@ export class Simulation {
     n.node = undefined;
     this.stats.crashes++;
     this.trace(`crash ${n.id}`);
+  }
+
+  /** A removed member is shut down for good once its removal is committed. */
+  private retire(id: NodeId): void {
+    const n = this.nodes.get(id);
+    if (!n || n.retired) return;
+    n.retired = true;
+    n.node = undefined;
+    this.trace(`retire ${id}`);
   }
 
   private propose(): void {
@@ -288,13 +319,62 @@ export class Simulation {
     if (live.length === 0) return;
     const n = live[randomInt(this.rng, live.length)]!;
     const snapIndex = n.storage.snapshot().metadata.index;
-    // Keep a few entries so that lagging followers sometimes catch up from the log.
+    if (n.appliedIndex <= snapIndex) return;
+    // The snapshot is of the state as applied, membership included; the log is compacted a
+    // little less, so that lagging followers sometimes catch up from the log.
+    n.storage.createSnapshot(n.appliedIndex, n.confState, encodeState(n.applied));
     const to = n.appliedIndex - randomInt(this.rng, 3);
-    if (to <= snapIndex) return;
-    const keep = n.applied.filter((a) => a.index <= to);
-    n.storage.createSnapshot(to, n.confState, encodeState(keep));
-    n.storage.compact(to);
-    this.trace(`compact ${n.id} to ${to}`);
+    if (to >= n.storage.firstIndex()) n.storage.compact(to);
+    this.trace(`compact ${n.id}: snapshot at ${n.appliedIndex}, log from ${n.storage.firstIndex()}`);
+  }
+
+  /** At the leader: add a learner (a new, empty member), promote a learner, or remove a voter. */
+  private changeMembership(): void {
+    const leader = this.currentLeader();
+    const node = leader?.node;
+    if (!leader || !node) return;
+    const cs = node.raft.tracker.confState();
+    const roll = this.rng();
+    let cc: ConfChange | undefined;
+    if (roll < 0.4 && this.nodes.size < this.opts.nodes + 3) {
+      const id = this.nodes.size + 1;
+      const n: SimNode = {
+        id,
+        storage: new MemoryStorage(),
+        founder: false,
+        retired: false,
+        node: undefined,
+        applied: [],
+        appliedIndex: 0,
+        confState: { voters: [], learners: [] },
+      };
+      this.nodes.set(id, n);
+      this.start(n);
+      cc = { type: 'addLearner', nodeId: id };
+    } else if (roll < 0.7 && cs.learners.length > 0) {
+      cc = { type: 'addNode', nodeId: cs.learners[randomInt(this.rng, cs.learners.length)]! };
+    } else if (cs.voters.length > 2) {
+      cc = { type: 'removeNode', nodeId: cs.voters[randomInt(this.rng, cs.voters.length)]! };
+    }
+    if (!cc) return;
+    try {
+      node.proposeConfChange(cc);
+      this.stats.confChanges++;
+      this.trace(`propose ${cc.type} ${cc.nodeId} at ${leader.id}`);
+    } catch (e) {
+      if (!(e instanceof ProposalDroppedError)) throw e;
+    }
+    this.observe(leader);
+  }
+
+  /** The live leader with the highest term, if any. */
+  private currentLeader(): SimNode | undefined {
+    let best: SimNode | undefined;
+    for (const n of this.live()) {
+      const r = n.node?.raft;
+      if (r?.state === 'leader' && (!best || r.term > (best.node?.raft.term ?? 0))) best = n;
+    }
+    return best;
   }
 
   /** Delivers the messages that are due, in random order; the network loses, duplicates and delays. */
@@ -355,11 +435,19 @@ export class Simulation {
     for (const m of rd.messages) this.send(m, this.faultsOn);
     // 3. apply
     if (rd.snapshot) this.applySnapshot(n, rd.snapshot);
-    for (const e of rd.committedEntries) this.apply(n, e);
+    const removed: NodeId[] = [];
+    for (const e of rd.committedEntries) {
+      this.apply(n, e);
+      if (e.type !== 'confChange') continue;
+      const cc = ConfChange.decode(e.data);
+      n.confState = node.applyConfChange(cc);
+      if (cc.type === 'removeNode') removed.push(cc.nodeId);
+    }
     for (const rs of rd.readStates) this.checkRead(n, rs.index, rs.requestCtx);
     // 4. advance
     node.advance();
     this.observe(n);
+    for (const id of removed) this.retire(id);
   }
 
   private applySnapshot(n: SimNode, snap: Snapshot): void {
@@ -457,9 +545,12 @@ export class Simulation {
     for (const n of this.nodes.values()) if (!n.node) this.start(n);
     // Messages already in flight may still be lost: they were sent into a faulty network.
 
-    // A leader within a bounded number of ticks: a few election timeouts (randomized up to
-    // twice electionTick), plus room for a pre-vote round and a lost split vote or two.
-    const bound = 12 * ELECTION_TICK;
+    // A leader within a bounded number of ticks. Elections are won only with luck on the
+    // timeouts: when a single member can win (the others' logs are behind) it must time out
+    // first, and without PreVote the members that cannot win keep starting new terms, so a
+    // round succeeds with a probability near 1/3 in the worst case. 50 election timeouts
+    // make a failure about a one-in-a-million event.
+    const bound = 50 * ELECTION_TICK;
     let ticks = 0;
     let leader: SimNode | undefined;
     for (; ticks < bound; ticks++) {
@@ -467,7 +558,7 @@ export class Simulation {
       leader = this.stableLeader();
       if (leader) break;
     }
-    if (!leader) this.fail(`no leader within ${bound} ticks after healing`);
+    if (!leader) this.fail(`no leader within ${bound} ticks after healing: ${this.describeNodes()}`);
 
     // Every node must catch up on a final proposal at the leader. Leadership may still move
     // (a vote request delayed from the storm can arrive late), and a proposal can be lost
@@ -490,9 +581,9 @@ export class Simulation {
       done =
         current !== undefined &&
         !this.network.some((f) => f.fromStorm) &&
-        [...this.nodes.values()].every((n) => n.appliedIndex === last && n.applied.some((a) => a.proposal === barrier));
+        this.members(current).every((n) => n.appliedIndex === last && n.applied.some((a) => a.proposal === barrier));
     }
-    const nodes = [...this.nodes.values()];
+    const nodes = this.members(this.stableLeader() ?? leader);
     if (!done) {
       const now = this.stableLeader() ?? leader;
       const st = now.node?.status();
@@ -521,15 +612,33 @@ export class Simulation {
       snapshotsSent: this.stats.snapshotsSent,
       crashes: this.stats.crashes,
       ticksToLeader: ticks,
+      confChanges: this.stats.confChanges,
     };
   }
 
-  /** A leader whose term every node has reached and whose leadership they all know. */
+  private describeNodes(): string {
+    return [...this.nodes.values()]
+      .map((n) => {
+        const r = n.node?.raft;
+        if (!r) return `${n.id}:${n.retired ? 'retired' : 'down'}`;
+        const cs = r.tracker.confState();
+        return `${n.id}:${r.state} t${r.term} lead${r.lead} commit${r.log.committed} applied${r.log.applied} last${r.log.lastIndex()}/${r.log.lastTerm()} v(${cs.voters.join(',')}) l(${cs.learners.join(',')})`;
+      })
+      .join('; ');
+  }
+
+  /** The members of the group as the leader knows it (nodes added but never admitted, or removed, are not). */
+  private members(leader: SimNode): SimNode[] {
+    const cs = leader.node?.raft.tracker.confState();
+    const ids = new Set([...(cs?.voters ?? []), ...(cs?.learners ?? [])]);
+    return [...this.nodes.values()].filter((n) => ids.has(n.id));
+  }
+
+  /** A leader whose term every member has reached and whose leadership they all know. */
   private stableLeader(): SimNode | undefined {
-    const nodes = [...this.nodes.values()];
-    const leader = nodes.find((n) => n.node?.raft.state === 'leader');
+    const leader = this.currentLeader();
     if (!leader) return undefined;
     const term = leader.node?.raft.term;
-    return nodes.every((n) => n.node?.raft.term === term && n.node?.raft.lead === leader.id) ? leader : undefined;
+    return this.members(leader).every((n) => n.node?.raft.term === term && n.node?.raft.lead === leader.id) ? leader : undefined;
   }
 }
