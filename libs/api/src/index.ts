@@ -14,3 +14,4 @@ export * from './selectors/labels';
 export * from './selectors/fields';
 export * from './duration';
 export * from './table';
+export * from './patch';
