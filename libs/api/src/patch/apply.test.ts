@@ -276,7 +276,7 @@ describe('list order after apply', () => {
   });
 
   it('property: every element appears once, applied and live-only relative orders are kept', () => {
-    const names = fc.uniqueArray(fc.constantFrom('a', 'b', 'c', 'd', 'e', 'f'), { maxLength: 6 });
+    const names = fc.uniqueArray(fc.constantFrom<string>('a', 'b', 'c', 'd', 'e', 'f'), { maxLength: 6 });
     fc.assert(
       fc.property(names, names, (live, applied) => {
         const out = (ok(apply(withFinalizers(live), withFinalizers(applied)))['metadata'] as JsonObject)['finalizers'] as string[];
