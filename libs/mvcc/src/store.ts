@@ -8,32 +8,23 @@
 // The store knows nothing of Raft: an index is just a number that must grow.
 import { ClassicLevel } from 'classic-level';
 import { mkdir } from 'node:fs/promises';
-import { crc32 } from 'node:zlib';
 import {
   decodeLease,
   decodeNumber,
-  decodeRecord,
   encodeLease,
   encodeNumber,
-  encodeRecord,
   LEASE_PREFIX,
   leaseKey,
   metaKey,
   parseLeaseKey,
-  parseRevKey,
-  recordKeyLatin1,
   recordToKeyValue,
-  REV_PREFIX,
-  revKey,
-  revKeyAtMain,
-  revString,
-  type StoredRecord,
 } from './codec';
 import { Compactor, readCompactDone, type CompactorOptions } from './compactor';
 import { MvccError } from './errors';
 import { KeyIndex } from './key-index';
 import { Lessor } from './lessor';
 import { rangeAt } from './range';
+import { Records, type BatchOp } from './records';
 import { decodeSnapshot, encodeSnapshot } from './snapshot';
 import type {
   CompactResult,
@@ -91,8 +82,6 @@ type Queued =
     }
   | { kind: 'exclusive'; run: () => Promise<void> };
 
-type BatchOp = { type: 'put'; key: Buffer; value: Buffer } | { type: 'del'; key: Buffer };
-
 /** `after`: answer only once this settles (a physical compaction). */
 type Outcome = { ok: true; value: unknown; after?: Promise<void> } | { ok: false; error: unknown };
 
@@ -113,8 +102,8 @@ export class MvccStore {
   private readonly sync: boolean;
   private readonly writerContext: WriterContext;
 
-  /** Records staged in the batch being built, readable by later operations in the same batch. */
-  private readonly pending = new Map<string, StoredRecord>();
+  private readonly records: Records;
+  private readonly isLive = (key: string, rev: Revision) => this.index.has(key, rev);
   private batch: BatchOp[] = [];
   private committedRev = FIRST_REVISION;
   private currentRev = FIRST_REVISION;
@@ -134,20 +123,18 @@ export class MvccStore {
     opts: MvccOptions,
   ) {
     const clock = opts.clock ?? Date.now;
+    this.records = new Records(db);
     this.lessor = new Lessor(clock, opts.minLeaseTtl ?? 1);
     this.maxApplyBatch = opts.maxApplyBatch ?? 256;
     this.sync = opts.sync ?? false;
     this.writerContext = {
       index: this.index,
       lessor: this.lessor,
-      fetch: (revs) => this.fetchAll(revs),
-      stage: (record) => {
-        this.pending.set(revString(record.rev), record);
-        this.batch.push({ type: 'put', key: revKey(record.rev), value: encodeRecord(record) });
-      },
+      fetch: (revs) => this.records.fetch(revs, true),
+      stage: (record) => this.batch.push(this.records.stage(record)),
       compactRevision: () => this.compactRev,
     };
-    this.compactor = new Compactor(db, (key, rev) => this.index.has(key, rev), {
+    this.compactor = new Compactor(db, this.isLive, {
       batchSize: opts.compaction?.batchSize ?? 1000,
       pauseMs: opts.compaction?.pauseMs ?? 0,
     });
@@ -155,8 +142,8 @@ export class MvccStore {
       {
         revision: () => this.committedRev,
         compactRevision: () => this.visibleCompactRev,
-        history: (from, to, max) => this.history(from, to, max),
-        prevKvs: async (revs) => (await this.fetch(revs, false)).map((r) => (r ? recordToKeyValue(r) : undefined)),
+        history: (from, to, max) => this.records.history(from, to, max, this.visibleCompactRev, this.isLive),
+        prevKvs: async (revs) => (await this.records.fetch(revs, false)).map((r) => (r ? recordToKeyValue(r) : undefined)),
       },
       {
         bufferEvents: opts.watch?.bufferEvents ?? 1024,
@@ -238,7 +225,7 @@ export class MvccStore {
     const atRev = req.revision && req.revision > 0 ? req.revision : current;
     if (atRev > current) throw new MvccError('FutureRevision');
     if (atRev < this.visibleCompactRev) throw new MvccError('Compacted');
-    return rangeAt(this.index, (revs) => this.fetchAll(revs), req, atRev, current);
+    return rangeAt(this.index, (revs) => this.records.fetch(revs, true), req, atRev, current);
   }
 
   /** Starts a watch; read its messages with `next()` or `for await`. */
@@ -256,14 +243,8 @@ export class MvccStore {
     const atRev = revision > 0 ? revision : current;
     if (atRev > current) throw new MvccError('FutureRevision');
     if (atRev < compact) throw new MvccError('Compacted');
-    let hash = 0;
-    for await (const [key, value] of this.db.iterator({ gte: revKeyAtMain(0), lt: revKeyAtMain(atRev + 1) })) {
-      const rev = parseRevKey(key);
-      // Records compaction already dropped from the index may still await physical removal.
-      if (rev.main <= compact && !this.index.has(recordKeyLatin1(value), rev)) continue;
-      hash = crc32(value, crc32(key, hash));
-    }
-    return { hash: hash >>> 0, revision: current, compactRevision: compact };
+    const hash = await this.records.hash(atRev, compact, this.isLive);
+    return { hash, revision: current, compactRevision: compact };
   }
 
   // --- leases: what the leader and the Lease API need beyond apply ---
@@ -448,7 +429,7 @@ export class MvccStore {
     }
 
     // Committed: from here to the end nothing awaits, so readers see the whole batch at once.
-    this.pending.clear();
+    this.records.committed();
     this.committedRev = this.currentRev;
     for (const compaction of compactions) {
       this.index.compact(compaction.revision);
@@ -531,47 +512,6 @@ export class MvccStore {
     }
   }
 
-  // --- internals: reading records ---
-
-  /** Records by revision; a missing one means compaction took it while the read was in flight. */
-  private async fetchAll(revs: Revision[]): Promise<StoredRecord[]> {
-    const records = await this.fetch(revs, true);
-    return records as StoredRecord[];
-  }
-
-  private async fetch(revs: Revision[], strict: boolean): Promise<(StoredRecord | undefined)[]> {
-    const out: (StoredRecord | undefined)[] = new Array(revs.length);
-    const missing: number[] = [];
-    revs.forEach((rev, i) => {
-      const staged = this.pending.get(revString(rev));
-      if (staged) out[i] = staged;
-      else missing.push(i);
-    });
-    if (missing.length > 0) {
-      const values = await this.db.getMany(missing.map((i) => revKey(revs[i]!)));
-      values.forEach((value, j) => {
-        const i = missing[j]!;
-        if (value) out[i] = decodeRecord(revs[i]!, value);
-        else if (strict) throw new MvccError('Compacted');
-      });
-    }
-    return out;
-  }
-
-  private async history(from: number, to: number, max: number): Promise<{ records: StoredRecord[]; through: number }> {
-    const records: StoredRecord[] = [];
-    let lastMain = from;
-    const compact = this.visibleCompactRev;
-    for await (const [key, value] of this.db.iterator({ gte: revKeyAtMain(from), lt: revKeyAtMain(to + 1) })) {
-      const rev = parseRevKey(key);
-      if (records.length >= max && rev.main !== lastMain) return { records, through: lastMain };
-      lastMain = rev.main;
-      if (rev.main <= compact && !this.index.has(recordKeyLatin1(value), rev)) continue;
-      records.push(decodeRecord(rev, value));
-    }
-    return { records, through: to };
-  }
-
   // --- internals: loading ---
 
   private async load(): Promise<void> {
@@ -585,11 +525,10 @@ export class MvccStore {
     this.applied = await meta(APPLIED_KEY, 0);
     this.committedRev = this.currentRev = await meta(REVISION_KEY, FIRST_REVISION);
     this.compactRev = this.visibleCompactRev = await meta(COMPACT_KEY, 0);
-    this.pending.clear();
+    this.records.committed();
 
     this.index.clear();
-    for await (const [key, value] of this.db.iterator({ gte: revKeyAtMain(0), lt: Buffer.of(REV_PREFIX + 1) })) {
-      const record = decodeRecord(parseRevKey(key), value);
+    for await (const record of this.records.scan()) {
       const name = record.key.toString('latin1');
       if (record.tombstone) this.index.tombstone(name, record.rev);
       else {
