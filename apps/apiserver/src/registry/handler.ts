@@ -61,6 +61,11 @@ export interface WriteOptions {
   dryRun?: boolean;
   /** Which part of the object this write may change (the status subresource writes status). */
   part?: WritePart;
+  /**
+   * The change is the server's own (a binding setting spec.nodeName), not a client's
+   * object: the update rules that guard client writes, immutable fields among them, do not apply.
+   */
+  serverSide?: boolean;
 }
 
 const GENERATE_NAME_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
@@ -321,7 +326,7 @@ export class ApiHandler {
       const generation = nextGeneration(info, obj, current);
       if (generation !== undefined) obj.metadata.generation = generation;
       obj.metadata.resourceVersion = current.metadata.resourceVersion;
-      this.invalid(info, name, strategy.validateUpdate?.(obj, current) ?? []);
+      if (!opts.serverSide) this.invalid(info, name, strategy.validateUpdate?.(obj, current) ?? []);
       if (deepEqual(obj, current)) return UNCHANGED;
       if (obj.metadata.deletionTimestamp && (obj.metadata.finalizers ?? []).length === 0 && !strategy.blocksRemoval?.(obj)) {
         // The last finalizer is gone from an object being deleted: it goes now.

@@ -1,0 +1,81 @@
+// keel-apiserver: the Kubernetes API for kubectl and client libraries (REST), over an etcd
+// v3 store (keel-store or etcd). Flags follow kube-apiserver's where they overlap.
+import { scheme } from '@keel/api';
+import { EtcdClient } from '@keel/etcd-client';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:http';
+import { ApiHandler } from './registry/handler';
+import { defaultStrategies } from './registry/strategies';
+import { RestServer } from './rest/server';
+
+function endpointList(value: string): string[] {
+  const list = value
+    .split(',')
+    .map((s) => s.trim().replace(/^https?:\/\//, ''))
+    .filter(Boolean);
+  if (list.length === 0 || list.some((e) => !/^[^:]+:\d+$/.test(e))) {
+    throw new InvalidArgumentError('expected host:port[,host:port...]');
+  }
+  return list;
+}
+
+function port(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('expected a port number 0-65535');
+  return n;
+}
+
+function log(entry: Record<string, unknown>): void {
+  process.stdout.write(JSON.stringify({ ts: new Date().toISOString(), ...entry }) + '\n');
+}
+
+const program = new Command('keel-apiserver')
+  .description('Keel API server: the Kubernetes REST API over an etcd v3 store')
+  .requiredOption('--etcd-servers <list>', 'etcd v3 endpoints (host:port, comma-separated)', endpointList)
+  .option('--bind-address <ip>', 'address to listen on', '127.0.0.1')
+  .option('--port <port>', 'port to listen on (0 picks a free one)', port, 6443)
+  .option('--log-requests', 'log every request', false)
+  .exitOverride();
+
+async function main(): Promise<void> {
+  try {
+    program.parse(process.argv);
+  } catch (err) {
+    if (err instanceof CommanderError) process.exit(err.code === 'commander.helpDisplayed' || err.code === 'commander.version' ? 0 : 2);
+    throw err;
+  }
+  const opts = program.opts<{ etcdServers: string[]; bindAddress: string; port: number; logRequests: boolean }>();
+  const etcd = new EtcdClient({ endpoints: opts.etcdServers });
+  const handler = new ApiHandler({ etcd, strategies: defaultStrategies(), uid: randomUUID, random: Math.random });
+  handler.namespaceInfo = scheme.lookup('namespaces');
+  const rest = new RestServer({
+    scheme,
+    handler,
+    version: { major: '1', minor: '33', gitVersion: 'v1.33.0-keel.0.1.0' },
+    ...(opts.logRequests ? { log } : {}),
+  });
+  const server = createServer({ requestTimeout: 0, keepAliveTimeout: 65_000 }, rest.listener);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, opts.bindAddress, resolve);
+  });
+  const address = server.address() as { address: string; port: number };
+  log({ msg: 'serving', url: `http://${address.address}:${address.port}`, etcd: opts.etcdServers });
+  const stop = () => {
+    log({ msg: 'stopping' });
+    handler.stop();
+    server.close(() => {
+      etcd.close();
+      process.exit(0);
+    });
+    server.closeAllConnections();
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`keel-apiserver: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,70 @@
+// The strategies of the resources Keel serves: what each resets on create, how deletion
+// goes (pods gracefully once on a node, namespaces through their spec.finalizers), and
+// validation — object metadata and each kind's own rules, from @keel/api.
+import { validateCreate, validateUpdate, type DeleteOptions, type KubeObject, type ResourceInfo, type StatusCause } from '@keel/api';
+import type { Strategy } from './strategy';
+
+function baseStrategy(info: ResourceInfo): Strategy {
+  return {
+    prepareForCreate(obj) {
+      // What a client sends as status is not trusted: observers write it later.
+      const record = obj as unknown as Record<string, unknown>;
+      for (const field of info.statusFields) delete record[field];
+    },
+    // Metadata and the kind's own rules, with Kubernetes' field paths and messages.
+    validate: (obj): StatusCause[] => validateCreate(obj),
+    validateUpdate: (obj, old): StatusCause[] => validateUpdate(obj, old),
+  };
+}
+
+type Pod = KubeObject & { spec?: { nodeName?: string; terminationGracePeriodSeconds?: number }; status?: Record<string, unknown> };
+type Namespace = KubeObject & { spec?: { finalizers?: string[] }; status?: { phase?: string } };
+
+function podStrategy(info: ResourceInfo): Strategy {
+  const base = baseStrategy(info);
+  return {
+    ...base,
+    prepareForCreate(obj, ctx) {
+      base.prepareForCreate?.(obj, ctx);
+      (obj as Pod).status = { phase: 'Pending' };
+    },
+    gracePeriod(obj: KubeObject, options: DeleteOptions) {
+      const pod = obj as Pod;
+      // A pod no node has started can go at once; one on a node is stopped by its agent first.
+      if (!pod.spec?.nodeName) return 0;
+      return options.gracePeriodSeconds ?? pod.spec.terminationGracePeriodSeconds ?? 30;
+    },
+  };
+}
+
+function namespaceStrategy(info: ResourceInfo): Strategy {
+  const base = baseStrategy(info);
+  return {
+    ...base,
+    prepareForCreate(obj, ctx) {
+      base.prepareForCreate?.(obj, ctx);
+      const ns = obj as Namespace;
+      ns.spec = { ...ns.spec, finalizers: ['kubernetes'] };
+      ns.status = { phase: 'Active' };
+    },
+    blocksRemoval(obj) {
+      return ((obj as Namespace).spec?.finalizers ?? []).length > 0;
+    },
+    prepareForDelete(obj) {
+      (obj as Namespace).status = { ...(obj as Namespace).status, phase: 'Terminating' };
+    },
+  };
+}
+
+/** The strategy of each resource; resources without special rules get the base one. */
+export function defaultStrategies(): (info: ResourceInfo) => Strategy {
+  const cache = new Map<string, Strategy>();
+  return (info) => {
+    let s = cache.get(info.resource);
+    if (!s) {
+      s = info.resource === 'pods' ? podStrategy(info) : info.resource === 'namespaces' ? namespaceStrategy(info) : baseStrategy(info);
+      cache.set(info.resource, s);
+    }
+    return s;
+  };
+}

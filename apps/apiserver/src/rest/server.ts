@@ -1,0 +1,411 @@
+// The REST adapter: Kubernetes' HTTP API over the one ApiHandler, for kubectl and the
+// official clients (see KUBECTL-WIRE.md for what they send). It parses paths, query
+// parameters and bodies, negotiates JSON or Table output, streams watches as newline-
+// delimited JSON events with bookmarks, applies the four patch types, serves discovery and
+// the small OpenAPI v3 document kubectl validates against, and renders every failure as a
+// meta/v1 Status with the right HTTP code.
+import {
+  ApiError,
+  ApiErrors,
+  applyJsonPatch,
+  applyMergePatch,
+  applyStrategicMergePatch,
+  compileFieldSelector,
+  conflictCauses,
+  formatGroupVersion,
+  parseLabelSelectorParam,
+  schemaFor,
+  serverSideApply,
+  type DeleteOptions,
+  type KubeObject,
+  type PatchJsonObject,
+  type PatchJsonValue,
+  type ResourceInfo,
+  type Scheme,
+} from '@keel/api';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ApiHandler, ListQuery, WriteOptions } from '../registry/handler';
+import { formatTimestamp } from '../registry/handler';
+import { mediaType, parseBody, readBody } from './body';
+import { openApiDocument, openApiIndex } from './openapi';
+import { notFound, parseApiPath, type ResourcePath } from './paths';
+import { subresourceHandlers } from './subresources';
+import { toTable } from './table';
+
+export interface RestOptions {
+  scheme: Scheme;
+  handler: ApiHandler;
+  version: { major: string; minor: string; gitVersion: string };
+  /** How often an idle watch gets a BOOKMARK, when the client allows them. */
+  bookmarkIntervalMs?: number;
+  now?: () => Date;
+  log?: (entry: Record<string, unknown>) => void;
+}
+
+const PATCH_TYPES = [
+  'application/json-patch+json',
+  'application/merge-patch+json',
+  'application/strategic-merge-patch+json',
+  'application/apply-patch+yaml',
+] as const;
+
+function sendJson(res: ServerResponse, code: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(code, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+function sendError(res: ServerResponse, err: unknown): void {
+  const apiErr = err instanceof ApiError ? err : ApiErrors.internal(err instanceof Error ? err.message : String(err));
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  if (apiErr.retryAfterSeconds !== undefined) res.setHeader('Retry-After', String(apiErr.retryAfterSeconds));
+  sendJson(res, apiErr.httpStatus, apiErr.toStatus());
+}
+
+function wantsTable(req: IncomingMessage): boolean {
+  return /as=Table/.test(req.headers.accept ?? '');
+}
+
+function flag(v: string | null): boolean {
+  return v === 'true' || v === '1';
+}
+
+function intParam(q: URLSearchParams, name: string): number | undefined {
+  const v = q.get(name);
+  if (v === null || v === '') return undefined;
+  if (!/^-?\d+$/.test(v)) throw ApiErrors.badRequest(`invalid value for ${name}: "${v}" is not an integer`);
+  return Number(v);
+}
+
+export class RestServer {
+  private readonly now: () => Date;
+
+  constructor(private readonly opts: RestOptions) {
+    this.now = opts.now ?? (() => new Date());
+  }
+
+  /** The node:http request listener. */
+  readonly listener = (req: IncomingMessage, res: ServerResponse): void => {
+    const started = Date.now();
+    this.route(req, res)
+      .catch((err: unknown) => sendError(res, err))
+      .finally(() => {
+        this.opts.log?.({ msg: 'request', verb: req.method, uri: req.url, code: res.statusCode, ms: Date.now() - started });
+      });
+  };
+
+  private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const path = url.pathname.replace(/\/+$/, '') || '/';
+    const method = req.method ?? 'GET';
+    if (method === 'GET' && (path === '/healthz' || path === '/livez' || path === '/readyz')) {
+      res.writeHead(200, { 'Content-Type': 'text/plain' });
+      res.end('ok');
+      return;
+    }
+    if (method === 'GET' && path === '/version') return sendJson(res, 200, this.versionInfo());
+    if (method === 'GET' && path === '/openapi/v3') return sendJson(res, 200, openApiIndex(this.opts.scheme));
+    if (method === 'GET' && path.startsWith('/openapi/v3/')) {
+      const doc = openApiDocument(this.opts.scheme, path.slice('/openapi/v3/'.length));
+      if (!doc) throw notFound();
+      return sendJson(res, 200, doc);
+    }
+    const parsed = parseApiPath(this.opts.scheme, path);
+    if (!parsed) throw notFound();
+    const { scheme } = this.opts;
+    switch (parsed.kind) {
+      case 'discovery-root':
+        if (method !== 'GET') throw new ApiError('MethodNotAllowed', `the server does not allow this method on the requested resource`);
+        return sendJson(res, 200, parsed.which === 'api' ? scheme.apiVersions() : scheme.apiGroupList());
+      case 'discovery-group': {
+        const group = scheme.apiGroupList().groups.find((g) => g.name === parsed.group);
+        if (!group) throw notFound();
+        return sendJson(res, 200, { kind: 'APIGroup', apiVersion: 'v1', ...group });
+      }
+      case 'discovery-version': {
+        const list = scheme.apiResourceList({ group: parsed.group, version: parsed.version });
+        if (!list) throw notFound();
+        return sendJson(res, 200, list);
+      }
+      case 'resource':
+        return this.resource(req, res, method, parsed.path, url.searchParams);
+    }
+  }
+
+  private versionInfo() {
+    const { major, minor, gitVersion } = this.opts.version;
+    return {
+      major,
+      minor,
+      gitVersion,
+      gitCommit: '',
+      gitTreeState: 'clean',
+      buildDate: '1970-01-01T00:00:00Z',
+      goVersion: `node${process.versions.node}`,
+      compiler: 'tsc',
+      platform: `${process.platform}/${process.arch === 'x64' ? 'amd64' : process.arch}`,
+    };
+  }
+
+  private listQuery(q: URLSearchParams, info: ResourceInfo): ListQuery {
+    const query: ListQuery = {};
+    const labels = q.get('labelSelector');
+    if (labels) {
+      let selector;
+      try {
+        selector = parseLabelSelectorParam(labels);
+      } catch (err) {
+        throw ApiErrors.badRequest(`unable to parse requirement: ${(err as Error).message}`);
+      }
+      query.labelSelector = (o) => selector.matches(o.metadata.labels ?? {});
+    }
+    const fields = q.get('fieldSelector');
+    if (fields) query.fieldSelector = compileFieldSelector(info.resource, fields).matches;
+    const limit = intParam(q, 'limit');
+    if (limit !== undefined && limit > 0) query.limit = limit;
+    const cont = q.get('continue');
+    if (cont) query.continue = cont;
+    const rv = q.get('resourceVersion');
+    if (rv !== null) query.resourceVersion = rv;
+    const match = q.get('resourceVersionMatch');
+    if (match) {
+      if (match !== 'Exact' && match !== 'NotOlderThan') throw ApiErrors.badRequest(`invalid resourceVersionMatch "${match}"`);
+      query.resourceVersionMatch = match;
+    }
+    return query;
+  }
+
+  private writeOptions(q: URLSearchParams): WriteOptions {
+    const dryRun = q.getAll('dryRun');
+    if (dryRun.some((d) => d !== 'All')) throw ApiErrors.badRequest(`unsupported dryRun value; supported values: "All"`);
+    return dryRun.length > 0 ? { dryRun: true } : {};
+  }
+
+  private async resource(req: IncomingMessage, res: ServerResponse, method: string, p: ResourcePath, q: URLSearchParams): Promise<void> {
+    const { info, name, subresource } = p;
+    const namespace = info.namespaced ? p.namespace : undefined;
+    const { handler } = this.opts;
+    if (subresource) {
+      const sub = subresourceHandlers[subresource];
+      if (!sub || !info.subresources.some((s) => s.name === subresource) || !name) throw notFound();
+      return sub({ req, res, method, info, namespace, name, query: q, handler, rest: this });
+    }
+    if (!name) {
+      switch (method) {
+        case 'GET':
+          if (flag(q.get('watch'))) return this.watch(req, res, info, namespace, q);
+          return this.list(req, res, info, namespace, q);
+        case 'POST': {
+          const body = parseBody(await readBody(req), req.headers['content-type']);
+          const created = await handler.create(info, namespace, body, this.writeOptions(q));
+          return sendJson(res, 201, created);
+        }
+        case 'DELETE': {
+          const options = await this.deleteOptions(req, q);
+          const deleted = await handler.deleteCollection(info, namespace, this.listQuery(q, info), options, this.writeOptions(q));
+          return sendJson(res, 200, deleted);
+        }
+        default:
+          throw new ApiError('MethodNotAllowed', `the server does not allow this method on the requested resource`);
+      }
+    }
+    switch (method) {
+      case 'GET': {
+        const obj = await handler.get(info, namespace, name, q.get('resourceVersion') ? { resourceVersion: q.get('resourceVersion')! } : {});
+        if (wantsTable(req)) return sendJson(res, 200, toTable(info, [obj], { now: this.now(), resourceVersion: obj.metadata.resourceVersion ?? '' }));
+        return sendJson(res, 200, obj);
+      }
+      case 'PUT': {
+        const body = parseBody(await readBody(req), req.headers['content-type']);
+        const updated = await handler.update(info, namespace, name, () => body, this.writeOptions(q));
+        return sendJson(res, 200, updated);
+      }
+      case 'PATCH': {
+        const patched = await this.patch(req, info, namespace, name, q, 'main');
+        return sendJson(res, patched.created ? 201 : 200, patched.object);
+      }
+      case 'DELETE': {
+        const options = await this.deleteOptions(req, q);
+        const { object } = await handler.delete(info, namespace, name, options, this.writeOptions(q));
+        return sendJson(res, 200, object);
+      }
+      default:
+        throw new ApiError('MethodNotAllowed', `the server does not allow this method on the requested resource`);
+    }
+  }
+
+  /** DeleteOptions from the body (kubectl sends one) and the query string. */
+  async deleteOptions(req: IncomingMessage, q: URLSearchParams): Promise<DeleteOptions> {
+    const raw = await readBody(req);
+    let options: DeleteOptions = {};
+    if (raw.length > 0) {
+      const parsed = parseBody(raw, req.headers['content-type'] ?? 'application/json');
+      if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw ApiErrors.badRequest('DeleteOptions must be an object');
+      options = parsed as DeleteOptions;
+    }
+    const grace = intParam(q, 'gracePeriodSeconds');
+    if (grace !== undefined) options.gracePeriodSeconds = grace;
+    const policy = q.get('propagationPolicy');
+    if (policy) options.propagationPolicy = policy as DeleteOptions['propagationPolicy'];
+    if (options.propagationPolicy && !['Orphan', 'Background', 'Foreground'].includes(options.propagationPolicy)) {
+      throw ApiErrors.invalid({ kind: 'DeleteOptions' }, '', [
+        {
+          reason: 'FieldValueNotSupported',
+          message: `Unsupported value: "${options.propagationPolicy}": supported values: "Foreground", "Background", "Orphan"`,
+          field: 'propagationPolicy',
+        },
+      ]);
+    }
+    if (options.gracePeriodSeconds !== undefined && options.gracePeriodSeconds < 0) options.gracePeriodSeconds = 1;
+    return options;
+  }
+
+  /** Applies a PATCH of any of the four types through handler.update. */
+  async patch(
+    req: IncomingMessage,
+    info: ResourceInfo,
+    namespace: string | undefined,
+    name: string,
+    q: URLSearchParams,
+    part: 'main' | 'status',
+  ): Promise<{ object: KubeObject; created: boolean }> {
+    const type = mediaType(req.headers['content-type']);
+    if (!(PATCH_TYPES as readonly string[]).includes(type)) {
+      throw new ApiError('UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: ${PATCH_TYPES.join(', ')}`);
+    }
+    const raw = await readBody(req);
+    const patch = parseBody(raw, type === 'application/apply-patch+yaml' ? 'application/yaml' : 'application/json') as PatchJsonValue;
+    const gv = formatGroupVersion(info);
+    const schema = schemaFor(gv, info.kind);
+    const opts = { ...this.writeOptions(q), part };
+    if (type === 'application/apply-patch+yaml') {
+      const manager = q.get('fieldManager');
+      if (!manager) throw ApiErrors.badRequest('fieldManager must be set for apply patches (for example: --field-manager=kubectl)');
+      const force = flag(q.get('force'));
+      const apply = (live: KubeObject | undefined): KubeObject => {
+        const result = serverSideApply({
+          live: live as unknown as PatchJsonObject | undefined,
+          applied: patch as PatchJsonObject,
+          manager,
+          apiVersion: gv,
+          time: formatTimestamp(this.now()),
+          schema,
+          force,
+          ...(part === 'status' ? { subresource: 'status' } : {}),
+        });
+        if (!result.ok) throw new ApiError('Conflict', result.message, { name, kind: info.resource, group: info.group }, conflictCauses(result.conflicts));
+        return result.object as unknown as KubeObject;
+      };
+      try {
+        return { object: await this.opts.handler.update(info, namespace, name, (cur) => apply(cur), opts), created: false };
+      } catch (err) {
+        if (!(err instanceof ApiError && err.reason === 'NotFound')) throw err;
+        // Apply creates what does not exist yet.
+        const body = apply(undefined);
+        return { object: await this.opts.handler.create(info, namespace, { ...body, metadata: { ...body.metadata, name } }, opts), created: true };
+      }
+    }
+    const mutate = (current: KubeObject): unknown => {
+      const doc = current as unknown as PatchJsonValue;
+      switch (type) {
+        case 'application/json-patch+json':
+          return applyJsonPatch(doc, patch);
+        case 'application/merge-patch+json':
+          return applyMergePatch(doc, patch);
+        default:
+          return applyStrategicMergePatch(doc, patch, schema);
+      }
+    };
+    return { object: await this.opts.handler.update(info, namespace, name, mutate, opts), created: false };
+  }
+
+  private async list(req: IncomingMessage, res: ServerResponse, info: ResourceInfo, namespace: string | undefined, q: URLSearchParams): Promise<void> {
+    const list = await this.opts.handler.list(info, namespace, this.listQuery(q, info));
+    if (wantsTable(req)) {
+      const table = toTable(info, list.items, { now: this.now(), resourceVersion: list.metadata.resourceVersion, ...(list.metadata.continue ? { continue: list.metadata.continue } : {}) });
+      return sendJson(res, 200, table);
+    }
+    return sendJson(res, 200, list);
+  }
+
+  /** Streams watch events as JSON lines until the client leaves or timeoutSeconds pass. */
+  private async watch(req: IncomingMessage, res: ServerResponse, info: ResourceInfo, namespace: string | undefined, q: URLSearchParams): Promise<void> {
+    const query = this.listQuery(q, info);
+    const table = wantsTable(req);
+    const bookmarks = flag(q.get('allowWatchBookmarks'));
+    const timeoutSeconds = intParam(q, 'timeoutSeconds') ?? 1800 + Math.floor(Math.random() * 1800);
+    let open = true;
+    let headerSent = false;
+    let lastRevision = 0;
+    let tableHeaderSent = false;
+    const start = () => {
+      if (headerSent) return;
+      headerSent = true;
+      res.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked', 'Cache-Control': 'no-cache' });
+    };
+    const write = (type: string, object: unknown): boolean => {
+      if (!open) return false;
+      start();
+      res.write(JSON.stringify({ type, object }) + '\n');
+      // A client this far behind would hold memory without bound: cut it off.
+      return res.writableLength < 16 * 1024 * 1024;
+    };
+    const finish = () => {
+      if (!open) return;
+      open = false;
+      clearInterval(bookmarkTimer);
+      clearTimeout(timeout);
+      subscription?.close();
+      start();
+      res.end();
+    };
+    let subscription: { close(): void } | undefined;
+    const bookmarkTimer = setInterval(() => {
+      if (bookmarks && lastRevision > 0) {
+        write('BOOKMARK', { kind: info.kind, apiVersion: formatGroupVersion(info), metadata: { resourceVersion: String(lastRevision) } });
+      }
+    }, this.opts.bookmarkIntervalMs ?? 60_000);
+    bookmarkTimer.unref();
+    const timeout = setTimeout(finish, timeoutSeconds * 1000);
+    timeout.unref();
+    res.on('close', finish);
+    try {
+      subscription = await this.opts.handler.watch(info, namespace, query, {
+        send: (type, object) => {
+          lastRevision = Math.max(lastRevision, Number(object.metadata.resourceVersion ?? 0));
+          if (!table) return write(type, object);
+          const t = toTable(info, [object], { now: this.now(), resourceVersion: object.metadata.resourceVersion ?? '', headers: !tableHeaderSent });
+          tableHeaderSent = true;
+          return write(type, t);
+        },
+        progress: (revision) => {
+          lastRevision = Math.max(lastRevision, revision);
+        },
+        end: (reason, gone) => {
+          if (gone) write('ERROR', ApiErrors.gone(reason).toStatus());
+          finish();
+        },
+      });
+      if (!open) subscription.close();
+      start();
+      // kubectl waits for the headers before it shows anything.
+      if (res.writable) res.write('');
+    } catch (err) {
+      clearInterval(bookmarkTimer);
+      clearTimeout(timeout);
+      open = false;
+      // Like kube-apiserver, a watch from a version that is gone starts fine and then says so
+      // in an ERROR event; clients relist on it.
+      if (!headerSent && !(err instanceof ApiError && (err.reason === 'Expired' || err.reason === 'Gone'))) {
+        sendError(res, err);
+      } else {
+        start();
+        const apiErr = err instanceof ApiError ? err : ApiErrors.internal(String(err));
+        res.end(JSON.stringify({ type: 'ERROR', object: apiErr.toStatus() }) + '\n');
+      }
+    }
+  }
+}

@@ -1,0 +1,74 @@
+// An apiserver for tests: a real etcd 3.4 on loopback and the REST server in this process,
+// on a free port, with helpers to call it. Everything is removed by stop().
+import { scheme } from '@keel/api';
+import { EtcdClient } from '@keel/etcd-client';
+import { startEtcdCluster, type EtcdCluster } from '@keel/tools-etcd';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ApiHandler } from '../src/registry/handler';
+import { defaultStrategies } from '../src/registry/strategies';
+import { RestServer } from '../src/rest/server';
+
+export interface TestApiServer {
+  url: string;
+  etcd: EtcdClient;
+  handler: ApiHandler;
+  request(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any; headers: Headers }>;
+  stop(): Promise<void>;
+}
+
+export async function startTestApiServer(opts: { bookmarkIntervalMs?: number } = {}): Promise<TestApiServer> {
+  const work = mkdtempSync(join(tmpdir(), 'keel-apiserver-test-'));
+  let cluster: EtcdCluster | undefined;
+  let server: Server | undefined;
+  let etcd: EtcdClient | undefined;
+  let handler: ApiHandler | undefined;
+  const stop = async () => {
+    handler?.stop();
+    server?.closeAllConnections();
+    await new Promise((r) => (server ? server.close(r) : r(undefined)));
+    etcd?.close();
+    await cluster?.stop({ removeData: true });
+    rmSync(work, { recursive: true, force: true });
+  };
+  try {
+    cluster = await startEtcdCluster({ dir: join(work, 'keel-etcd'), members: 1 });
+    etcd = new EtcdClient({ endpoints: cluster.endpoints });
+    handler = new ApiHandler({ etcd, strategies: defaultStrategies(), uid: randomUUID, random: Math.random });
+    handler.namespaceInfo = scheme.lookup('namespaces');
+    const rest = new RestServer({
+      scheme,
+      handler,
+      version: { major: '1', minor: '33', gitVersion: 'v1.33.0-keel' },
+      ...(opts.bookmarkIntervalMs ? { bookmarkIntervalMs: opts.bookmarkIntervalMs } : {}),
+    });
+    server = createServer(rest.listener);
+    await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    const request: TestApiServer['request'] = async (method, path, body, headers = {}) => {
+      const init: RequestInit = { method, headers: { ...headers } };
+      if (body !== undefined) {
+        init.body = typeof body === 'string' ? body : JSON.stringify(body);
+        (init.headers as Record<string, string>)['Content-Type'] ??= 'application/json';
+      }
+      const res = await fetch(url + path, init);
+      const text = await res.text();
+      let parsed: unknown = text;
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        // plain text
+      }
+      return { status: res.status, body: parsed, headers: res.headers };
+    };
+    // Every namespaced test needs the default namespace, as a real cluster has.
+    await request('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'default' } });
+    return { url, etcd, handler, request, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
