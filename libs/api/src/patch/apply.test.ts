@@ -289,3 +289,43 @@ describe('list order after apply', () => {
     );
   });
 });
+
+describe('objects without tracking, and writers that send managedFields', () => {
+  const untracked = (): JsonObject => store(config({ replicas: 2 }), '3');
+
+  it('an object nobody tracked belongs to before-first-apply: a changed value conflicts, the same one does not', () => {
+    const result = apply(untracked(), config({ replicas: 3 }));
+    expect(!result.ok && result.message).toBe('Apply failed with 1 conflict: conflict with "before-first-apply" using apps/v1: .spec.replicas');
+    const same = ok(apply(untracked(), config({ replicas: 2 })));
+    expect(managers(same)).toEqual(['before-first-apply/Update', 'kubectl/Apply']);
+  });
+
+  it('an update sending managedFields [{}] strips them all', () => {
+    const live = store(ok(apply(undefined, config({ replicas: 2 }))), '5');
+    const sent = deepClone(live);
+    (sent['metadata'] as JsonObject)['managedFields'] = [{}];
+    const out = recordUpdate({ old: live, updated: sent, manager: 'editor', apiVersion: 'apps/v1', time: T2, schema });
+    expect((out['metadata'] as JsonObject)['managedFields']).toBeUndefined();
+  });
+
+  it('an update sending [] or no managedFields keeps the stored ones', () => {
+    const live = store(ok(apply(undefined, config({ replicas: 2 }))), '5');
+    for (const value of [[], undefined]) {
+      const sent = deepClone(live);
+      if (value === undefined) delete (sent['metadata'] as JsonObject)['managedFields'];
+      else (sent['metadata'] as JsonObject)['managedFields'] = value;
+      const out = recordUpdate({ old: live, updated: sent, manager: 'editor', apiVersion: 'apps/v1', time: T2, schema });
+      expect(out).toEqual(live);
+    }
+  });
+
+  it('an update sending other managedFields starts from them', () => {
+    const live = store(ok(apply(undefined, config({ replicas: 2 }))), '5');
+    const sent = deepClone(live);
+    (sent['metadata'] as JsonObject)['managedFields'] = [
+      { manager: 'importer', operation: 'Update', apiVersion: 'apps/v1', fieldsType: 'FieldsV1', fieldsV1: { 'f:spec': { 'f:replicas': {} } } },
+    ];
+    const out = recordUpdate({ old: live, updated: sent, manager: 'editor', apiVersion: 'apps/v1', time: T2, schema });
+    expect(managers(out)).toEqual(['importer/Update']);
+  });
+});

@@ -126,10 +126,19 @@ function restoreUntracked(view: JsonObject, source: JsonObject): JsonObject {
   return out;
 }
 
+function rawManagedFields(obj: JsonObject | undefined): JsonValue | undefined {
+  const meta = obj ? getKey(obj, 'metadata') : undefined;
+  return isObject(meta) ? getKey(meta, 'managedFields') : undefined;
+}
+
+/** The stand-in owner of an object's fields before anyone applied or updated it with tracking. */
+function beforeFirstApply(apiVersion: string): ManagedFieldsEntry {
+  return { manager: 'before-first-apply', operation: 'Update', apiVersion, fieldsType: 'FieldsV1', fieldsV1: {} };
+}
+
 /** Reads `metadata.managedFields`; a malformed entry is a PatchError naming it. */
 export function readManagedFields(obj: JsonObject | undefined): ManagedFieldsEntry[] {
-  const meta = obj ? getKey(obj, 'metadata') : undefined;
-  const raw = isObject(meta) ? getKey(meta, 'managedFields') : undefined;
+  const raw = rawManagedFields(obj);
   if (raw === undefined || raw === null) return [];
   if (!Array.isArray(raw)) throw new PatchError('InvalidPatch', 'metadata.managedFields must be a list', 'metadata.managedFields');
   return raw.map((entry, i) => {
@@ -276,7 +285,13 @@ function isElementKey(path: FieldPath): boolean {
 /** Applies a configuration for `manager`; see the file comment for the rules. */
 export function serverSideApply(req: ApplyRequest): ApplyResult {
   const { schema } = req;
-  const all = owners(req.live);
+  const recorded = owners(req.live);
+  // An object nobody tracked yet (written before field management) belongs to a stand-in
+  // manager, so a first apply still conflicts with values it did not set, as in Kubernetes.
+  const all =
+    req.live && recorded.length === 0
+      ? [{ entry: beforeFirstApply(req.apiVersion), set: fieldsOf(tracked(req.live), schema, 'all') }]
+      : owners(req.live);
   const me = identity({ manager: req.manager, operation: 'Apply', apiVersion: req.apiVersion, subresource: req.subresource });
   const mine = all.find((o) => identity(o.entry) === me);
   const others = all.filter((o) => o !== mine);
@@ -349,15 +364,27 @@ export function serverSideApply(req: ApplyRequest): ApplyResult {
   entries.splice(position, 0, { entry: myEntry, set: applySet });
 
   const object = restoreUntracked(merged, req.live ?? req.applied);
-  const changed = !deepEqual(merged, before) || !sameOwnership(all, entries);
-  setManagedFields(object, changed ? entries : all);
+  const changed = !deepEqual(merged, before) || !sameOwnership(recorded, entries);
+  setManagedFields(object, changed ? entries : recorded);
   return { ok: true, object, changed };
 }
 
 /** Records an Update (create, PUT, PATCH) by `manager`; returns the object with managedFields set. */
 export function recordUpdate(req: UpdateRequest): JsonObject {
   const { schema } = req;
-  const all = owners(req.old);
+  // A writer may replace managedFields: `[{}]` strips them all; other new contents become the
+  // ownership this update starts from. An absent or empty list keeps what was stored, so
+  // clients unaware of the field cannot drop it by accident (Kubernetes' rules).
+  const sent = rawManagedFields(req.updated);
+  const stored = rawManagedFields(req.old);
+  if (Array.isArray(sent) && sent.length === 1 && isObject(sent[0]) && Object.keys(sent[0]).length === 0) {
+    const stripped = deepClone(req.updated);
+    delete (stripped['metadata'] as JsonObject)['managedFields'];
+    return stripped;
+  }
+  const replaced = Array.isArray(sent) && sent.length > 0 && !deepEqual(sent, stored);
+  const base = replaced ? req.updated : req.old;
+  const all = owners(base);
   const me = identity({ manager: req.manager, operation: 'Update', apiVersion: req.apiVersion, subresource: req.subresource });
   const before = tracked(req.old);
   const after = tracked(req.updated);
@@ -398,7 +425,7 @@ export function recordUpdate(req: UpdateRequest): JsonObject {
   if (mine) mine.set = mySet;
 
   const object = deepClone(req.updated);
-  const changed = !deepEqual(before, after) || !sameOwnership(owners(req.old), entries);
+  const changed = replaced || !deepEqual(before, after) || !sameOwnership(owners(req.old), entries);
   setManagedFields(object, changed ? entries : owners(req.old));
   return object;
 }
