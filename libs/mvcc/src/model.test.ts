@@ -138,6 +138,40 @@ function expectRange(result: RangeResult, model: Model, map: Map<string, ModelKv
   expect(result.more).toBe(shown.length < keys.length);
 }
 
+function txnOperand(s: Extract<Step, { t: 'txn' }>): { value?: Buffer; modRevision?: number; version?: number } {
+  if (s.target === 'VALUE') return { value: enc(['x', 'y', 's', 'f', ''][s.operand % 5]!) };
+  return s.target === 'MOD' ? { modRevision: s.operand } : { version: s.operand };
+}
+
+/** The replicated operation for a step (reads are not operations). */
+function toOperation(s: Step): Operation | undefined {
+  switch (s.t) {
+    case 'put':
+      return { type: 'put', request: { key: enc(s.key), value: enc(s.value), lease: s.lease, prevKv: true } };
+    case 'del':
+      return { type: 'deleteRange', request: { key: enc(s.key), rangeEnd: s.end === undefined ? undefined : enc(s.end), prevKv: true } };
+    case 'txn': {
+      const success: RequestOp[] = s.success.map((op) =>
+        'put' in op ? { requestPut: { key: enc(op.put), value: enc(op.value) } } : { requestDeleteRange: { key: enc(op.del) } },
+      );
+      // A read inside the txn, so grouped applies must see the writes before them.
+      success.push({ requestRange: { key: enc('a'), rangeEnd: Buffer.of(0) } });
+      const failure: RequestOp[] = s.failure.map((op) => ({ requestPut: { key: enc(op.put), value: enc(op.value) } }));
+      const compare = [{ key: enc(s.key), target: s.target, result: s.result, ...txnOperand(s) }];
+      return { type: 'txn', request: { compare, success, failure } };
+    }
+    case 'compact':
+      // A fixed revision: sometimes ahead of the store (refused), sometimes inside a group.
+      return { type: 'compact', revision: 2 + s.back };
+    case 'grant':
+      return { type: 'leaseGrant', request: { ttl: 60, id: s.id } };
+    case 'revoke':
+      return { type: 'leaseRevoke', id: s.id };
+    case 'range':
+      return undefined;
+  }
+}
+
 /** Applies one step to the store and the model, checking the answers against each other. */
 async function step(t: TestStore, model: Model, s: Step): Promise<void> {
   const refusal = async <T>(run: () => Promise<T>): Promise<T | string> => {
@@ -152,7 +186,7 @@ async function step(t: TestStore, model: Model, s: Step): Promise<void> {
   try {
     switch (s.t) {
       case 'put': {
-        const result = await refusal(() => t.apply({ type: 'put', request: { key: enc(s.key), value: enc(s.value), lease: s.lease, prevKv: true } }));
+        const result = await refusal(() => t.apply(toOperation(s) as Extract<Operation, { type: 'put' }>));
         if (s.lease !== 0n && !model.leases.has(s.lease)) return expect(result).toBe('LeaseNotFound');
         const prev = model.kvs.get(s.key);
         model.put(s.key, s.value, s.lease);
@@ -162,7 +196,7 @@ async function step(t: TestStore, model: Model, s: Step): Promise<void> {
         return;
       }
       case 'del': {
-        const result = await t.apply({ type: 'deleteRange', request: { key: enc(s.key), rangeEnd: s.end === undefined ? undefined : enc(s.end), prevKv: true } });
+        const result = await t.apply(toOperation(s) as Extract<Operation, { type: 'deleteRange' }>);
         const victims = model.keysIn(model.kvs, s.key, s.end);
         const prevs = victims.map((k) => model.kvs.get(k)!);
         model.del(victims);
@@ -170,11 +204,8 @@ async function step(t: TestStore, model: Model, s: Step): Promise<void> {
         return;
       }
       case 'txn': {
-        const success: RequestOp[] = s.success.map((op) => ('put' in op ? { requestPut: { key: enc(op.put), value: enc(op.value) } } : { requestDeleteRange: { key: enc(op.del) } }));
-        const failure: RequestOp[] = s.failure.map((op) => ({ requestPut: { key: enc(op.put), value: enc(op.value) } }));
-        const operand = s.target === 'VALUE' ? { value: enc(['x', 'y', 's', 'f', ''][s.operand % 5]!) } : s.target === 'MOD' ? { modRevision: s.operand } : { version: s.operand };
-        const op: Operation = { type: 'txn', request: { compare: [{ key: enc(s.key), target: s.target, result: s.result, ...operand }], success, failure } };
-        const result = await refusal(() => t.apply(op));
+        const operand = txnOperand(s);
+        const result = await refusal(() => t.apply(toOperation(s) as Extract<Operation, { type: 'txn' }>));
         const dup = (ops: typeof s.success) => {
           const puts = ops.flatMap((o) => ('put' in o ? [o.put] : []));
           const dels = ops.flatMap((o) => ('del' in o ? [o.del] : []));
@@ -262,7 +293,36 @@ describe('the store against a model', () => {
           await t.cleanup();
         }
       }),
-      { numRuns: 50 },
+      { numRuns: 40 },
+    );
+  });
+});
+
+describe('group commit', () => {
+  it('gives the same answers and the same state whether applies come one by one or all at once', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(stepArb, { minLength: 5, maxLength: 40 }), async (steps) => {
+        const ops = steps.map(toOperation).filter((op): op is Operation => op !== undefined);
+        const one = await TestStore.create();
+        const all = await TestStore.create({ maxApplyBatch: 256 });
+        try {
+          const outcome = (p: Promise<unknown>) =>
+            p.then(
+              (value) => JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v)),
+              (err: unknown) => (err instanceof MvccError ? err.code : String(err)),
+            );
+          const sequential: string[] = [];
+          for (const op of ops) sequential.push(await outcome(one.apply(op)));
+          const grouped = await Promise.all(ops.map((op) => outcome(all.apply(op))));
+          expect(grouped).toEqual(sequential);
+          expect(await all.store.hashKV()).toEqual(await one.store.hashKV());
+          expect(all.store.leases()).toEqual(one.store.leases());
+        } finally {
+          await one.cleanup();
+          await all.cleanup();
+        }
+      }),
+      { numRuns: 20 },
     );
   });
 });
