@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { cidrsOverlap, gatewayOf, nodePaths, parseCidr, renderCniConflist, renderContainerdConfig, renderHostsToml, renderNodeFiles, type NodeRuntimeSettings } from './config';
-import { portmapCleanupScript } from './network';
+import { hostportCleanupScript, portmapCleanupScript } from './network';
 
 const settings: NodeRuntimeSettings = {
   dir: '/var/tmp/keel-node-a',
@@ -123,5 +123,34 @@ describe('portmap cleanup', () => {
 
   it('does nothing for a network with no rules', () => {
     expect(portmapCleanupScript(save, 'keel-node-z')).toMatchObject({ chains: [], rules: 0 });
+  });
+});
+
+describe('portmap global chains', () => {
+  const globals = [
+    '*nat',
+    ':CNI-HOSTPORT-DNAT - [0:0]',
+    ':CNI-HOSTPORT-MASQ - [0:0]',
+    ':CNI-HOSTPORT-SETMARK - [0:0]',
+    '-A PREROUTING -m addrtype --dst-type LOCAL -j CNI-HOSTPORT-DNAT',
+    '-A OUTPUT -m addrtype --dst-type LOCAL -j CNI-HOSTPORT-DNAT',
+    '-A POSTROUTING -m comment --comment "CNI portfwd requiring masquerade" -j CNI-HOSTPORT-MASQ',
+    '-A CNI-HOSTPORT-MASQ -m mark --mark 0x2000/0x2000 -j MASQUERADE',
+    '-A CNI-HOSTPORT-SETMARK -m comment --comment "CNI portfwd masquerade mark" -j MARK --set-xmark 0x2000/0x2000',
+  ];
+
+  it('removes the chains and their hooks once no pod uses them, if this node brought them', () => {
+    const { script, chains } = hostportCleanupScript([...globals, 'COMMIT'].join('\n'), []);
+    expect(chains).toEqual(['CNI-HOSTPORT-DNAT', 'CNI-HOSTPORT-SETMARK', 'CNI-HOSTPORT-MASQ']);
+    expect(script).toContain('-D PREROUTING -m addrtype --dst-type LOCAL -j CNI-HOSTPORT-DNAT');
+    expect(script).toContain('-D POSTROUTING -m comment --comment "CNI portfwd requiring masquerade" -j CNI-HOSTPORT-MASQ');
+    expect(script).toContain('-X CNI-HOSTPORT-SETMARK');
+    expect(script).not.toContain('-D CNI-HOSTPORT-MASQ');
+  });
+
+  it("keeps them while another node's pod has a port mapping, or when they were there before", () => {
+    const other = [...globals, ':CNI-DN-bbb - [0:0]', '-A CNI-DN-bbb -s 10.244.9.0/24 -j CNI-HOSTPORT-SETMARK', 'COMMIT'].join('\n');
+    expect(hostportCleanupScript(other, []).chains).toEqual([]);
+    expect(hostportCleanupScript([...globals, 'COMMIT'].join('\n'), ['CNI-HOSTPORT-DNAT', 'CNI-HOSTPORT-SETMARK', 'CNI-HOSTPORT-MASQ']).chains).toEqual([]);
   });
 });

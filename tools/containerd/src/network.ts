@@ -80,24 +80,31 @@ export async function removePortmapRules(network: string, netns?: string): Promi
 }
 
 /**
- * Removes portmap's global chains that did not exist before this node started, if no rule
- * is left in them (another node's portmap would have put its rules there).
+ * The iptables-restore input that removes portmap's global chains (pure, for tests):
+ * only those that did not exist before this node started, and only when no pod of any
+ * node still has a portmap rule (a CNI-DN-… chain or a `dnat name:` jump), since every
+ * node's per-pod chains jump into the same global ones.
  */
+export function hostportCleanupScript(natSave: string, before: string[]): { script: string; chains: string[] } {
+  const save = natSave.split('\n');
+  const inUse = save.some((l) => l.startsWith(':CNI-DN-') || l.includes('dnat name:'));
+  const chains = HOSTPORT_CHAINS.filter((c) => !before.includes(c) && save.some((l) => l.startsWith(`:${c} `)));
+  if (inUse || chains.length === 0) return { script: '', chains: [] };
+  const jumps = save.filter(
+    (l) => l.startsWith('-A ') && chains.some((c) => l.includes(` -j ${c}`)) && !chains.some((c) => l.startsWith(`-A ${c} `)),
+  );
+  const script = ['*nat', ...jumps.map((l) => `-D${l.slice(2)}`), ...chains.map((c) => `-F ${c}`), ...chains.map((c) => `-X ${c}`), 'COMMIT', ''];
+  return { script: script.join('\n'), chains };
+}
+
+/** Removes portmap's global chains this node brought and nobody uses any more. */
 export async function removeIdleHostportChains(before: string[], netns?: string): Promise<string[]> {
-  const save = (await run('iptables-save', ['-t', 'nat'], { netns })).stdout.split('\n');
-  const removed: string[] = [];
-  for (const chain of HOSTPORT_CHAINS) {
-    if (before.includes(chain) || !save.some((l) => l.startsWith(`:${chain} `))) continue;
-    const inside = save.filter((l) => l.startsWith(`-A ${chain} `));
-    // SETMARK and MASQ hold one fixed rule each from portmap itself; DNAT holds only per-pod jumps.
-    const perPod = inside.filter((l) => l.includes('dnat name:'));
-    if (perPod.length > 0) continue;
-    const jumps = save.filter((l) => l.startsWith('-A ') && l.includes(` -j ${chain}`) && !l.startsWith(`-A ${chain} `));
-    const script = ['*nat', ...jumps.map((l) => `-D${l.slice(2)}`), `-F ${chain}`, `-X ${chain}`, 'COMMIT', ''].join('\n');
-    const res = await run('iptables-restore', ['-w', '--noflush'], { netns, input: script });
-    if (res.code === 0) removed.push(chain);
-  }
-  return removed;
+  const save = await run('iptables-save', ['-t', 'nat'], { netns });
+  const { script, chains } = hostportCleanupScript(save.stdout, before);
+  if (chains.length === 0) return [];
+  const res = await run('iptables-restore', ['-w', '--noflush'], { netns, input: script });
+  if (res.code !== 0) throw new Error(`iptables-restore failed removing ${chains.join(', ')}: ${res.stderr.trim()}`);
+  return chains;
 }
 
 /** CNI's result cache lives in /var/lib/cni/results whatever the config says: drop ours. */

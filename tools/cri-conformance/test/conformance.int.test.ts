@@ -26,7 +26,8 @@ async function freeLoopbackPort(): Promise<number> {
 
 function print(title: string, report: ConformanceReport): void {
   // The count line gets a prefix here, so it is never mistaken for the test run's own closing line.
-  const lines = [title, ...report.results.map(formatResult), `${title} took ${(report.durationMs / 1000).toFixed(1)} s: ${summaryLine(report.summary)}`];
+  const short = (line: string) => (line.length > 200 ? `${line.slice(0, 200)}…` : line);
+  const lines = [title, ...report.results.map((r) => short(formatResult(r))), `${title} took ${(report.durationMs / 1000).toFixed(1)} s: ${summaryLine(report.summary)}`];
   console.log(lines.join('\n'));
 }
 
