@@ -329,3 +329,18 @@ describe('objects without tracking, and writers that send managedFields', () => 
     expect(managers(out)).toEqual(['importer/Update']);
   });
 });
+
+describe('applied configurations that cannot be tracked', () => {
+  it('refuses a keyed element without its key, and duplicate elements', () => {
+    const noName = config({ containers: [{ image: 'x' }] });
+    expect(() => apply(undefined, noName)).toThrow(/spec\.template\.spec\.containers\[0\].*"name"/);
+    const twice = config({ containers: [{ name: 'a' }, { name: 'a', image: 'x' }] });
+    expect(() => apply(undefined, twice)).toThrow(/duplicate entry \{"name":"a"\}/);
+    const finalizers = { ...config(), metadata: { name: 'web', finalizers: ['x', 'x'] } };
+    expect(() => apply(undefined, finalizers)).toThrow(PatchError);
+  });
+
+  it('lets a defaulted key field be left out (a port without protocol)', () => {
+    expect(ok(apply(undefined, config({ containers: [{ name: 'a', ports: [{ containerPort: 80 }, { containerPort: 80, protocol: 'UDP' }] }] })))).toBeTruthy();
+  });
+});

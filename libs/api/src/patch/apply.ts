@@ -194,6 +194,38 @@ function withoutNulls(value: JsonValue): JsonValue {
   return out;
 }
 
+/**
+ * An applied configuration must identify its list elements: every key field of a `map` list
+ * element present (or defaulted), and no two elements (or set members) alike.
+ */
+function validateApplied(value: JsonValue, schema: FieldSchema | undefined, path: string): void {
+  if (isObject(value)) {
+    if (schema?.atomic) return;
+    for (const key of Object.keys(value)) validateApplied(value[key]!, fieldSchema(schema, key), path === '' ? key : `${path}.${key}`);
+    return;
+  }
+  const list = schema?.list;
+  if (!Array.isArray(value) || !list || list.type === 'atomic') return;
+  const seen = new Set<string>();
+  value.forEach((item, i) => {
+    const where = `${path}[${i}]`;
+    let id: string;
+    if (list.type === 'set') {
+      id = JSON.stringify(item);
+    } else {
+      const keys = list.keys ?? [];
+      const missing = keys.find((k) => !isObject(item) || (getKey(item, k) === undefined && list.keyDefaults?.[k] === undefined));
+      if (missing !== undefined) {
+        throw new PatchError('InvalidPatch', `${where}: element of a list keyed by ${keys.join(', ')} has no "${missing}"`, where);
+      }
+      id = keyElement(item, list)!;
+      validateApplied(item, list.items, where);
+    }
+    if (seen.has(id)) throw new PatchError('InvalidPatch', `${where}: duplicate entry ${id.replace(/^k:/, '')} in ${path}`, where);
+    seen.add(id);
+  });
+}
+
 /** Merges an applied configuration into the live value, by the schema's list types. */
 function mergeApplied(live: JsonValue | undefined, applied: JsonValue, schema: FieldSchema | undefined): JsonValue {
   if (isObject(applied) && isObject(live) && !schema?.atomic) {
@@ -302,6 +334,7 @@ export function serverSideApply(req: ApplyRequest): ApplyResult {
   if (req.subresource === 'status') applied = isObject(applied['status']) ? { status: applied['status'] } : {};
   else delete applied['status'];
 
+  validateApplied(applied, schema, '');
   const before = tracked(req.live);
   const applySet = fieldsOf(applied, schema, 'apply');
   let merged = mergeApplied(before, applied, schema) as JsonObject;
