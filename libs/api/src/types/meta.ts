@@ -2,6 +2,10 @@
 // LabelSelector) and the API's own envelope kinds (List, Table, WatchEvent, DeleteOptions,
 // the discovery documents). Field names are Kubernetes' JSON names, so these interfaces
 // describe exactly what travels over REST. Times are RFC 3339 strings, as on the wire.
+// ManagedFieldsEntry belongs to the server-side apply code in ../patch, which owns its
+// semantics; it is imported from there so the package has one such type.
+
+import type { ManagedFieldsEntry } from '../patch';
 
 /** An RFC 3339 timestamp in UTC with second precision, e.g. `2024-01-02T03:04:05Z`. */
 export type Time = string;
@@ -22,16 +26,6 @@ export interface OwnerReference {
   controller?: boolean;
   /** Foreground deletion of the owner waits for this object when true. */
   blockOwnerDeletion?: boolean;
-}
-
-export interface ManagedFieldsEntry {
-  manager?: string;
-  operation?: 'Apply' | 'Update';
-  apiVersion?: string;
-  time?: Time;
-  fieldsType?: 'FieldsV1';
-  fieldsV1?: Record<string, unknown>;
-  subresource?: string;
 }
 
 export interface ObjectMeta {

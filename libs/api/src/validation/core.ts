@@ -6,7 +6,7 @@ import { base64Decode } from '../base64';
 import { deepEqual } from '../objects';
 import { Quantity } from '../quantity';
 import type { Binding, ConfigMap, Endpoints, Event, Namespace, Node, ResourceList, Secret, Service } from '../types/core';
-import { FieldErrors, FieldPath, fieldImmutableErrorMsg, type FieldErrorList } from './field';
+import { FieldErrors, FieldPathBuilder, fieldImmutableErrorMsg, type FieldErrorList } from './field';
 import { utf8Length, validateLabels } from './meta';
 import {
   isConfigMapKey,
@@ -41,18 +41,18 @@ function isCIDR(value: string): boolean {
 export function validateNamespace(namespace: Namespace): FieldErrorList {
   const errs: FieldErrorList = [];
   (namespace.spec?.finalizers ?? []).forEach((finalizer, i) => {
-    for (const msg of isQualifiedName(finalizer)) errs.push(FieldErrors.invalid(FieldPath.root('spec').child('finalizers').index(i), finalizer, msg));
+    for (const msg of isQualifiedName(finalizer)) errs.push(FieldErrors.invalid(FieldPathBuilder.root('spec').child('finalizers').index(i), finalizer, msg));
   });
   const phase = namespace.status?.phase;
   if (phase !== undefined && phase !== 'Active' && phase !== 'Terminating') {
-    errs.push(FieldErrors.notSupported(FieldPath.root('status').child('phase'), phase, ['Active', 'Terminating']));
+    errs.push(FieldErrors.notSupported(FieldPathBuilder.root('status').child('phase'), phase, ['Active', 'Terminating']));
   }
   return errs;
 }
 
 // --- Node ---
 
-export function validateResourceList(list: ResourceList | undefined, path: FieldPath): FieldErrorList {
+export function validateResourceList(list: ResourceList | undefined, path: FieldPathBuilder): FieldErrorList {
   const errs: FieldErrorList = [];
   for (const [name, value] of Object.entries(list ?? {})) {
     const itemPath = path.key(name);
@@ -74,7 +74,7 @@ export function validateResourceList(list: ResourceList | undefined, path: Field
 export function validateNode(node: Node): FieldErrorList {
   const errs: FieldErrorList = [];
   const spec = node.spec ?? {};
-  const specPath = FieldPath.root('spec');
+  const specPath = FieldPathBuilder.root('spec');
   const seen = new Set<string>();
   (spec.taints ?? []).forEach((taint, i) => {
     const taintPath = specPath.child('taints').index(i);
@@ -94,14 +94,14 @@ export function validateNode(node: Node): FieldErrorList {
     if (!isCIDR(cidr)) errs.push(FieldErrors.invalid(specPath.child('podCIDRs').index(i), cidr, 'must be a valid CIDR value, (e.g. 10.9.8.0/24 or 2001:db8::/64)'));
   });
   if ((spec.podCIDRs ?? []).length > 2) errs.push(FieldErrors.tooMany(specPath.child('podCIDRs'), spec.podCIDRs!.length, 2));
-  errs.push(...validateResourceList(node.status?.capacity, FieldPath.root('status').child('capacity')));
-  errs.push(...validateResourceList(node.status?.allocatable, FieldPath.root('status').child('allocatable')));
+  errs.push(...validateResourceList(node.status?.capacity, FieldPathBuilder.root('status').child('capacity')));
+  errs.push(...validateResourceList(node.status?.allocatable, FieldPathBuilder.root('status').child('allocatable')));
   return errs;
 }
 
 export function validateNodeUpdate(updated: Node, current: Node): FieldErrorList {
   const errs = validateNode(updated);
-  const specPath = FieldPath.root('spec');
+  const specPath = FieldPathBuilder.root('spec');
   const prevCIDRs = current.spec?.podCIDRs ?? (current.spec?.podCIDR ? [current.spec.podCIDR] : []);
   const nextCIDRs = updated.spec?.podCIDRs ?? (updated.spec?.podCIDR ? [updated.spec.podCIDR] : []);
   if (prevCIDRs.length > 0 && !deepEqual(prevCIDRs, nextCIDRs)) {
@@ -121,7 +121,7 @@ const serviceTypes = ['ClusterIP', 'ExternalName', 'LoadBalancer', 'NodePort'];
 export function validateService(service: Service): FieldErrorList {
   const errs: FieldErrorList = [];
   const spec = service.spec ?? {};
-  const specPath = FieldPath.root('spec');
+  const specPath = FieldPathBuilder.root('spec');
   const type = spec.type ?? 'ClusterIP';
   if (!serviceTypes.includes(type)) errs.push(FieldErrors.notSupported(specPath.child('type'), type, serviceTypes));
   const headless = spec.clusterIP === 'None';
@@ -210,7 +210,7 @@ export function validateServiceUpdate(updated: Service, current: Service): Field
   const prevIP = current.spec?.clusterIP;
   if (prevIP && prevType !== 'ExternalName' && nextType !== 'ExternalName') {
     const nextIP = updated.spec?.clusterIP ?? '';
-    if (nextIP !== prevIP) errs.push(FieldErrors.invalid(FieldPath.root('spec').child('clusterIP'), nextIP, fieldImmutableErrorMsg));
+    if (nextIP !== prevIP) errs.push(FieldErrors.invalid(FieldPathBuilder.root('spec').child('clusterIP'), nextIP, fieldImmutableErrorMsg));
   }
   return errs;
 }
@@ -220,7 +220,7 @@ export function validateServiceUpdate(updated: Service, current: Service): Field
 export function validateEndpoints(endpoints: Endpoints): FieldErrorList {
   const errs: FieldErrorList = [];
   (endpoints.subsets ?? []).forEach((subset, i) => {
-    const subsetPath = FieldPath.root('subsets').index(i);
+    const subsetPath = FieldPathBuilder.root('subsets').index(i);
     for (const key of ['addresses', 'notReadyAddresses'] as const) {
       (subset[key] ?? []).forEach((address, j) => {
         const addressPath = subsetPath.child(key).index(j);
@@ -251,7 +251,7 @@ export function validateEndpoints(endpoints: Endpoints): FieldErrorList {
 function validateDataKeys(data: Record<string, string> | undefined, field: string): FieldErrorList {
   const errs: FieldErrorList = [];
   for (const key of Object.keys(data ?? {})) {
-    for (const msg of isConfigMapKey(key)) errs.push(FieldErrors.invalid(FieldPath.root(field).key(key), key, msg));
+    for (const msg of isConfigMapKey(key)) errs.push(FieldErrors.invalid(FieldPathBuilder.root(field).key(key), key, msg));
   }
   return errs;
 }
@@ -261,7 +261,7 @@ function binaryDataSize(data: Record<string, string> | undefined, field: string,
   let size = 0;
   for (const [key, value] of Object.entries(data ?? {})) {
     const bytes = base64Decode(value);
-    if (!bytes) errs.push(FieldErrors.invalid(FieldPath.root(field).key(key), '<value omitted>', 'illegal base64 data'));
+    if (!bytes) errs.push(FieldErrors.invalid(FieldPathBuilder.root(field).key(key), '<value omitted>', 'illegal base64 data'));
     else size += bytes.length;
   }
   return size;
@@ -271,12 +271,12 @@ export function validateConfigMap(configMap: ConfigMap): FieldErrorList {
   const errs = [...validateDataKeys(configMap.data, 'data'), ...validateDataKeys(configMap.binaryData, 'binaryData')];
   for (const key of Object.keys(configMap.binaryData ?? {})) {
     if (configMap.data && key in configMap.data) {
-      errs.push(FieldErrors.invalid(FieldPath.root('binaryData').key(key), key, 'duplicate of key present in data'));
+      errs.push(FieldErrors.invalid(FieldPathBuilder.root('binaryData').key(key), key, 'duplicate of key present in data'));
     }
   }
   let size = binaryDataSize(configMap.binaryData, 'binaryData', errs);
   for (const [key, value] of Object.entries(configMap.data ?? {})) size += utf8Length(key) + utf8Length(value);
-  if (size > MaxSecretSize) errs.push(FieldErrors.tooLong(FieldPath.root(''), MaxSecretSize));
+  if (size > MaxSecretSize) errs.push(FieldErrors.tooLong(FieldPathBuilder.root(''), MaxSecretSize));
   return errs;
 }
 
@@ -291,9 +291,9 @@ function validateImmutableData(
   const errs: FieldErrorList = [];
   if (current.immutable !== true) return errs;
   for (const [field, next, prev] of fields) {
-    if (!deepEqual(next ?? {}, prev ?? {})) errs.push(FieldErrors.forbidden(FieldPath.root(field), immutableDetail));
+    if (!deepEqual(next ?? {}, prev ?? {})) errs.push(FieldErrors.forbidden(FieldPathBuilder.root(field), immutableDetail));
   }
-  if (updated.immutable !== true) errs.push(FieldErrors.forbidden(FieldPath.root('immutable'), immutableDetail));
+  if (updated.immutable !== true) errs.push(FieldErrors.forbidden(FieldPathBuilder.root('immutable'), immutableDetail));
   return errs;
 }
 
@@ -318,18 +318,18 @@ const requiredSecretKeys: Record<string, string[]> = {
 export function validateSecret(secret: Secret): FieldErrorList {
   const errs = validateDataKeys(secret.data, 'data');
   const size = binaryDataSize(secret.data, 'data', errs);
-  if (size > MaxSecretSize) errs.push(FieldErrors.tooLong(FieldPath.root('data'), MaxSecretSize));
+  if (size > MaxSecretSize) errs.push(FieldErrors.tooLong(FieldPathBuilder.root('data'), MaxSecretSize));
   const type = secret.type ?? 'Opaque';
   const data = secret.data ?? {};
   for (const key of requiredSecretKeys[type] ?? []) {
-    if (!(key in data)) errs.push(FieldErrors.required(FieldPath.root('data').key(key)));
+    if (!(key in data)) errs.push(FieldErrors.required(FieldPathBuilder.root('data').key(key)));
   }
   if (type === 'kubernetes.io/basic-auth' && !('username' in data) && !('password' in data)) {
-    errs.push(FieldErrors.required(FieldPath.root('data').key('username')));
-    errs.push(FieldErrors.required(FieldPath.root('data').key('password')));
+    errs.push(FieldErrors.required(FieldPathBuilder.root('data').key('username')));
+    errs.push(FieldErrors.required(FieldPathBuilder.root('data').key('password')));
   }
   if (type === 'kubernetes.io/service-account-token' && !secret.metadata.annotations?.['kubernetes.io/service-account.name']) {
-    errs.push(FieldErrors.required(FieldPath.root('metadata').child('annotations').key('kubernetes.io/service-account.name')));
+    errs.push(FieldErrors.required(FieldPathBuilder.root('metadata').child('annotations').key('kubernetes.io/service-account.name')));
   }
   return errs;
 }
@@ -337,7 +337,7 @@ export function validateSecret(secret: Secret): FieldErrorList {
 export function validateSecretUpdate(updated: Secret, current: Secret): FieldErrorList {
   const errs = validateSecret(updated);
   const nextType = updated.type ?? 'Opaque';
-  if (nextType !== (current.type ?? 'Opaque')) errs.push(FieldErrors.invalid(FieldPath.root('type'), nextType, fieldImmutableErrorMsg));
+  if (nextType !== (current.type ?? 'Opaque')) errs.push(FieldErrors.invalid(FieldPathBuilder.root('type'), nextType, fieldImmutableErrorMsg));
   errs.push(...validateImmutableData(updated, current, [['data', updated.data, current.data]]));
   return errs;
 }
@@ -348,10 +348,10 @@ export function validateEvent(event: Event): FieldErrorList {
   const errs: FieldErrorList = [];
   const involved = event.involvedObject ?? {};
   if (involved.namespace && event.metadata.namespace && involved.namespace !== event.metadata.namespace) {
-    errs.push(FieldErrors.invalid(FieldPath.root('involvedObject').child('namespace'), involved.namespace, 'does not match event.namespace'));
+    errs.push(FieldErrors.invalid(FieldPathBuilder.root('involvedObject').child('namespace'), involved.namespace, 'does not match event.namespace'));
   }
   if (event.type !== undefined && event.type !== 'Normal' && event.type !== 'Warning') {
-    errs.push(FieldErrors.notSupported(FieldPath.root('type'), event.type, ['Normal', 'Warning']));
+    errs.push(FieldErrors.notSupported(FieldPathBuilder.root('type'), event.type, ['Normal', 'Warning']));
   }
   return errs;
 }
@@ -359,7 +359,7 @@ export function validateEvent(event: Event): FieldErrorList {
 export function validateBinding(binding: Binding): FieldErrorList {
   const errs: FieldErrorList = [];
   const target = binding.target ?? {};
-  if (!target.name) errs.push(FieldErrors.required(FieldPath.root('target').child('name')));
-  if (target.kind && target.kind !== 'Node') errs.push(FieldErrors.invalid(FieldPath.root('target').child('kind'), target.kind, "must be empty or 'Node'"));
+  if (!target.name) errs.push(FieldErrors.required(FieldPathBuilder.root('target').child('name')));
+  if (target.kind && target.kind !== 'Node') errs.push(FieldErrors.invalid(FieldPathBuilder.root('target').child('kind'), target.kind, "must be empty or 'Node'"));
   return errs;
 }

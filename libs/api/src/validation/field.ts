@@ -2,7 +2,7 @@
 // (`Required value`, `Invalid value: <value>: <detail>`, `Unsupported value: ...`,
 // `Duplicate value: ...`, `Forbidden: ...`, `Too long: ...`) and carries the field path,
 // so `ApiErrors.invalid` can print `spec.replicas: Invalid value: -1: must be ...`. A
-// FieldPath builds paths the way Kubernetes prints them: `spec.containers[0].image`,
+// FieldPathBuilder builds paths the way Kubernetes prints them: `spec.containers[0].image`,
 // `metadata.labels[app]`.
 
 import { ApiErrors, type ApiError, type StatusCause } from '../errors';
@@ -26,23 +26,23 @@ export interface FieldError extends StatusCause {
 export type FieldErrorList = FieldError[];
 
 /** An immutable field path. `child` appends `.name`, `index` `[i]`, `key` `[k]`. */
-export class FieldPath {
+export class FieldPathBuilder {
   private constructor(private readonly text: string) {}
 
-  static root(name: string): FieldPath {
-    return new FieldPath(name);
+  static root(name: string): FieldPathBuilder {
+    return new FieldPathBuilder(name);
   }
 
-  child(...names: string[]): FieldPath {
-    return new FieldPath(names.reduce((path, name) => (path ? `${path}.${name}` : name), this.text));
+  child(...names: string[]): FieldPathBuilder {
+    return new FieldPathBuilder(names.reduce((path, name) => (path ? `${path}.${name}` : name), this.text));
   }
 
-  index(i: number): FieldPath {
-    return new FieldPath(`${this.text}[${i}]`);
+  index(i: number): FieldPathBuilder {
+    return new FieldPathBuilder(`${this.text}[${i}]`);
   }
 
-  key(k: string): FieldPath {
-    return new FieldPath(`${this.text}[${k}]`);
+  key(k: string): FieldPathBuilder {
+    return new FieldPathBuilder(`${this.text}[${k}]`);
   }
 
   toString(): string {
@@ -63,33 +63,33 @@ function withDetail(body: string, detail: string | undefined): string {
 }
 
 export const FieldErrors = {
-  required(path: FieldPath, detail?: string): FieldError {
+  required(path: FieldPathBuilder, detail?: string): FieldError {
     return { reason: 'FieldValueRequired', message: withDetail('Required value', detail), field: path.toString() };
   },
-  invalid(path: FieldPath, value: unknown, detail?: string): FieldError {
+  invalid(path: FieldPathBuilder, value: unknown, detail?: string): FieldError {
     return { reason: 'FieldValueInvalid', message: withDetail(`Invalid value: ${formatBadValue(value)}`, detail), field: path.toString() };
   },
-  notSupported(path: FieldPath, value: unknown, supported: readonly string[]): FieldError {
+  notSupported(path: FieldPathBuilder, value: unknown, supported: readonly string[]): FieldError {
     const detail = supported.length > 0 ? `supported values: ${supported.map((s) => JSON.stringify(s)).join(', ')}` : undefined;
     return { reason: 'FieldValueNotSupported', message: withDetail(`Unsupported value: ${formatBadValue(value)}`, detail), field: path.toString() };
   },
-  notFound(path: FieldPath, value: unknown): FieldError {
+  notFound(path: FieldPathBuilder, value: unknown): FieldError {
     return { reason: 'FieldValueNotFound', message: `Not found: ${formatBadValue(value)}`, field: path.toString() };
   },
-  duplicate(path: FieldPath, value: unknown): FieldError {
+  duplicate(path: FieldPathBuilder, value: unknown): FieldError {
     return { reason: 'FieldValueDuplicate', message: `Duplicate value: ${formatBadValue(value)}`, field: path.toString() };
   },
-  forbidden(path: FieldPath, detail: string): FieldError {
+  forbidden(path: FieldPathBuilder, detail: string): FieldError {
     return { reason: 'FieldValueForbidden', message: withDetail('Forbidden', detail), field: path.toString() };
   },
-  tooLong(path: FieldPath, maxLength: number): FieldError {
+  tooLong(path: FieldPathBuilder, maxLength: number): FieldError {
     return {
       reason: 'FieldValueTooLong',
       message: `Too long: may not be more than ${maxLength} ${maxLength === 1 ? 'byte' : 'bytes'}`,
       field: path.toString(),
     };
   },
-  tooMany(path: FieldPath, actual: number, max: number): FieldError {
+  tooMany(path: FieldPathBuilder, actual: number, max: number): FieldError {
     return { reason: 'FieldValueTooMany', message: `Too many: ${actual}: must have at most ${max} ${max === 1 ? 'item' : 'items'}`, field: path.toString() };
   },
 } as const;
@@ -98,17 +98,17 @@ export const FieldErrors = {
 export const fieldImmutableErrorMsg = 'field is immutable';
 
 /** An `Invalid value: <new>: field is immutable` error when the value changed. */
-export function validateImmutableField(updated: unknown, current: unknown, path: FieldPath, equal: (a: unknown, b: unknown) => boolean): FieldErrorList {
+export function validateImmutableField(updated: unknown, current: unknown, path: FieldPathBuilder, equal: (a: unknown, b: unknown) => boolean): FieldErrorList {
   return equal(updated, current) ? [] : [FieldErrors.invalid(path, updated, fieldImmutableErrorMsg)];
 }
 
 /** `must be greater than or equal to 0` when negative. */
-export function validateNonnegative(value: number | undefined, path: FieldPath): FieldErrorList {
+export function validateNonnegative(value: number | undefined, path: FieldPathBuilder): FieldErrorList {
   return value !== undefined && value < 0 ? [FieldErrors.invalid(path, value, 'must be greater than or equal to 0')] : [];
 }
 
 /** `must be greater than 0` when not positive. */
-export function validatePositive(value: number | undefined, path: FieldPath): FieldErrorList {
+export function validatePositive(value: number | undefined, path: FieldPathBuilder): FieldErrorList {
   return value !== undefined && value <= 0 ? [FieldErrors.invalid(path, value, 'must be greater than 0')] : [];
 }
 

@@ -6,7 +6,7 @@
 
 import { deepEqual } from '../objects';
 import type { LabelSelector, ObjectMeta, OwnerReference } from '../types/meta';
-import { FieldErrors, FieldPath, fieldImmutableErrorMsg, type FieldErrorList } from './field';
+import { FieldErrors, FieldPathBuilder, fieldImmutableErrorMsg, type FieldErrorList } from './field';
 import { isDNS1035Label, isDNS1123Label, isDNS1123Subdomain, isLabelKey, isLabelValue, isQualifiedName } from './names';
 
 /** Checks a name; `prefix` is true for a generateName, which may end in a dash. */
@@ -35,7 +35,7 @@ export const nameIsPathSegment: NameValidator = (name, prefix) => {
 /** Kubernetes' limit on the total size of an object's annotations. */
 export const TotalAnnotationSizeLimitB = 256 * 1024;
 
-export function validateLabels(labels: Record<string, string> | undefined, path: FieldPath): FieldErrorList {
+export function validateLabels(labels: Record<string, string> | undefined, path: FieldPathBuilder): FieldErrorList {
   const errs: FieldErrorList = [];
   for (const [key, value] of Object.entries(labels ?? {})) {
     for (const msg of isLabelKey(key)) errs.push(FieldErrors.invalid(path, key, msg));
@@ -44,7 +44,7 @@ export function validateLabels(labels: Record<string, string> | undefined, path:
   return errs;
 }
 
-export function validateAnnotations(annotations: Record<string, string> | undefined, path: FieldPath): FieldErrorList {
+export function validateAnnotations(annotations: Record<string, string> | undefined, path: FieldPathBuilder): FieldErrorList {
   const errs: FieldErrorList = [];
   let size = 0;
   for (const [key, value] of Object.entries(annotations ?? {})) {
@@ -66,7 +66,7 @@ export function utf8Length(text: string): number {
   return bytes;
 }
 
-export function validateOwnerReferences(refs: OwnerReference[] | undefined, path: FieldPath): FieldErrorList {
+export function validateOwnerReferences(refs: OwnerReference[] | undefined, path: FieldPathBuilder): FieldErrorList {
   const errs: FieldErrorList = [];
   const controllers: string[] = [];
   for (const ref of refs ?? []) {
@@ -84,7 +84,7 @@ export function validateOwnerReferences(refs: OwnerReference[] | undefined, path
   return errs;
 }
 
-export function validateFinalizers(finalizers: string[] | undefined, path: FieldPath): FieldErrorList {
+export function validateFinalizers(finalizers: string[] | undefined, path: FieldPathBuilder): FieldErrorList {
   const errs: FieldErrorList = [];
   (finalizers ?? []).forEach((finalizer, i) => {
     for (const msg of isQualifiedName(finalizer)) errs.push(FieldErrors.invalid(path.index(i), finalizer, msg));
@@ -98,7 +98,7 @@ export interface ObjectMetaRules {
 }
 
 /** ValidateObjectMeta: name (or generateName), namespace, labels, annotations, owners, finalizers. */
-export function validateObjectMeta(meta: ObjectMeta | undefined, rules: ObjectMetaRules, path = FieldPath.root('metadata')): FieldErrorList {
+export function validateObjectMeta(meta: ObjectMeta | undefined, rules: ObjectMetaRules, path = FieldPathBuilder.root('metadata')): FieldErrorList {
   const errs: FieldErrorList = [];
   const m = meta ?? {};
   if (m.generateName) {
@@ -126,7 +126,7 @@ export function validateObjectMeta(meta: ObjectMeta | undefined, rules: ObjectMe
 }
 
 /** ValidateObjectMetaUpdate: the identity fields stay as they were. */
-export function validateObjectMetaUpdate(updated: ObjectMeta, current: ObjectMeta, path = FieldPath.root('metadata')): FieldErrorList {
+export function validateObjectMetaUpdate(updated: ObjectMeta, current: ObjectMeta, path = FieldPathBuilder.root('metadata')): FieldErrorList {
   const errs: FieldErrorList = [];
   const immutable = (field: keyof ObjectMeta, detail = fieldImmutableErrorMsg) => {
     if (!deepEqual(updated[field] ?? '', current[field] ?? '')) errs.push(FieldErrors.invalid(path.child(field), updated[field] ?? '', detail));
@@ -154,7 +154,7 @@ export function validateObjectMetaUpdate(updated: ObjectMeta, current: ObjectMet
 }
 
 /** A structured label selector: valid keys and values, operators with the right values. */
-export function validateLabelSelector(selector: LabelSelector | undefined, path: FieldPath): FieldErrorList {
+export function validateLabelSelector(selector: LabelSelector | undefined, path: FieldPathBuilder): FieldErrorList {
   if (!selector) return [];
   const errs = validateLabels(selector.matchLabels, path.child('matchLabels'));
   (selector.matchExpressions ?? []).forEach((expr, i) => {

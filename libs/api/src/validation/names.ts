@@ -33,7 +33,7 @@ export function maxLenError(length: number): string {
 /** A regex failure explained, with examples, in Kubernetes' sentence shape. */
 export function regexError(message: string, fmt: string, ...examples: string[]): string {
   if (examples.length === 0) return `${message} (regex used for validation is '${fmt}')`;
-  return `${message} (e.g. ${examples.map((e) => `'${e}', `).join('or ')}regex used for validation is '${fmt}')`;
+  return `${message} (e.g. ${examples.map((e) => `'${e}', `).join(' or ')}regex used for validation is '${fmt}')`;
 }
 
 export function inclusiveRangeError(lo: number, hi: number): string {

@@ -8,7 +8,7 @@ import type { Lease } from '../types/coordination';
 import type { EndpointSlice } from '../types/discovery';
 import type { ClusterRole, ClusterRoleBinding, PolicyRule, Role, RoleBinding } from '../types/rbac';
 import type { PriorityClass } from '../types/scheduling';
-import { FieldErrors, FieldPath, validateNonnegative, validatePositive, type FieldErrorList } from './field';
+import { FieldErrors, FieldPathBuilder, validateNonnegative, validatePositive, type FieldErrorList } from './field';
 import { validateLabelSelector } from './meta';
 import { isDNS1123Label, isDNS1123Subdomain, isIPv4, isIPv6, isValidPortNum } from './names';
 
@@ -22,12 +22,12 @@ export const MaxPortsPerSlice = 100;
 export function validateEndpointSlice(slice: EndpointSlice): FieldErrorList {
   const errs: FieldErrorList = [];
   const type = slice.addressType;
-  if (!type) errs.push(FieldErrors.required(FieldPath.root('addressType')));
-  else if (!addressTypes.includes(type)) errs.push(FieldErrors.notSupported(FieldPath.root('addressType'), type, addressTypes));
+  if (!type) errs.push(FieldErrors.required(FieldPathBuilder.root('addressType')));
+  else if (!addressTypes.includes(type)) errs.push(FieldErrors.notSupported(FieldPathBuilder.root('addressType'), type, addressTypes));
   const endpoints = slice.endpoints ?? [];
-  if (endpoints.length > MaxEndpointsPerSlice) errs.push(FieldErrors.tooMany(FieldPath.root('endpoints'), endpoints.length, MaxEndpointsPerSlice));
+  if (endpoints.length > MaxEndpointsPerSlice) errs.push(FieldErrors.tooMany(FieldPathBuilder.root('endpoints'), endpoints.length, MaxEndpointsPerSlice));
   endpoints.forEach((endpoint, i) => {
-    const path = FieldPath.root('endpoints').index(i);
+    const path = FieldPathBuilder.root('endpoints').index(i);
     const addresses = endpoint.addresses ?? [];
     if (addresses.length === 0) errs.push(FieldErrors.required(path.child('addresses'), 'must contain at least 1 address'));
     if (addresses.length > 100) errs.push(FieldErrors.tooMany(path.child('addresses'), addresses.length, 100));
@@ -41,10 +41,10 @@ export function validateEndpointSlice(slice: EndpointSlice): FieldErrorList {
     if (endpoint.nodeName) for (const msg of isDNS1123Subdomain(endpoint.nodeName)) errs.push(FieldErrors.invalid(path.child('nodeName'), endpoint.nodeName, msg));
   });
   const ports = slice.ports ?? [];
-  if (ports.length > MaxPortsPerSlice) errs.push(FieldErrors.tooMany(FieldPath.root('ports'), ports.length, MaxPortsPerSlice));
+  if (ports.length > MaxPortsPerSlice) errs.push(FieldErrors.tooMany(FieldPathBuilder.root('ports'), ports.length, MaxPortsPerSlice));
   const names = new Set<string>();
   ports.forEach((port, i) => {
-    const path = FieldPath.root('ports').index(i);
+    const path = FieldPathBuilder.root('ports').index(i);
     const name = port.name ?? '';
     if (name) for (const msg of isDNS1123Label(name)) errs.push(FieldErrors.invalid(path.child('name'), name, msg));
     if (names.has(name)) errs.push(FieldErrors.duplicate(path.child('name'), name));
@@ -59,7 +59,7 @@ export function validateEndpointSlice(slice: EndpointSlice): FieldErrorList {
 
 export function validateEndpointSliceUpdate(updated: EndpointSlice, current: EndpointSlice): FieldErrorList {
   const errs = validateEndpointSlice(updated);
-  if (updated.addressType !== current.addressType) errs.push(FieldErrors.invalid(FieldPath.root('addressType'), updated.addressType, 'field is immutable'));
+  if (updated.addressType !== current.addressType) errs.push(FieldErrors.invalid(FieldPathBuilder.root('addressType'), updated.addressType, 'field is immutable'));
   return errs;
 }
 
@@ -67,7 +67,7 @@ export function validateEndpointSliceUpdate(updated: EndpointSlice, current: End
 
 export function validateLease(lease: Lease): FieldErrorList {
   const spec = lease.spec ?? {};
-  const path = FieldPath.root('spec');
+  const path = FieldPathBuilder.root('spec');
   return [
     ...validatePositive(spec.leaseDurationSeconds, path.child('leaseDurationSeconds')),
     ...validateNonnegative(spec.leaseTransitions, path.child('leaseTransitions')),
@@ -76,7 +76,7 @@ export function validateLease(lease: Lease): FieldErrorList {
 
 // --- RBAC ---
 
-function validatePolicyRule(rule: PolicyRule, path: FieldPath, namespaced: boolean): FieldErrorList {
+function validatePolicyRule(rule: PolicyRule, path: FieldPathBuilder, namespaced: boolean): FieldErrorList {
   const errs: FieldErrorList = [];
   if ((rule.verbs ?? []).length === 0) errs.push(FieldErrors.required(path.child('verbs'), 'verbs must contain at least one value'));
   const nonResource = rule.nonResourceURLs ?? [];
@@ -93,13 +93,13 @@ function validatePolicyRule(rule: PolicyRule, path: FieldPath, namespaced: boole
 }
 
 export function validateRole(role: Role): FieldErrorList {
-  return (role.rules ?? []).flatMap((rule, i) => validatePolicyRule(rule, FieldPath.root('rules').index(i), true));
+  return (role.rules ?? []).flatMap((rule, i) => validatePolicyRule(rule, FieldPathBuilder.root('rules').index(i), true));
 }
 
 export function validateClusterRole(role: ClusterRole): FieldErrorList {
-  const errs = (role.rules ?? []).flatMap((rule, i) => validatePolicyRule(rule, FieldPath.root('rules').index(i), false));
+  const errs = (role.rules ?? []).flatMap((rule, i) => validatePolicyRule(rule, FieldPathBuilder.root('rules').index(i), false));
   (role.aggregationRule?.clusterRoleSelectors ?? []).forEach((selector, i) =>
-    errs.push(...validateLabelSelector(selector, FieldPath.root('aggregationRule').child('clusterRoleSelectors').index(i))),
+    errs.push(...validateLabelSelector(selector, FieldPathBuilder.root('aggregationRule').child('clusterRoleSelectors').index(i))),
   );
   return errs;
 }
@@ -109,12 +109,12 @@ const rbacGroup = 'rbac.authorization.k8s.io';
 function validateBinding(binding: RoleBinding | ClusterRoleBinding, roleKinds: string[], clusterScoped: boolean): FieldErrorList {
   const errs: FieldErrorList = [];
   const roleRef = binding.roleRef ?? ({} as RoleBinding['roleRef']);
-  const refPath = FieldPath.root('roleRef');
+  const refPath = FieldPathBuilder.root('roleRef');
   if (roleRef.apiGroup !== rbacGroup) errs.push(FieldErrors.notSupported(refPath.child('apiGroup'), roleRef.apiGroup ?? '', [rbacGroup]));
   if (!roleKinds.includes(roleRef.kind)) errs.push(FieldErrors.notSupported(refPath.child('kind'), roleRef.kind ?? '', roleKinds));
   if (!roleRef.name) errs.push(FieldErrors.required(refPath.child('name')));
   (binding.subjects ?? []).forEach((subject, i) => {
-    const path = FieldPath.root('subjects').index(i);
+    const path = FieldPathBuilder.root('subjects').index(i);
     if (!subject.name) errs.push(FieldErrors.required(path.child('name')));
     switch (subject.kind) {
       case 'ServiceAccount':
@@ -144,7 +144,7 @@ export function validateClusterRoleBinding(binding: ClusterRoleBinding): FieldEr
 /** A binding grants one role for life; to change it, delete and recreate. */
 export function validateRoleBindingUpdate<T extends RoleBinding | ClusterRoleBinding>(updated: T, current: T, validate: (b: T) => FieldErrorList): FieldErrorList {
   const errs = validate(updated);
-  if (!deepEqual(updated.roleRef, current.roleRef)) errs.push(FieldErrors.invalid(FieldPath.root('roleRef'), updated.roleRef, 'cannot change roleRef'));
+  if (!deepEqual(updated.roleRef, current.roleRef)) errs.push(FieldErrors.invalid(FieldPathBuilder.root('roleRef'), updated.roleRef, 'cannot change roleRef'));
   return errs;
 }
 
@@ -164,29 +164,29 @@ export function validatePriorityClass(priorityClass: PriorityClass): FieldErrorL
   const systemValue = SystemPriorityClasses[name];
   if (systemValue !== undefined) {
     if (priorityClass.value !== systemValue) {
-      errs.push(FieldErrors.forbidden(FieldPath.root('value'), `value of ${name} must be ${systemValue}`));
+      errs.push(FieldErrors.forbidden(FieldPathBuilder.root('value'), `value of ${name} must be ${systemValue}`));
     }
   } else {
     if (name.startsWith('system-')) {
-      errs.push(FieldErrors.forbidden(FieldPath.root('metadata').child('name'), "priority class names with 'system-' prefix are reserved"));
+      errs.push(FieldErrors.forbidden(FieldPathBuilder.root('metadata').child('name'), "priority class names with 'system-' prefix are reserved"));
     }
-    if (typeof priorityClass.value !== 'number') errs.push(FieldErrors.required(FieldPath.root('value')));
+    if (typeof priorityClass.value !== 'number') errs.push(FieldErrors.required(FieldPathBuilder.root('value')));
     else if (priorityClass.value > HighestUserDefinablePriority) {
-      errs.push(FieldErrors.forbidden(FieldPath.root('value'), `maximum allowed value of a user defined priority is ${HighestUserDefinablePriority}`));
+      errs.push(FieldErrors.forbidden(FieldPathBuilder.root('value'), `maximum allowed value of a user defined priority is ${HighestUserDefinablePriority}`));
     }
   }
   const policy = priorityClass.preemptionPolicy;
   if (policy !== undefined && policy !== 'PreemptLowerPriority' && policy !== 'Never') {
-    errs.push(FieldErrors.notSupported(FieldPath.root('preemptionPolicy'), policy, ['Never', 'PreemptLowerPriority']));
+    errs.push(FieldErrors.notSupported(FieldPathBuilder.root('preemptionPolicy'), policy, ['Never', 'PreemptLowerPriority']));
   }
   return errs;
 }
 
 export function validatePriorityClassUpdate(updated: PriorityClass, current: PriorityClass): FieldErrorList {
   const errs = validatePriorityClass(updated);
-  if (updated.value !== current.value) errs.push(FieldErrors.forbidden(FieldPath.root('value'), 'may not be changed in an update.'));
+  if (updated.value !== current.value) errs.push(FieldErrors.forbidden(FieldPathBuilder.root('value'), 'may not be changed in an update.'));
   if (updated.preemptionPolicy !== current.preemptionPolicy) {
-    errs.push(FieldErrors.invalid(FieldPath.root('preemptionPolicy'), updated.preemptionPolicy ?? null, 'field is immutable'));
+    errs.push(FieldErrors.invalid(FieldPathBuilder.root('preemptionPolicy'), updated.preemptionPolicy ?? null, 'field is immutable'));
   }
   return errs;
 }
@@ -194,5 +194,5 @@ export function validatePriorityClassUpdate(updated: PriorityClass, current: Pri
 // --- Scale ---
 
 export function validateScale(scale: Scale): FieldErrorList {
-  return validateNonnegative(scale.spec?.replicas, FieldPath.root('spec').child('replicas'));
+  return validateNonnegative(scale.spec?.replicas, FieldPathBuilder.root('spec').child('replicas'));
 }

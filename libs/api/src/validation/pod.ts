@@ -25,7 +25,7 @@ import type {
   Volume,
 } from '../types/core';
 import type { IntOrString } from '../intstr';
-import { FieldErrors, FieldPath, type FieldErrorList } from './field';
+import { FieldErrors, FieldPathBuilder, type FieldErrorList } from './field';
 import { validateLabels, validateLabelSelector } from './meta';
 import {
   inclusiveRangeError,
@@ -65,17 +65,17 @@ const supportedResourceFieldRefs = [
 ];
 const standardContainerResources = ['cpu', 'memory', 'ephemeral-storage'];
 
-function dnsLabelErrors(value: string, path: FieldPath): FieldErrorList {
+function dnsLabelErrors(value: string, path: FieldPathBuilder): FieldErrorList {
   return isDNS1123Label(value).map((msg) => FieldErrors.invalid(path, value, msg));
 }
 
-function dnsSubdomainErrors(value: string, path: FieldPath): FieldErrorList {
+function dnsSubdomainErrors(value: string, path: FieldPathBuilder): FieldErrorList {
   return isDNS1123Subdomain(value).map((msg) => FieldErrors.invalid(path, value, msg));
 }
 
 // --- volumes ---
 
-function validateFileMode(mode: number | undefined, path: FieldPath): FieldErrorList {
+function validateFileMode(mode: number | undefined, path: FieldPathBuilder): FieldErrorList {
   if (mode === undefined) return [];
   return mode < 0 || mode > 0o777 || !Number.isInteger(mode)
     ? [FieldErrors.invalid(path, mode, 'must be a number between 0 and 0777 (octal), both inclusive')]
@@ -84,7 +84,7 @@ function validateFileMode(mode: number | undefined, path: FieldPath): FieldError
 
 const volumeSourceNames = ['emptyDir', 'hostPath', 'configMap', 'secret', 'projected', 'downwardAPI', 'persistentVolumeClaim'] as const;
 
-function validateVolume(volume: Volume, path: FieldPath): FieldErrorList {
+function validateVolume(volume: Volume, path: FieldPathBuilder): FieldErrorList {
   const errs: FieldErrorList = [];
   const sources = volumeSourceNames.filter((name) => volume[name] !== undefined);
   if (sources.length === 0) errs.push(FieldErrors.required(path, 'must specify a volume type'));
@@ -123,7 +123,7 @@ function validateVolume(volume: Volume, path: FieldPath): FieldErrorList {
   return errs;
 }
 
-function validateVolumes(volumes: Volume[] | undefined, path: FieldPath): { errs: FieldErrorList; names: Set<string> } {
+function validateVolumes(volumes: Volume[] | undefined, path: FieldPathBuilder): { errs: FieldErrorList; names: Set<string> } {
   const errs: FieldErrorList = [];
   const names = new Set<string>();
   (volumes ?? []).forEach((volume, i) => {
@@ -139,13 +139,13 @@ function validateVolumes(volumes: Volume[] | undefined, path: FieldPath): { errs
 
 // --- containers ---
 
-function validatePortNumberOrName(port: IntOrString | undefined, path: FieldPath): FieldErrorList {
+function validatePortNumberOrName(port: IntOrString | undefined, path: FieldPathBuilder): FieldErrorList {
   if (port === undefined) return [FieldErrors.required(path)];
   if (typeof port === 'number') return isValidPortNum(port).map((msg) => FieldErrors.invalid(path, port, msg));
   return isValidPortName(port).map((msg) => FieldErrors.invalid(path, port, msg));
 }
 
-function validateHTTPGet(action: HTTPGetAction, path: FieldPath): FieldErrorList {
+function validateHTTPGet(action: HTTPGetAction, path: FieldPathBuilder): FieldErrorList {
   const errs: FieldErrorList = [];
   if (action.path === '') errs.push(FieldErrors.required(path.child('path')));
   errs.push(...validatePortNumberOrName(action.port, path.child('port')));
@@ -167,7 +167,7 @@ function validateHTTPGet(action: HTTPGetAction, path: FieldPath): FieldErrorList
 }
 
 /** Exactly one handler (exec, httpGet, tcpSocket, grpc, sleep), each well formed. */
-function validateHandler(handler: Probe | LifecycleHandler, path: FieldPath): FieldErrorList {
+function validateHandler(handler: Probe | LifecycleHandler, path: FieldPathBuilder): FieldErrorList {
   const errs: FieldErrorList = [];
   const kinds = (['exec', 'httpGet', 'tcpSocket', 'grpc', 'sleep'] as const).filter((k) => (handler as Record<string, unknown>)[k] !== undefined);
   if (kinds.length === 0) return [FieldErrors.required(path, 'must specify a handler type')];
@@ -180,7 +180,7 @@ function validateHandler(handler: Probe | LifecycleHandler, path: FieldPath): Fi
   return errs;
 }
 
-function validateProbe(probe: Probe | undefined, path: FieldPath, successMustBeOne: boolean): FieldErrorList {
+function validateProbe(probe: Probe | undefined, path: FieldPathBuilder, successMustBeOne: boolean): FieldErrorList {
   if (!probe) return [];
   const errs = validateHandler(probe, path);
   for (const field of ['initialDelaySeconds', 'timeoutSeconds', 'periodSeconds', 'successThreshold', 'failureThreshold'] as const) {
@@ -196,7 +196,7 @@ function validateProbe(probe: Probe | undefined, path: FieldPath, successMustBeO
   return errs;
 }
 
-function validateEnvVar(env: EnvVar, path: FieldPath): FieldErrorList {
+function validateEnvVar(env: EnvVar, path: FieldPathBuilder): FieldErrorList {
   const errs: FieldErrorList = [];
   if (!env.name) errs.push(FieldErrors.required(path.child('name')));
   else if (!/^[\x20-\x3c\x3e-\x7e]+$/.test(env.name)) {
@@ -239,7 +239,7 @@ function validateEnvVar(env: EnvVar, path: FieldPath): FieldErrorList {
   return errs;
 }
 
-function validateQuantityString(text: string, path: FieldPath): FieldErrorList {
+function validateQuantityString(text: string, path: FieldPathBuilder): FieldErrorList {
   try {
     Quantity.parse(String(text));
     return [];
@@ -248,7 +248,7 @@ function validateQuantityString(text: string, path: FieldPath): FieldErrorList {
   }
 }
 
-function validateResources(resources: ResourceRequirements | undefined, path: FieldPath): FieldErrorList {
+function validateResources(resources: ResourceRequirements | undefined, path: FieldPathBuilder): FieldErrorList {
   const errs: FieldErrorList = [];
   if (!resources) return errs;
   const parsed: Record<'limits' | 'requests', Map<string, Quantity>> = { limits: new Map(), requests: new Map() };
@@ -278,7 +278,7 @@ function validateResources(resources: ResourceRequirements | undefined, path: Fi
   return errs;
 }
 
-function validateSecurityContext(context: SecurityContext | undefined, path: FieldPath): FieldErrorList {
+function validateSecurityContext(context: SecurityContext | undefined, path: FieldPathBuilder): FieldErrorList {
   const errs: FieldErrorList = [];
   if (!context) return errs;
   for (const field of ['runAsUser', 'runAsGroup'] as const) {
@@ -297,7 +297,7 @@ interface ContainerContext {
   init: boolean;
 }
 
-function validateContainer(container: Container, path: FieldPath, ctx: ContainerContext): FieldErrorList {
+function validateContainer(container: Container, path: FieldPathBuilder, ctx: ContainerContext): FieldErrorList {
   const errs: FieldErrorList = [];
   if (!container.image) errs.push(FieldErrors.required(path.child('image')));
   else if (container.image.trim() !== container.image) {
@@ -378,7 +378,7 @@ function validateContainer(container: Container, path: FieldPath, ctx: Container
 
 // --- scheduling ---
 
-function validateNodeSelectorRequirement(req: NodeSelectorRequirement, path: FieldPath, isField: boolean): FieldErrorList {
+function validateNodeSelectorRequirement(req: NodeSelectorRequirement, path: FieldPathBuilder, isField: boolean): FieldErrorList {
   const errs: FieldErrorList = [];
   const values = req.values ?? [];
   switch (req.operator) {
@@ -405,18 +405,18 @@ function validateNodeSelectorRequirement(req: NodeSelectorRequirement, path: Fie
   return errs;
 }
 
-function validateNodeSelectorTerm(term: NodeSelectorTerm, path: FieldPath): FieldErrorList {
+function validateNodeSelectorTerm(term: NodeSelectorTerm, path: FieldPathBuilder): FieldErrorList {
   const errs: FieldErrorList = [];
   (term.matchExpressions ?? []).forEach((req, i) => errs.push(...validateNodeSelectorRequirement(req, path.child('matchExpressions').index(i), false)));
   (term.matchFields ?? []).forEach((req, i) => errs.push(...validateNodeSelectorRequirement(req, path.child('matchFields').index(i), true)));
   return errs;
 }
 
-function validateWeight(weight: number, path: FieldPath): FieldErrorList {
+function validateWeight(weight: number, path: FieldPathBuilder): FieldErrorList {
   return weight >= 1 && weight <= 100 ? [] : [FieldErrors.invalid(path, weight, 'must be in the range 1-100')];
 }
 
-function validatePodAffinityTerm(term: PodAffinityTerm, path: FieldPath): FieldErrorList {
+function validatePodAffinityTerm(term: PodAffinityTerm, path: FieldPathBuilder): FieldErrorList {
   const errs = validateLabelSelector(term.labelSelector, path.child('labelSelector'));
   errs.push(...validateLabelSelector(term.namespaceSelector, path.child('namespaceSelector')));
   (term.namespaces ?? []).forEach((ns, i) => errs.push(...dnsLabelErrors(ns, path.child('namespaces').index(i))));
@@ -425,7 +425,7 @@ function validatePodAffinityTerm(term: PodAffinityTerm, path: FieldPath): FieldE
   return errs;
 }
 
-function validateAffinity(affinity: Affinity | undefined, path: FieldPath): FieldErrorList {
+function validateAffinity(affinity: Affinity | undefined, path: FieldPathBuilder): FieldErrorList {
   const errs: FieldErrorList = [];
   if (!affinity) return errs;
   const node = affinity.nodeAffinity;
@@ -459,7 +459,7 @@ function validateAffinity(affinity: Affinity | undefined, path: FieldPath): Fiel
   return errs;
 }
 
-export function validateTolerations(tolerations: Toleration[] | undefined, path: FieldPath): FieldErrorList {
+export function validateTolerations(tolerations: Toleration[] | undefined, path: FieldPathBuilder): FieldErrorList {
   const errs: FieldErrorList = [];
   (tolerations ?? []).forEach((toleration, i) => {
     const tPath = path.index(i);
@@ -490,7 +490,7 @@ export function validateTolerations(tolerations: Toleration[] | undefined, path:
   return errs;
 }
 
-function validateTopologySpread(constraints: TopologySpreadConstraint[] | undefined, path: FieldPath): FieldErrorList {
+function validateTopologySpread(constraints: TopologySpreadConstraint[] | undefined, path: FieldPathBuilder): FieldErrorList {
   const errs: FieldErrorList = [];
   const seen = new Set<string>();
   (constraints ?? []).forEach((constraint, i) => {
@@ -517,14 +517,14 @@ function validateTopologySpread(constraints: TopologySpreadConstraint[] | undefi
 
 // --- the spec ---
 
-export function validatePodSpec(spec: PodSpec | undefined, path: FieldPath): FieldErrorList {
+export function validatePodSpec(spec: PodSpec | undefined, path: FieldPathBuilder): FieldErrorList {
   if (!spec) return [FieldErrors.required(path)];
   const errs: FieldErrorList = [];
   const { errs: volumeErrs, names: volumeNames } = validateVolumes(spec.volumes, path.child('volumes'));
   errs.push(...volumeErrs);
   const hostNetwork = spec.hostNetwork === true;
   const containerNames = new Set<string>();
-  const checkName = (container: Container, cPath: FieldPath) => {
+  const checkName = (container: Container, cPath: FieldPathBuilder) => {
     if (!container.name) errs.push(FieldErrors.required(cPath.child('name')));
     else if (containerNames.has(container.name)) errs.push(FieldErrors.duplicate(cPath.child('name'), container.name));
     else errs.push(...dnsLabelErrors(container.name, cPath.child('name')));
@@ -587,7 +587,7 @@ export function validatePodSpec(spec: PodSpec | undefined, path: FieldPath): Fie
 
 /** The spec of a Pod; metadata is checked by the caller. */
 export function validatePod(pod: Pod): FieldErrorList {
-  return validatePodSpec(pod.spec, FieldPath.root('spec'));
+  return validatePodSpec(pod.spec, FieldPathBuilder.root('spec'));
 }
 
 const podUpdateForbiddenMessage =
@@ -599,7 +599,7 @@ const podUpdateForbiddenMessage =
  */
 export function validatePodUpdate(updated: Pod, current: Pod): FieldErrorList {
   const errs = validatePod(updated);
-  const specPath = FieldPath.root('spec');
+  const specPath = FieldPathBuilder.root('spec');
   const next = updated.spec;
   const prev = current.spec;
   if (!next || !prev) return errs;

@@ -10,12 +10,12 @@ import type { DaemonSet, Deployment, ReplicaSet } from '../types/apps';
 import type { Job } from '../types/batch';
 import type { PodTemplateSpec } from '../types/core';
 import type { LabelSelector } from '../types/meta';
-import { FieldErrors, FieldPath, fieldImmutableErrorMsg, validateNonnegative, type FieldErrorList } from './field';
+import { FieldErrors, FieldPathBuilder, fieldImmutableErrorMsg, validateNonnegative, type FieldErrorList } from './field';
 import { isEmptySelector, validateAnnotations, validateLabels, validateLabelSelector } from './meta';
 import { isValidPercent } from './names';
 import { validatePodSpec } from './pod';
 
-const spec = FieldPath.root('spec');
+const spec = FieldPathBuilder.root('spec');
 
 /** A selector that is present, non-empty, valid, and selects the template's labels. */
 function validateSelectorAndTemplate(
@@ -62,7 +62,7 @@ function validateTemplate(template: PodTemplateSpec | undefined, restartPolicies
 }
 
 /** A count (≥ 0) or a percentage (≤ 100%). */
-function validateIntOrPercent(value: IntOrString | undefined, path: FieldPath): FieldErrorList {
+function validateIntOrPercent(value: IntOrString | undefined, path: FieldPathBuilder): FieldErrorList {
   if (value === undefined) return [];
   if (typeof value === 'number') return validateNonnegative(value, path);
   const percentErrs = isValidPercent(value);
