@@ -163,6 +163,12 @@ describe('JSON Patch (RFC 6902)', () => {
     expectPatchError(() => applyJsonPatch({}, ['add']), 'InvalidPatch');
   });
 
+  it('refuses more operations than Kubernetes allows', () => {
+    const ops = Array.from({ length: 3 }, () => ({ op: 'test', path: '', value: {} }));
+    expect(applyJsonPatch({}, ops, { maxOperations: 3 })).toEqual({});
+    expectPatchError(() => applyJsonPatch({}, ops, { maxOperations: 2 }), 'InvalidPatch');
+  });
+
   it('cannot reach through a scalar', () => {
     expectPatchError(() => applyJsonPatch({ a: 1 }, [{ op: 'add', path: '/a/b', value: 1 }]), 'InvalidTarget');
   });

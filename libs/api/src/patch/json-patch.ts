@@ -55,13 +55,20 @@ export function getByPointer(doc: JsonValue, pointer: string): JsonValue | undef
   return node;
 }
 
+/** Kubernetes refuses JSON patches longer than this. */
+export const MAX_JSON_PATCH_OPERATIONS = 10_000;
+
 /**
  * Applies the operations in order and returns the patched copy; `doc` is never modified.
  * Throws PatchError (with the failing operation's index) when any operation fails.
  */
-export function applyJsonPatch(doc: JsonValue, operations: unknown): JsonValue {
+export function applyJsonPatch(doc: JsonValue, operations: unknown, opts: { maxOperations?: number } = {}): JsonValue {
   if (!Array.isArray(operations)) {
     throw new PatchError('InvalidPatch', 'a JSON patch must be an array of operations', '');
+  }
+  const max = opts.maxOperations ?? MAX_JSON_PATCH_OPERATIONS;
+  if (operations.length > max) {
+    throw new PatchError('InvalidPatch', `a JSON patch may hold at most ${max} operations, this one has ${operations.length}`, '');
   }
   let result = deepClone(doc);
   operations.forEach((raw: unknown, index) => {
