@@ -82,6 +82,7 @@ describe('compaction', () => {
     expect(writes.every((done) => !done)).toBe(true);
     await physical;
     expect(t.store.compactionBatches).toBeGreaterThan(5);
+    await t.store.defragment();
     // With `physical`, apply itself answers only after the removal.
     await t.put('key-0', 'again');
     const before = t.store.compactionBatches;

@@ -109,6 +109,13 @@ describe('watch', () => {
     expect(summary(await collect(ok, (m) => eventCount(m) >= 3))).toEqual(['PUT k@4', 'PUT k@5', 'PUT k@6']);
   });
 
+  it('watches every key from an empty key with range end \\0, as etcdctl watch --prefix "" does', async () => {
+    const w = t.store.watch({ key: Buffer.alloc(0), rangeEnd: Buffer.of(0) });
+    await t.put('a', '1');
+    await t.put('z', '1');
+    expect(summary(await collect(w, (m) => eventCount(m) >= 2))).toEqual(['PUT a@2', 'PUT z@3']);
+  });
+
   it('starts at a future revision when asked', async () => {
     const w = t.store.watch({ key: b('k'), startRevision: 4 });
     for (let i = 0; i < 4; i++) await t.put('k', `${i}`);
