@@ -16,9 +16,6 @@ const RETAIN_KEYS = '$retainKeys';
 const SET_ORDER = '$setElementOrder/';
 const DELETE_FROM_PRIMITIVE = '$deleteFromPrimitiveList/';
 
-/** Returned by a map merge whose patch said `$patch: delete`. */
-const DELETE = Symbol('delete');
-
 /**
  * Applies a strategic merge patch to `original` (which is not modified) and returns the result.
  * `schema` is the kind's metadata (`schemaFor(apiVersion, kind)`); without it every list is
@@ -28,9 +25,7 @@ export function applyStrategicMergePatch(original: JsonValue | undefined, patch:
   if (!isObject(patch)) throw new PatchError('InvalidPatch', 'a strategic merge patch must be a JSON object', '');
   const base = isObject(original) ? deepClone(original) : {};
   if (getKey(patch, PATCH) === 'delete') throw new PatchError('InvalidPatch', '"$patch: delete" cannot delete the whole object', '');
-  const merged = mergeMap(base, patch, schema, '');
-  if (merged === DELETE) throw new PatchError('InvalidPatch', '"$patch: delete" cannot delete the whole object', '');
-  return merged;
+  return mergeMap(base, patch, schema, '');
 }
 
 function join(path: string, key: string): string {
@@ -42,7 +37,7 @@ function isDirectiveKey(key: string): boolean {
 }
 
 /** Merges `patch` into `original` (owned by the caller, mutated in place). */
-function mergeMap(original: JsonObject | undefined, patch: JsonObject, schema: FieldSchema | undefined, path: string): JsonObject | typeof DELETE {
+function mergeMap(original: JsonObject | undefined, patch: JsonObject, schema: FieldSchema | undefined, path: string): JsonObject {
   const directive = getKey(patch, PATCH);
   if (directive !== undefined) {
     // Kubernetes empties a map deleted this way rather than removing its key; in a list the
@@ -108,9 +103,7 @@ function mergeMap(original: JsonObject | undefined, patch: JsonObject, schema: F
     const child = fieldSchema(schema, key);
     const previous = getKey(result, key);
     if (isObject(value)) {
-      const merged = mergeMap(isObject(previous) ? previous : undefined, value, child, childPath);
-      if (merged === DELETE) delete result[key];
-      else setKey(result, key, merged);
+      setKey(result, key, mergeMap(isObject(previous) ? previous : undefined, value, child, childPath));
     } else if (Array.isArray(value)) {
       setKey(result, key, mergeList(Array.isArray(previous) ? previous : undefined, value, child?.list, childPath));
     } else {
@@ -169,28 +162,17 @@ function mergeList(previous: JsonValue[] | undefined, patch: JsonValue[], list: 
     }
   }
   // `{"$patch": "replace"}` in the list: the list becomes the other elements.
-  if (replace) return items.map((item) => asNew(item, list.items, path)).filter((i) => i !== undefined);
+  if (replace) return items.map((item) => mergeMap(undefined, item, list.items, path));
 
   for (const item of items) {
     const key = keyOf(item);
     const at = result.findIndex((e) => isObject(e) && deepEqual(getKey(e, mergeKey), key));
     const elementPath = `${path}[${mergeKey}=${JSON.stringify(key)}]`;
     const merged = mergeMap(at >= 0 ? (result[at] as JsonObject) : undefined, item, list.items, elementPath);
-    if (merged === DELETE) {
-      if (at >= 0) result.splice(at, 1);
-    } else if (at >= 0) {
-      result[at] = merged;
-    } else {
-      result.push(merged);
-    }
+    if (at >= 0) result[at] = merged;
+    else result.push(merged);
   }
   return orderElements(result, items, original, keyOf);
-}
-
-/** A patch element with nothing to merge into: its directives applied, its nulls dropped. */
-function asNew(item: JsonObject, schema: FieldSchema | undefined, path: string): JsonObject | undefined {
-  const merged = mergeMap(undefined, item, schema, path);
-  return merged === DELETE ? undefined : merged;
 }
 
 /** How elements of a list are identified: by merge key, or themselves for primitives. */
