@@ -386,14 +386,14 @@ export class RaftHost {
   private async handleReady(rd: Ready): Promise<void> {
     if (rd.softState) this.setLeader(rd.softState.lead);
     // 1. Persist: one write for the whole Ready (group commit), before anything is sent.
+    // (Not even a leader sends first: the core counts the leader's own entries toward
+    // commit as soon as they are appended, so a leader sending before its write could get
+    // an entry committed, and applied by a follower, with fewer durable copies than a quorum.)
     if (rd.snapshot || rd.entries.length > 0 || rd.hardState) {
       await this.storage.save({ hardState: rd.hardState, entries: rd.entries, snapshot: rd.snapshot }, rd.mustSync);
     }
     // 2. Send.
-    if (rd.messages.length > 0) {
-      const msgs = rd.messages.some((m) => m.type === 'MsgSnap') ? await this.withFreshSnapshots(rd.messages) : rd.messages;
-      this.transport.send(msgs);
-    }
+    await this.send(rd.messages);
     // 3. Apply.
     if (rd.snapshot) await this.restoreSnapshot(rd.snapshot);
     for (const e of rd.committedEntries) {
@@ -406,6 +406,11 @@ export class RaftHost {
       if (w) w.index = rs.index;
     }
     this.releaseReads();
+  }
+
+  private async send(messages: readonly Message[]): Promise<void> {
+    if (messages.length === 0) return;
+    this.transport.send(messages.some((m) => m.type === 'MsgSnap') ? await this.withFreshSnapshots(messages) : messages);
   }
 
   private async applyEntry(e: Entry): Promise<void> {

@@ -104,12 +104,27 @@ describe('LevelStorage', () => {
     const batch = vi.spyOn(s.db, 'batch');
     await s.save({ entries: ents(1, 256, 1), hardState: { term: 1, vote: 1, commit: 0 } }, true);
     expect(batch).toHaveBeenCalledTimes(1);
-    expect(batch.mock.calls[0]![1]).toEqual({ sync: true });
+    expect((batch.mock.calls[0] as unknown[])[1]).toEqual({ sync: true });
     expect(s.stats).toEqual({ writes: 1, syncedWrites: 1 });
-    // Only a new commit index: written, not synced.
+    // Only a new commit index: no write of its own; it goes with the next one.
     await s.save({ entries: [], hardState: { term: 1, vote: 1, commit: 256 } }, false);
+    expect(batch).toHaveBeenCalledTimes(1);
+    expect(s.initialState().hardState.commit).toBe(256);
+    await s.save({ entries: ents(257, 257, 1) }, true);
     expect(batch).toHaveBeenCalledTimes(2);
-    expect(batch.mock.calls[1]![1]).toEqual({ sync: false });
+    const reopened = await reopen();
+    expect(reopened.initialState().hardState).toEqual({ term: 1, vote: 1, commit: 256 });
+  });
+
+  it('writes a pending commit index with a snapshot and on close', async () => {
+    let s = await reopen();
+    await s.save({ entries: ents(1, 10, 1), hardState: { term: 1, vote: 1, commit: 0 } }, true);
+    await s.save({ entries: [], hardState: { term: 1, vote: 1, commit: 8 } }, false);
+    await s.createSnapshot(8, { voters: [1], learners: [] }, enc.encode('s'));
+    await s.save({ entries: [], hardState: { term: 1, vote: 1, commit: 10 } }, false);
+    s = await reopen();
+    expect(s.initialState().hardState.commit).toBe(10);
+    expect(s.snapshot().metadata.index).toBe(8);
   });
 
   it('recovers a valid prefix after SIGKILL in the middle of synced writes', async () => {

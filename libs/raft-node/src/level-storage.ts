@@ -78,6 +78,8 @@ export class LevelStorage implements DurableStorage {
   readonly stats = { writes: 0, syncedWrites: 0 };
   /** The last entry dropped by compaction (or covered by an installed snapshot). */
   private compacted: { index: number; term: number };
+  /** A hard state whose only change was the commit index, not written yet (see save). */
+  private pendingHardState: HardState | undefined;
 
   private constructor(
     readonly db: ClassicLevel<Buffer, Buffer>,
@@ -145,12 +147,19 @@ export class LevelStorage implements DurableStorage {
       const newLast = update.entries[update.entries.length - 1].index;
       for (let i = Math.max(newLast + 1, compacted.index + 1); i <= last; i++) ops.push({ type: 'del', key: entryKey(i) });
     }
-    if (update.hardState) {
-      const hs = update.hardState;
-      ops.push({ type: 'put', key: KEY_HARD_STATE, value: encodeU64s(hs.term, hs.vote, hs.commit) });
+    if (ops.length === 0 && !sync && update.hardState) {
+      // Only the commit index moved (a new term or vote always comes with sync): it can be
+      // learned again from the leader, so it rides along with the next write instead of
+      // costing one of its own on the commit path.
+      this.pendingHardState = update.hardState;
+      applyToMemory(this.mem, update);
+      return;
     }
+    const hs = update.hardState ?? this.pendingHardState;
+    if (hs) ops.push({ type: 'put', key: KEY_HARD_STATE, value: encodeU64s(hs.term, hs.vote, hs.commit) });
     if (ops.length === 0) return;
     await this.write(ops, sync);
+    this.pendingHardState = undefined;
     this.compacted = compacted;
     applyToMemory(this.mem, update);
   }
@@ -160,7 +169,8 @@ export class LevelStorage implements DurableStorage {
     if (i <= this.mem.snapshot().metadata.index || i > this.mem.lastIndex()) {
       throw new RaftNodeError('invalid', `cannot snapshot at ${i}: the snapshot is at ${this.mem.snapshot().metadata.index}, the log ends at ${this.mem.lastIndex()}`);
     }
-    await this.write(snapshotOps(snap), true);
+    // With the latest hard state: on reopen the commit index must not be behind the snapshot.
+    await this.write([...snapshotOps(snap), ...this.takePendingHardState()], true);
     return this.mem.createSnapshot(i, confState, data);
   }
 
@@ -181,7 +191,16 @@ export class LevelStorage implements DurableStorage {
   }
 
   async close(): Promise<void> {
+    const ops = this.takePendingHardState();
+    if (ops.length > 0) await this.write(ops, true).catch(() => undefined);
     await this.db.close();
+  }
+
+  /** The put of a hard state not written yet (see save), if any, which the caller must write. */
+  private takePendingHardState(): Op[] {
+    const hs = this.pendingHardState;
+    this.pendingHardState = undefined;
+    return hs ? [{ type: 'put', key: KEY_HARD_STATE, value: encodeU64s(hs.term, hs.vote, hs.commit) }] : [];
   }
 
   private async write(ops: Op[], sync: boolean): Promise<void> {
