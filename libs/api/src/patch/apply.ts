@@ -9,6 +9,17 @@
 //   4. records the applied field set as this manager's `Apply` entry.
 // An update (create, PUT, PATCH) gives its manager an `Update` entry owning what it added or
 // changed, taking those fields from others without conflict. Time comes in as an argument.
+//
+// Simplified against Kubernetes' structured-merge-diff, on purpose:
+// - the schema is the per-kind table of strategic-metadata.ts; fields without metadata are
+//   granular maps or atomic lists (the CRD defaults), and unions/discriminators are not modelled;
+// - reset fields are whole: the main resource ignores applied `status`, the status subresource
+//   ignores everything else;
+// - field sets are not converted between API versions (each entry keeps the version it was
+//   written with, which is all the kinds Keel serves need: one version each);
+// - `null` in an applied configuration means "not set"; maps a removal leaves empty are dropped
+//   below the top-level fields;
+// - an Update entry marks a map it created with "." only below the top-level fields.
 
 import { deepClone, deepEqual, getKey, isObject, setKey, type JsonObject, type JsonValue } from './json';
 import { FieldSet, fieldsOf, formatFieldPath, keyElement, removeAt, valueAt, type FieldPath } from './managed-fields';
