@@ -4,7 +4,7 @@
 // drive Raft state machines directly over the in-memory network of test/network.ts.
 
 import { describe, expect, it } from 'vitest';
-import { MemoryStorage, Message, NONE, type Entry, type NodeId, type Raft, type StateType } from './index';
+import { ErrSnapshotTemporarilyUnavailable, MemoryStorage, Message, NONE, type Entry, type NodeId, type Raft, type StateType } from './index';
 import { Network, bytes, newTestRaft, readMessages, text, type TestRaftOptions } from '../test/network';
 
 /** A storage holding entries with the given terms at indexes 1..n, and the matching hard state. */
@@ -413,6 +413,35 @@ describe('§7 log compaction', () => {
   });
 });
 
+describe('§7 log compaction: a snapshot that is not ready yet', () => {
+  it('while storage answers ErrSnapshotTemporarilyUnavailable the leader waits, and sends it once available', () => {
+    const nt = Network.ofSize(3);
+    nt.campaign(1);
+    nt.isolate(3);
+    nt.propose(1, 'a');
+    const leader = nt.raft(1);
+    const storage = leader.log.storage as MemoryStorage;
+    storage.append(leader.log.unstableEntries());
+    leader.log.stableTo(2, 1);
+    storage.createSnapshot(2, { voters: [1, 2, 3], learners: [] }, bytes('state@2'));
+    storage.compact(2);
+    const real = storage.snapshot.bind(storage);
+    let ready = false;
+    storage.snapshot = () => {
+      if (!ready) throw ErrSnapshotTemporarilyUnavailable;
+      return real();
+    };
+    nt.recover();
+    nt.stepLocal(1, { type: 'MsgBeat' });
+    expect(nt.raft(3).log.committed).toBe(1);
+    expect(leader.tracker.progress.get(3)?.state).toBe('probe');
+    ready = true;
+    nt.stepLocal(1, { type: 'MsgBeat' });
+    expect(nt.raft(3).log.committed).toBe(2);
+    expect(leader.tracker.progress.get(3)?.state).toBe('replicate');
+  });
+});
+
 describe('thesis §4.2.1 learners', () => {
   it('learners receive the log but are not counted for commit and do not campaign', () => {
     const rafts = [1, 2, 3].map((id) => newTestRaft(id, [1, 2], { learners: [3] }));
@@ -521,6 +550,15 @@ describe('thesis §6.4 linearizable reads with ReadIndex', () => {
     nt.campaign(1);
     nt.stepLocal(2, { type: 'MsgReadIndex', context: bytes('q') });
     expect(nt.raft(2).readStates).toEqual([{ index: 1, requestCtx: bytes('q') }]);
+  });
+
+  it('with lease-based reads (which need CheckQuorum) the leader answers at once, trusting its lease', () => {
+    const nt = Network.ofSize(3, { checkQuorum: true, readOnlyOption: 'lease-based' });
+    nt.campaign(1);
+    nt.isolate(1);
+    nt.stepLocal(1, { type: 'MsgReadIndex', context: bytes('q') });
+    expect(nt.raft(1).readStates).toEqual([{ index: 1, requestCtx: bytes('q') }]);
+    expect(nt.lost.filter((m) => m.context !== undefined && text(m.context) === 'q')).toEqual([]);
   });
 
   it('a new leader serves reads only after committing an entry of its term', () => {
