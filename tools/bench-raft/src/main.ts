@@ -109,8 +109,6 @@ async function run(group: Group, proposers: number, seconds: number, warmupSecon
   const latencies: number[] = [];
   let measuring = false;
   let stop = false;
-  let writesAtStart = { writes: 0, syncedWrites: 0 };
-  let lastAtStart = 0;
   const loops = Array.from({ length: proposers }, async () => {
     while (!stop) {
       const t0 = performance.now();
@@ -119,14 +117,14 @@ async function run(group: Group, proposers: number, seconds: number, warmupSecon
     }
   });
   await new Promise((r) => setTimeout(r, warmupSeconds * 1000));
-  writesAtStart = { ...group.storage.stats };
-  lastAtStart = group.host.status().lastIndex;
+  const syncedAtStart = group.storage.stats.syncedWrites;
+  const lastAtStart = group.host.status().lastIndex;
   measuring = true;
   const t0 = performance.now();
   await new Promise((r) => setTimeout(r, seconds * 1000));
   measuring = false;
   const elapsed = (performance.now() - t0) / 1000;
-  const synced = group.storage.stats.syncedWrites - writesAtStart.syncedWrites;
+  const synced = group.storage.stats.syncedWrites - syncedAtStart;
   const appended = group.host.status().lastIndex - lastAtStart;
   stop = true;
   await Promise.all(loops);
