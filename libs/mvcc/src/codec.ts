@@ -116,14 +116,15 @@ export function encodeRecord(rec: StoredRecord): Buffer {
 export function decodeRecord(rev: Revision, buf: Buffer): StoredRecord {
   const flags = buf[0]!;
   const keyLen = buf.readUInt32BE(1);
+  // Views into `buf`, not copies: LevelDB hands each read a fresh buffer.
   const rec: StoredRecord = {
-    key: Buffer.from(buf.subarray(HEADER, HEADER + keyLen)),
+    key: buf.subarray(HEADER, HEADER + keyLen),
     rev,
     tombstone: (flags & 1) !== 0,
     createRevision: readU64(buf, 5),
     version: readU64(buf, 13),
     lease: buf.readBigInt64BE(21),
-    value: Buffer.from(buf.subarray(HEADER + keyLen)),
+    value: buf.subarray(HEADER + keyLen),
   };
   if (flags & 2) rec.prev = { main: readU64(buf, 29), sub: readU64(buf, 37) };
   return rec;
