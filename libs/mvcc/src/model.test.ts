@@ -35,7 +35,16 @@ type Step =
   | { t: 'compact'; back: number }
   | { t: 'grant'; id: bigint }
   | { t: 'revoke'; id: bigint }
-  | { t: 'range'; key: string; end: string | undefined; back: number; limit: number };
+  | {
+      t: 'range';
+      key: string;
+      end: string | undefined;
+      back: number;
+      limit: number;
+      order: 'NONE' | 'ASCEND' | 'DESCEND';
+      target: 'KEY' | 'VERSION' | 'CREATE' | 'MOD' | 'VALUE';
+      minMod: number;
+    };
 
 class Model {
   rev = 1;
@@ -122,7 +131,16 @@ const stepArb: fc.Arbitrary<Step> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ t: fc.constant('revoke' as const), id: fc.constantFrom(1n, 2n) }) },
   {
     weight: 3,
-    arbitrary: fc.record({ t: fc.constant('range' as const), key: keyArb, end: endArb, back: fc.integer({ min: 0, max: 8 }), limit: fc.integer({ min: 0, max: 3 }) }),
+    arbitrary: fc.record({
+      t: fc.constant('range' as const),
+      key: keyArb,
+      end: endArb,
+      back: fc.integer({ min: 0, max: 8 }),
+      limit: fc.integer({ min: 0, max: 3 }),
+      order: fc.constantFrom('NONE' as const, 'ASCEND' as const, 'DESCEND' as const),
+      target: fc.constantFrom('KEY' as const, 'VERSION' as const, 'CREATE' as const, 'MOD' as const, 'VALUE' as const),
+      minMod: fc.constantFrom(0, 0, 3, 6),
+    }),
   },
 );
 
@@ -130,12 +148,30 @@ function view(kv: KeyValue) {
   return { key: kv.key.toString('latin1'), value: kv.value.toString('latin1'), create: kv.createRevision, mod: kv.modRevision, version: kv.version, lease: kv.lease };
 }
 
-function expectRange(result: RangeResult, model: Model, map: Map<string, ModelKv>, key: string, end: string | undefined, limit: number) {
+interface RangeShape {
+  limit: number;
+  order?: 'NONE' | 'ASCEND' | 'DESCEND';
+  target?: 'KEY' | 'VERSION' | 'CREATE' | 'MOD' | 'VALUE';
+  minMod?: number;
+}
+
+/** etcd's rules, spelled out plainly: count before filters, filter, sort (stable), then limit. */
+function expectRange(result: RangeResult, model: Model, map: Map<string, ModelKv>, key: string, end: string | undefined, shape: RangeShape) {
   const keys = model.keysIn(map, key, end);
-  const shown = limit > 0 ? keys.slice(0, limit) : keys;
-  expect(result.kvs.map(view)).toEqual(shown.map((k) => map.get(k)!));
+  let kvs = keys.map((k) => map.get(k)!);
+  if (shape.minMod) kvs = kvs.filter((kv) => kv.mod >= shape.minMod!);
+  const target = shape.target ?? 'KEY';
+  const order = shape.order === 'NONE' && target !== 'KEY' ? 'ASCEND' : (shape.order ?? 'NONE');
+  if (order !== 'NONE') {
+    const field = (kv: ModelKv): string | number =>
+      ({ KEY: kv.key, VERSION: kv.version, CREATE: kv.create, MOD: kv.mod, VALUE: kv.value })[target];
+    const cmp = (a: ModelKv, b: ModelKv) => (field(a) < field(b) ? -1 : field(a) > field(b) ? 1 : 0);
+    kvs = [...kvs].sort(order === 'ASCEND' ? cmp : (a, b) => cmp(b, a));
+  }
+  const shown = shape.limit > 0 ? kvs.slice(0, shape.limit) : kvs;
+  expect(result.kvs.map(view)).toEqual(shown);
   expect(result.count).toBe(keys.length);
-  expect(result.more).toBe(shown.length < keys.length);
+  expect(result.more).toBe(shown.length < kvs.length);
 }
 
 function txnOperand(s: Extract<Step, { t: 'txn' }>): { value?: Buffer; modRevision?: number; version?: number } {
@@ -255,12 +291,20 @@ async function step(t: TestStore, model: Model, s: Step): Promise<void> {
       }
       case 'range': {
         const revision = Math.max(1, model.rev - s.back);
-        const req = { key: enc(s.key), rangeEnd: s.end === undefined ? undefined : enc(s.end), revision, limit: s.limit };
+        const req = {
+          key: enc(s.key),
+          rangeEnd: s.end === undefined ? undefined : enc(s.end),
+          revision,
+          limit: s.limit,
+          sortOrder: s.order,
+          sortTarget: s.target,
+          minModRevision: s.minMod,
+        };
         const result = await refusal(() => t.store.range(req));
         if (revision < model.compact) return expect(result).toBe('Compacted');
         if (typeof result === 'string') throw new Error(`unexpected ${result}`);
         expect(result.revision).toBe(model.rev);
-        expectRange(result, model, model.at(revision), s.key, s.end, s.limit);
+        expectRange(result, model, model.at(revision), s.key, s.end, { limit: s.limit, order: s.order, target: s.target, minMod: s.minMod });
         return;
       }
     }
@@ -285,7 +329,7 @@ describe('the store against a model', () => {
           await t.reopen();
           expect(t.store.revision).toBe(model.rev);
           expect(await t.store.hashKV()).toEqual(hash);
-          expectRange(await t.store.range(all), model, model.kvs, 'a', '\0', 0);
+          expectRange(await t.store.range(all), model, model.kvs, 'a', '\0', { limit: 0 });
           for (const [id, keys] of model.leases) {
             expect(t.store.leaseTimeToLive(id, true).keys.map((k) => k.toString('latin1'))).toEqual([...keys].sort());
           }
