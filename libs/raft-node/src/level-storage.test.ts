@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ErrCompacted, type Entry } from '@keel/raft';
-import { LevelStorage } from './level-storage';
+import { LevelStorage, entryKey } from './level-storage';
 
 const enc = new TextEncoder();
 function ents(from: number, to: number, term: number): Entry[] {
@@ -84,6 +84,21 @@ describe('LevelStorage', () => {
     expect(new TextDecoder().decode(s.snapshot().data)).toBe('state@15');
     expect(s.initialState().confState).toEqual(cs);
     await expect(s.compact(16)).rejects.toMatchObject({ code: 'invalid' });
+  });
+
+  it('ignores entries a crash left below the compaction point, and clears them later', async () => {
+    let s = await reopen();
+    await s.save({ entries: ents(1, 20, 1), hardState: { term: 1, vote: 1, commit: 20 } }, true);
+    await s.createSnapshot(12, { voters: [1], learners: [] }, enc.encode('s'));
+    await s.compact(10);
+    // As if the process died after moving the compaction point but before clearing.
+    await s.db.put(entryKey(3), Buffer.from([0, 0, 0, 0, 0, 0, 0, 0, 1]));
+    s = await reopen();
+    expect(s.firstIndex()).toBe(11);
+    expect(s.entries(11, 21, Infinity)).toHaveLength(10);
+    await s.createSnapshot(15, { voters: [1], learners: [] }, enc.encode('s'));
+    await s.compact(14);
+    expect(await s.db.get(entryKey(3))).toBeUndefined();
   });
 
   it('installs a leader snapshot in place of the whole log', async () => {

@@ -15,8 +15,8 @@
 //   's'                      snapshot metadata (JSON: index, term, voters, learners)
 //   'd'                      snapshot data
 //   'c'                      the compaction point: index and term of the last entry dropped
-// Entries at or below the compaction point may linger (compaction deletes are not synced);
-// they are ignored on open and deleted by the next compaction.
+// Entries at or below the compaction point may linger (they are cleared after the point
+// moves, not atomically with it); they are ignored on open and cleared by the next compaction.
 
 import { ClassicLevel } from 'classic-level';
 import { ConfState, HardState, MemoryStorage, type Entry, type InitialState, type Snapshot } from '@keel/raft';
@@ -132,9 +132,10 @@ export class LevelStorage implements DurableStorage {
     let compacted = this.compacted;
     const snap = update.snapshot;
     if (snap) {
-      // A snapshot from the leader replaces the whole log.
+      // A snapshot from the leader replaces the whole log: entries past it go in this
+      // batch; those it covers are below the new compaction point, cleared after.
       ops.push(...snapshotOps(snap));
-      for (let i = this.mem.firstIndex(); i <= last; i++) ops.push({ type: 'del', key: entryKey(i) });
+      for (let i = Math.max(this.mem.firstIndex(), snap.metadata.index + 1); i <= last; i++) ops.push({ type: 'del', key: entryKey(i) });
       compacted = { index: snap.metadata.index, term: snap.metadata.term };
       ops.push({ type: 'put', key: KEY_COMPACTED, value: encodeU64s(compacted.index, compacted.term) });
       last = compacted.index;
@@ -162,6 +163,7 @@ export class LevelStorage implements DurableStorage {
     this.pendingHardState = undefined;
     this.compacted = compacted;
     applyToMemory(this.mem, update);
+    if (snap) await this.clearThrough(snap.metadata.index);
   }
 
   async createSnapshot(i: number, confState: ConfState, data: Uint8Array): Promise<Snapshot> {
@@ -181,13 +183,22 @@ export class LevelStorage implements DurableStorage {
     }
     if (compactIndex <= this.compacted.index) return;
     const term = this.mem.term(compactIndex);
-    const ops: Op[] = [];
-    for (let i = this.compacted.index + 1; i <= compactIndex; i++) ops.push({ type: 'del', key: entryKey(i) });
-    ops.push({ type: 'put', key: KEY_COMPACTED, value: encodeU64s(compactIndex, term) });
-    // Not synced: if lost, the entries are still there and the old compaction point with them.
-    await this.write(ops, false);
+    // The compaction point first (not synced: if lost, the entries are still there), then
+    // the entries at or below it, by range in LevelDB itself rather than key by key. Entries
+    // left behind by a crash in between are below the point: ignored, and cleared next time.
+    await this.write([{ type: 'put', key: KEY_COMPACTED, value: encodeU64s(compactIndex, term) }], false);
     this.compacted = { index: compactIndex, term };
     this.mem.compact(compactIndex);
+    await this.clearThrough(compactIndex);
+  }
+
+  /** Deletes every entry key at or below `index`. */
+  private async clearThrough(index: number): Promise<void> {
+    try {
+      await this.db.clear({ gte: entryKey(0), lte: entryKey(index) });
+    } catch (e) {
+      throw new RaftNodeError('storage', `raft storage compaction failed: ${(e as Error).message}`, { cause: e });
+    }
   }
 
   async close(): Promise<void> {
