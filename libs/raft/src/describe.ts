@@ -5,15 +5,20 @@
 import type { Ready } from './node';
 import { ConfChange, Snapshot, type ConfState, type Entry, type HardState, type Message, type StateType } from './types';
 
-/** Bytes as text when printable ASCII, else as hex; enough to read test data and contexts. */
+/** How many bytes of data a description shows; log lines stay short for big entries. */
+const SHOWN_BYTES = 32;
+
+/** Bytes as text when printable ASCII, else as hex; long data is cut and its length given. */
 export function describeBytes(data: Uint8Array | undefined): string {
   if (!data || data.length === 0) return '""';
+  const shown = data.subarray(0, SHOWN_BYTES);
+  const more = data.length > SHOWN_BYTES ? `...(${data.length} bytes)` : '';
   let printable = true;
-  for (const b of data) if (b < 0x20 || b > 0x7e || b === 0x22) printable = false;
-  if (printable) return `"${String.fromCharCode(...data)}"`;
+  for (const b of shown) if (b < 0x20 || b > 0x7e || b === 0x22) printable = false;
+  if (printable) return `"${String.fromCharCode(...shown)}"${more}`;
   let hex = '0x';
-  for (const b of data) hex += b.toString(16).padStart(2, '0');
-  return hex;
+  for (const b of shown) hex += b.toString(16).padStart(2, '0');
+  return hex + more;
 }
 
 export function describeConfChange(cc: ConfChange): string {

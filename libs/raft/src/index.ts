@@ -34,7 +34,7 @@ export {
   type SoftState,
   type StateType,
 } from './types';
-export { Progress, ProgressTracker, Inflights, type ProgressState } from './progress';
+export { Progress, ProgressTracker, Inflights, describeProgress, type ProgressState, type ProgressStatus } from './progress';
 export { RaftLog, Unstable, NO_LIMIT } from './log';
 export { type ReadOnlyOption } from './read-only';
 export { discardLogger, type Logger } from './logger';

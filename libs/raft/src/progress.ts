@@ -60,6 +60,32 @@ export class Inflights {
  */
 export type ProgressState = 'probe' | 'replicate' | 'snapshot';
 
+/** A copy of one member's progress, for status and monitoring. */
+export interface ProgressStatus {
+  readonly match: number;
+  readonly next: number;
+  readonly state: ProgressState;
+  readonly pendingSnapshot: number;
+  readonly recentActive: boolean;
+  readonly isLearner: boolean;
+  /** Whether the leader is holding back appends to this member (flow control). */
+  readonly paused: boolean;
+  /** MsgApps sent and not yet acknowledged. */
+  readonly inflight: number;
+  readonly inflightFull: boolean;
+}
+
+/** `state match=.. next=..` and the flags that are set, one line. */
+export function describeProgress(p: ProgressStatus): string {
+  let s = `${p.state} match=${p.match} next=${p.next}`;
+  if (p.isLearner) s += ' learner';
+  if (p.paused) s += ' paused';
+  if (p.pendingSnapshot > 0) s += ` pendingSnap=${p.pendingSnapshot}`;
+  if (!p.recentActive) s += ' inactive';
+  if (p.inflight > 0) s += ` inflight=${p.inflight}${p.inflightFull ? '[full]' : ''}`;
+  return s;
+}
+
 export class Progress {
   /** The highest index known to match the leader's log. */
   match = 0;
@@ -157,16 +183,24 @@ export class Progress {
     }
   }
 
-  toString(): string {
-    let s = `${this.state} match=${this.match} next=${this.next}`;
-    if (this.isLearner) s += ' learner';
-    if (this.isPaused()) s += ' paused';
-    if (this.pendingSnapshot > 0) s += ` pendingSnap=${this.pendingSnapshot}`;
-    if (!this.recentActive) s += ' inactive';
-    const n = this.inflights.count();
-    if (n > 0) s += ` inflight=${n}${this.inflights.full() ? '[full]' : ''}`;
-    return s;
+  status(): ProgressStatus {
+    return {
+      match: this.match,
+      next: this.next,
+      state: this.state,
+      pendingSnapshot: this.pendingSnapshot,
+      recentActive: this.recentActive,
+      isLearner: this.isLearner,
+      paused: this.isPaused(),
+      inflight: this.inflights.count(),
+      inflightFull: this.inflights.full(),
+    };
   }
+
+  toString(): string {
+    return describeProgress(this.status());
+  }
+
 }
 
 export type VoteResult = 'won' | 'lost' | 'pending';

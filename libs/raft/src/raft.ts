@@ -16,7 +16,7 @@ import { describeConfState, describeEntries } from './describe';
 import { ErrCompacted, ErrSnapshotTemporarilyUnavailable, ErrUnavailable, ProposalDroppedError, type ProposalDroppedReason } from './errors';
 import { discardLogger, type Logger } from './logger';
 import { NO_LIMIT, RaftLog } from './log';
-import { ProgressTracker, type Progress } from './progress';
+import { ProgressTracker, type Progress, type ProgressStatus } from './progress';
 import { seededRandom } from './random';
 import { ReadOnly, type ReadOnlyOption } from './read-only';
 import type { Storage } from './storage';
@@ -105,7 +105,7 @@ export interface Status {
   readonly softState: SoftState;
   readonly applied: number;
   readonly leadTransferee: NodeId;
-  readonly progress?: ReadonlyMap<NodeId, Readonly<Progress>>;
+  readonly progress?: ReadonlyMap<NodeId, ProgressStatus>;
   readonly confState: ConfState;
 }
 
@@ -220,7 +220,7 @@ export class Raft {
       softState: this.softState(),
       applied: this.log.applied,
       leadTransferee: this.leadTransferee,
-      progress: this.state === 'leader' ? new Map(this.tracker.progress) : undefined,
+      progress: this.state === 'leader' ? new Map([...this.tracker.progress].map(([id, pr]) => [id, pr.status()])) : undefined,
       confState: this.tracker.confState(),
     };
   }

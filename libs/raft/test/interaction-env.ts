@@ -13,6 +13,7 @@ import {
   RaftNode,
   describeEntry,
   describeMessage,
+  describeProgress,
   describeReady,
   describeState,
   type ConfState,
@@ -318,7 +319,7 @@ export class InteractionEnv {
       this.print(`${st.id} is ${describeState(st.softState.raftState)} (lead ${st.softState.lead}); no progress to show`);
       return;
     }
-    for (const [id, pr] of [...st.progress].sort((a, b) => a[0] - b[0])) this.print(`${id}: ${pr.toString()}`);
+    for (const [id, pr] of [...st.progress].sort((a, b) => a[0] - b[0])) this.print(`${id}: ${describeProgress(pr)}`);
   }
 
   private raftLog(d: Directive): void {

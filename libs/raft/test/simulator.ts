@@ -20,6 +20,7 @@ import {
   RaftNode,
   describeEntry,
   describeMessage,
+  describeProgress,
   randomInt,
   seededRandom,
   type Config,
@@ -587,7 +588,7 @@ export class Simulation {
     if (!done) {
       const now = this.stableLeader() ?? leader;
       const st = now.node?.status();
-      const progress = [...(st?.progress ?? [])].map(([id, pr]) => `${id}: ${pr.toString()}`).join('; ');
+      const progress = [...(st?.progress ?? [])].map(([id, pr]) => `${id}: ${describeProgress(pr)}`).join('; ');
       const applied = nodes.map((n) => `${n.id}@${n.appliedIndex}`).join(' ');
       this.fail(`the group did not converge after healing: applied ${applied}; leader ${now.id}: ${now.node?.raft.log.toString()}; ${progress}`);
     }
