@@ -19,7 +19,7 @@ import {
   withoutOwnerReference,
 } from './objects';
 import { scheme } from './scheme';
-import type { Deployment } from './types';
+import type { Deployment, KubeObject } from './types';
 
 const deployments = scheme.lookup('deployments')!;
 const configmaps = scheme.lookup('configmaps')!;
@@ -93,7 +93,8 @@ describe('owner references and finalizers', () => {
     const owner = deployment(1, 0);
     const ref = newControllerRef({ ...owner, apiVersion: 'apps/v1', kind: 'Deployment' });
     expect(ref).toEqual({ apiVersion: 'apps/v1', kind: 'Deployment', name: 'web', uid: 'u1', controller: true, blockOwnerDeletion: true });
-    const owned = withOwnerReference({ metadata: { name: 'rs' } }, ref);
+    const replicaSet: KubeObject = { metadata: { name: 'rs' } };
+    const owned = withOwnerReference(replicaSet, ref);
     expect(controllerRef(owned)).toEqual(ref);
     expect(isOwnedBy(owned, 'u1')).toBe(true);
     expect(withOwnerReference(owned, { ...ref, controller: false }).metadata.ownerReferences).toHaveLength(1);
@@ -102,7 +103,7 @@ describe('owner references and finalizers', () => {
   });
 
   it('adds finalizers once and removes them', () => {
-    const object = { metadata: { name: 'x' } };
+    const object: KubeObject = { metadata: { name: 'x' } };
     const once = withFinalizer(withFinalizer(object, 'keel.dev/cleanup'), 'keel.dev/cleanup');
     expect(once.metadata.finalizers).toEqual(['keel.dev/cleanup']);
     expect(hasFinalizer(once, 'keel.dev/cleanup')).toBe(true);

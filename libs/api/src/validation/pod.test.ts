@@ -5,7 +5,7 @@ import { assertValidCreate, validateCreate, validateUpdate } from './index';
 import { ApiError } from '../errors';
 
 /** A valid, defaulted pod, changed by `edit`. */
-function pod(edit: (p: Pod) => void = () => {}): Pod {
+function pod(edit: (p: Pod) => void = () => undefined): Pod {
   const p: Pod = applyDefaults({
     apiVersion: 'v1',
     kind: 'Pod',
