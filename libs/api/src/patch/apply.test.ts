@@ -344,3 +344,50 @@ describe('applied configurations that cannot be tracked', () => {
     expect(ok(apply(undefined, config({ containers: [{ name: 'a', ports: [{ containerPort: 80 }, { containerPort: 80, protocol: 'UDP' }] }] })))).toBeTruthy();
   });
 });
+
+describe('apply properties', () => {
+  const name = fc.constantFrom<string>('a', 'b', 'c', 'd');
+  const env = fc.uniqueArray(fc.record({ name, value: fc.constantFrom('1', '2') }), { selector: (e) => e.name, maxLength: 3 });
+  const container = fc.record(
+    { name, image: fc.constantFrom('x:1', 'x:2'), env, args: fc.array(fc.constantFrom('-v', '-q'), { maxLength: 2 }) },
+    { requiredKeys: ['name'] },
+  );
+  const configs = fc
+    .record(
+      {
+        labels: fc.dictionary(name, fc.constantFrom('1', '2'), { maxKeys: 3 }),
+        finalizers: fc.uniqueArray(name, { maxLength: 3 }),
+        replicas: fc.integer({ min: 0, max: 3 }),
+        containers: fc.uniqueArray(container, { selector: (c) => c.name, maxLength: 3 }),
+      },
+      { requiredKeys: [] },
+    )
+    .map(({ labels, finalizers, replicas, containers }) => {
+      const metadata: JsonObject = { name: 'web' };
+      if (labels) metadata['labels'] = labels;
+      if (finalizers) metadata['finalizers'] = finalizers;
+      const spec: JsonObject = {};
+      if (replicas !== undefined) spec['replicas'] = replicas;
+      if (containers) spec['template'] = { spec: { containers } };
+      return { apiVersion: 'apps/v1', kind: 'Deployment', metadata, spec } as JsonObject;
+    });
+  const withoutManagedFields = (o: JsonObject) => {
+    const c = deepClone(o);
+    delete (c['metadata'] as JsonObject)['managedFields'];
+    return c;
+  };
+
+  it('a sole applier gets exactly its configuration, and re-applying it changes nothing', () => {
+    fc.assert(
+      fc.property(configs, configs, (first, second) => {
+        const live = ok(apply(undefined, first));
+        const next = apply(live, second, 'kubectl', { time: T2 });
+        expect(withoutManagedFields(ok(next))).toEqual(second);
+        const again = apply(ok(next), second, 'kubectl', { time: T3 });
+        expect(again.ok && again.changed).toBe(false);
+        expect(ok(again)).toEqual(ok(next));
+      }),
+      { numRuns: 300 },
+    );
+  });
+});

@@ -381,7 +381,7 @@ export function serverSideApply(req: ApplyRequest): ApplyResult {
   for (const path of dropped) {
     if (ownedByOthers.hasAtOrBelow(path) || applySet.hasAtOrBelow(path) || isElementKey(path)) continue;
     if (path.some((_, i) => removed.has(path.slice(0, i)))) continue;
-    removeAt(merged, path, schema);
+    removeAt(merged, path, schema, (p) => applySet.has(p) || ownedByOthers.has(p));
     removed.insert(path);
   }
   merged = withoutNulls(merged) as JsonObject;

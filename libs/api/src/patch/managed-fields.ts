@@ -253,10 +253,11 @@ function indexIn(list: JsonValue[], pe: string, schema: ListSchema | undefined):
 }
 
 /**
- * Removes the value at `path` from `root` (in place). Maps left empty by the removal are
- * removed too, below the top-level fields, as Go's typed objects would drop them.
+ * Removes the value at `path` from `root` (in place). Maps and lists the removal leaves empty
+ * are removed too, below the top-level fields and unless `keep` says the path is still wanted,
+ * as Go's typed objects would drop them.
  */
-export function removeAt(root: JsonObject, path: FieldPath, schema: FieldSchema | undefined): void {
+export function removeAt(root: JsonObject, path: FieldPath, schema: FieldSchema | undefined, keep: (path: FieldPath) => boolean = () => false): void {
   const chain: Located[] = [{ value: root, schema }];
   for (const pe of path.slice(0, -1)) {
     const next = step(chain[chain.length - 1]!, pe);
@@ -272,7 +273,8 @@ export function removeAt(root: JsonObject, path: FieldPath, schema: FieldSchema 
       const at = indexIn(parent.value, pe, parent.schema?.list);
       if (at >= 0) parent.value.splice(at, 1);
     }
-    // Stop unless the parent is now an empty map that is not a top-level field.
-    if (depth < 2 || !isObject(parent.value) || Object.keys(parent.value).length > 0) return;
+    // Go on only if the parent is now empty, below the top level, and not wanted as it is.
+    const empty = Array.isArray(parent.value) ? parent.value.length === 0 : isObject(parent.value) && Object.keys(parent.value).length === 0;
+    if (depth < 2 || !empty || keep(path.slice(0, depth))) return;
   }
 }
