@@ -339,7 +339,7 @@ describe('the store against a model', () => {
       }),
       { numRuns: 40 },
     );
-  });
+  }, 30_000);
 });
 
 describe('group commit', () => {
@@ -368,5 +368,5 @@ describe('group commit', () => {
       }),
       { numRuns: 20 },
     );
-  });
+  }, 30_000);
 });
