@@ -665,7 +665,7 @@ export class Raft {
           return 'not-a-member';
         }
         if (this.leadTransferee !== NONE) {
-          this.logger.debug(`${this.id} [term ${this.term}] transfer leadership to ${this.leadTransferee} is in progress; dropping proposal`);
+          this.logger.info(`${this.id} [term ${this.term}] transfer leadership to ${this.leadTransferee} is in progress; dropping proposal`);
           return 'transfer-in-progress';
         }
         const entries = m.entries.map((e, i) => {
