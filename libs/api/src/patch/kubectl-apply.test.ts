@@ -2,6 +2,7 @@
 // patch from the last-applied annotation, the file, and the live object) and the apiserver
 // (apply the patch, compare with what is stored). Re-applying an unchanged file must give an
 // object deep-equal to the stored one, so the apiserver can answer "unchanged" without a write.
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { deepClone, deepEqual, type JsonObject } from './json';
 import { applyStrategicMergePatch, createThreeWayMergePatch } from './strategic';
@@ -191,5 +192,40 @@ describe('kubectl apply (client-side) against strategic merge', () => {
     const podPatch = ((patch['spec'] as JsonObject)['template'] as JsonObject)['spec'] as JsonObject;
     expect(podPatch['containers']).toEqual([{ name: 'log', args: ['sleep', '1'] }]);
     expect(containersOf(serverPatch(live, patch))[1]!['args']).toEqual(['sleep', '1']);
+  });
+});
+
+describe('kubectl apply property: an unchanged file never changes the stored object', () => {
+  const name = fc.constantFrom<string>('a', 'b', 'c', 'd');
+  const env = fc.uniqueArray(fc.record({ name, value: fc.constantFrom('1', '2') }), { selector: (e) => e.name, maxLength: 3 });
+  const container = fc.record({ name, image: fc.constantFrom('x:1', 'x:2'), env, args: fc.array(fc.constantFrom('-v', '-q'), { maxLength: 2 }) }, { requiredKeys: ['name', 'image'] });
+  const files = fc.record({
+    labels: fc.dictionary(name, fc.constantFrom('1', '2'), { maxKeys: 3 }),
+    finalizers: fc.uniqueArray(name, { maxLength: 2 }),
+    replicas: fc.integer({ min: 0, max: 3 }),
+    containers: fc.uniqueArray(container, { selector: (c) => c.name, minLength: 1, maxLength: 3 }),
+  });
+  // What others may have done to the stored object since: labels, finalizers, a sidecar.
+  const serverSide = fc.record({ label: fc.boolean(), finalizer: fc.boolean(), sidecar: fc.boolean() });
+
+  it('holds for random files and random server-side additions', () => {
+    fc.assert(
+      fc.property(files, serverSide, ({ labels, finalizers, replicas, containers }, extra) => {
+        const f: JsonObject = {
+          apiVersion: 'apps/v1',
+          kind: 'Deployment',
+          metadata: { name: 'web', labels, finalizers },
+          spec: { replicas, selector: { matchLabels: { app: 'web' } }, template: { metadata: { labels: { app: 'web' } }, spec: { containers } } },
+        };
+        const live = created(f);
+        const meta = live['metadata'] as JsonObject;
+        if (extra.label) meta['labels'] = { ...(meta['labels'] as JsonObject), 'keel.dev/owner': 'controller' };
+        if (extra.finalizer) meta['finalizers'] = ['keel.dev/protect', ...(meta['finalizers'] as string[])];
+        if (extra.sidecar) containersOf(live).splice(1, 0, { name: 'zz-sidecar', image: 'side:1', imagePullPolicy: 'IfNotPresent', terminationMessagePath: '/dev/termination-log' });
+        const patch = kubectlPatch(f, live);
+        expect(serverPatch(live, patch)).toEqual(live);
+      }),
+      { numRuns: 300 },
+    );
   });
 });
