@@ -180,7 +180,10 @@ export class InteractionEnv {
       const id = this.nodes.size + 1;
       const confState: ConfState = { voters, learners };
       let storage: MemoryStorage;
-      if (index > 0) {
+      if (flag('bootstrap')) {
+        // Founded etcd-style: conf change entries at the head of the log (RaftNode.bootstrap below).
+        storage = new MemoryStorage();
+      } else if (index > 0) {
         // Start from a snapshot at `index`, as a group that has already been running would.
         storage = new MemoryStorage();
         storage.applySnapshot({ data: new Uint8Array(0), metadata: { index, term: 1, confState } });
@@ -202,6 +205,7 @@ export class InteractionEnv {
         logger: this.logger(),
       };
       const node = new RaftNode(config);
+      if (flag('bootstrap')) node.bootstrap({ voters, learners });
       this.nodes.set(id, { node, storage, config, applied: [], confState });
     }
   }
