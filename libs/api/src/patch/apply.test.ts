@@ -199,6 +199,12 @@ describe('server-side apply', () => {
     expect(spec(obj)).not.toHaveProperty('replicas');
   });
 
+  it('an applied configuration may not carry managedFields', () => {
+    const withFields = config();
+    (withFields['metadata'] as JsonObject)['managedFields'] = [{ manager: 'me', operation: 'Apply' }];
+    expect(() => apply(undefined, withFields)).toThrow(/managedFields must be nil/);
+  });
+
   it('a malformed managedFields is a PatchError', () => {
     const live = store(ok(apply(undefined, config())), '5');
     (live['metadata'] as JsonObject)['managedFields'] = [{ manager: 'x', operation: 'Sideways' }];

@@ -339,6 +339,12 @@ export function serverSideApply(req: ApplyRequest): ApplyResult {
   const mine = all.find((o) => identity(o.entry) === me);
   const others = all.filter((o) => o !== mine);
 
+  const sentFields = rawManagedFields(req.applied);
+  if (sentFields !== undefined && sentFields !== null && !(Array.isArray(sentFields) && sentFields.length === 0)) {
+    // Ownership is the server's to record; an applier cannot declare it (Kubernetes refuses too).
+    throw new PatchError('InvalidPatch', 'metadata.managedFields must be nil in an applied configuration', 'metadata.managedFields');
+  }
+
   // The main resource ignores applied status and the status subresource ignores all but status,
   // as Kubernetes' reset fields do.
   let applied = withoutNulls(tracked(req.applied)) as JsonObject;
