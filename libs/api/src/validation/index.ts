@@ -44,15 +44,19 @@ import {
   validateRoleBindingUpdate,
   validateScale,
 } from './other';
-import { validatePod, validatePodUpdate } from './pod';
+import { validatePod, validatePodStatus, validatePodUpdate } from './pod';
 import {
   validateDaemonSet,
+  validateDaemonSetStatus,
   validateDaemonSetUpdate,
   validateDeployment,
+  validateDeploymentStatus,
   validateDeploymentUpdate,
   validateJob,
+  validateJobStatus,
   validateJobUpdate,
   validateReplicaSet,
+  validateReplicaSetStatus,
   validateReplicaSetUpdate,
 } from './workloads';
 
@@ -61,23 +65,25 @@ interface KindRules {
   create: (object: never) => FieldErrorList;
   /** Defaults to the create rules applied to the new object. */
   update?: (updated: never, current: never) => FieldErrorList;
+  /** Rules for a write through the status subresource (metadata is checked for all). */
+  status?: (updated: never, current: never) => FieldErrorList;
 }
 
 const rules: Record<string, KindRules> = {
   '/Namespace': { name: nameIsDNSLabel, create: validateNamespace },
-  '/Pod': { name: nameIsDNSSubdomain, create: validatePod, update: validatePodUpdate },
+  '/Pod': { name: nameIsDNSSubdomain, create: validatePod, update: validatePodUpdate, status: validatePodStatus },
   '/Binding': { name: nameIsDNSSubdomain, create: validateBinding },
-  '/Node': { name: nameIsDNSSubdomain, create: validateNode, update: validateNodeUpdate },
+  '/Node': { name: nameIsDNSSubdomain, create: validateNode, update: validateNodeUpdate, status: validateNodeUpdate },
   '/Service': { name: nameIsDNS1035Label, create: validateService, update: validateServiceUpdate },
   '/Endpoints': { name: nameIsDNSSubdomain, create: validateEndpoints },
   '/ConfigMap': { name: nameIsDNSSubdomain, create: validateConfigMap, update: validateConfigMapUpdate },
   '/Secret': { name: nameIsDNSSubdomain, create: validateSecret, update: validateSecretUpdate },
   '/ServiceAccount': { name: nameIsDNSSubdomain, create: () => [] },
   '/Event': { name: nameIsDNSSubdomain, create: validateEvent },
-  'apps/Deployment': { name: nameIsDNSSubdomain, create: validateDeployment, update: validateDeploymentUpdate },
-  'apps/ReplicaSet': { name: nameIsDNSSubdomain, create: validateReplicaSet, update: validateReplicaSetUpdate },
-  'apps/DaemonSet': { name: nameIsDNSSubdomain, create: validateDaemonSet, update: validateDaemonSetUpdate },
-  'batch/Job': { name: nameIsDNSSubdomain, create: validateJob, update: validateJobUpdate },
+  'apps/Deployment': { name: nameIsDNSSubdomain, create: validateDeployment, update: validateDeploymentUpdate, status: validateDeploymentStatus },
+  'apps/ReplicaSet': { name: nameIsDNSSubdomain, create: validateReplicaSet, update: validateReplicaSetUpdate, status: validateReplicaSetStatus },
+  'apps/DaemonSet': { name: nameIsDNSSubdomain, create: validateDaemonSet, update: validateDaemonSetUpdate, status: validateDaemonSetStatus },
+  'batch/Job': { name: nameIsDNSSubdomain, create: validateJob, update: validateJobUpdate, status: validateJobStatus },
   'discovery.k8s.io/EndpointSlice': { name: nameIsDNSSubdomain, create: validateEndpointSlice, update: validateEndpointSliceUpdate },
   'coordination.k8s.io/Lease': { name: nameIsDNSSubdomain, create: validateLease },
   'rbac.authorization.k8s.io/Role': { name: nameIsPathSegment, create: validateRole },
@@ -129,6 +135,18 @@ export function validateUpdate(updated: KubeObject, current: KubeObject): FieldE
   return errs;
 }
 
+/**
+ * Problems with a write through the `status` subresource. The spec is taken from the stored
+ * object (see keepSpec), so only metadata identity and the status itself are checked.
+ */
+export function validateStatusUpdate(updated: KubeObject, current: KubeObject): FieldErrorList {
+  const { key } = kindKey(updated);
+  const errs = validateObjectMetaUpdate(updated.metadata ?? {}, current.metadata ?? {});
+  const statusRules = rules[key]?.status;
+  if (statusRules) errs.push(...(statusRules as (u: KubeObject, c: KubeObject) => FieldErrorList)(updated, current));
+  return errs;
+}
+
 function invalid(object: KubeObject, errs: FieldErrorList): ApiError | undefined {
   const { group, kind } = kindKey(object);
   return toInvalidError({ group, kind }, object.metadata?.name ?? object.metadata?.generateName ?? '', errs);
@@ -142,6 +160,11 @@ export function assertValidCreate(object: KubeObject): void {
 
 export function assertValidUpdate(updated: KubeObject, current: KubeObject): void {
   const err = invalid(updated, validateUpdate(updated, current));
+  if (err) throw err;
+}
+
+export function assertValidStatusUpdate(updated: KubeObject, current: KubeObject): void {
+  const err = invalid(updated, validateStatusUpdate(updated, current));
   if (err) throw err;
 }
 

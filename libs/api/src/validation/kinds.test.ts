@@ -18,7 +18,7 @@ import type {
   Secret,
   Service,
 } from '../types';
-import { validateCreate, validateUpdate } from './index';
+import { validateCreate, validateStatusUpdate, validateUpdate } from './index';
 
 // As ApiErrors.invalid prints causes: `field: message`, or the message alone for the root.
 const lines = (o: KubeObject) => validateCreate(o).map((e) => (e.field ? `${e.field}: ${e.message}` : e.message));
@@ -82,11 +82,20 @@ describe('Deployment validation', () => {
     ],
     [
       'bad percentages',
-      (d) => (d.spec!.strategy = { type: 'RollingUpdate', rollingUpdate: { maxSurge: '110%', maxUnavailable: 'half' } }),
+      (d) => (d.spec!.strategy = { type: 'RollingUpdate', rollingUpdate: { maxSurge: '200%', maxUnavailable: 'half' } }),
       [
         "spec.strategy.rollingUpdate.maxUnavailable: Invalid value: \"half\": a valid percent string must be a numeric string followed by an ending '%' (e.g. '1%',  or '93%', regex used for validation is '[0-9]+%')",
-        'spec.strategy.rollingUpdate.maxSurge: Invalid value: "110%": must not be greater than 100%',
       ],
+    ],
+    [
+      'maxUnavailable above 100% (a surge may be)',
+      (d) => (d.spec!.strategy = { type: 'RollingUpdate', rollingUpdate: { maxSurge: '150%', maxUnavailable: '110%' } }),
+      ['spec.strategy.rollingUpdate.maxUnavailable: Invalid value: "110%": must not be greater than 100%'],
+    ],
+    [
+      'activeDeadlineSeconds in the template',
+      (d) => (d.spec!.template.spec!.activeDeadlineSeconds = 30),
+      ['spec.template.spec.activeDeadlineSeconds: Forbidden: activeDeadlineSeconds in ReplicaSet is not Supported'],
     ],
     [
       'progress deadline not above minReadySeconds',
@@ -148,7 +157,15 @@ describe('ReplicaSet, DaemonSet and Job validation', () => {
       'spec.updateStrategy.type: Unsupported value: "Sometimes": supported values: "OnDelete", "RollingUpdate"',
     ]);
     expect(lines(edited(daemonSet, (d) => (d.spec!.updateStrategy = { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: 0 } })))).toEqual([
-      'spec.updateStrategy.rollingUpdate.maxUnavailable: Invalid value: 0: cannot be 0 when maxSurge is 0',
+      'spec.updateStrategy.rollingUpdate.maxUnavailable: Required value: cannot be 0 when maxSurge is 0',
+    ]);
+    expect(lines(edited(daemonSet, (d) => (d.spec!.updateStrategy = { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 1, maxSurge: '120%' } })))).toEqual([
+      'spec.updateStrategy.rollingUpdate.maxSurge: Invalid value: "120%": must not be greater than 100%',
+      'spec.updateStrategy.rollingUpdate.maxSurge: Invalid value: "120%": may not be set when maxUnavailable is non-zero',
+    ]);
+    expect(lines(edited(daemonSet, (d) => (d.spec!.updateStrategy = { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: '10%' } })))).toEqual([]);
+    expect(lines(edited(daemonSet, (d) => (d.spec!.template.spec!.activeDeadlineSeconds = 5)))).toEqual([
+      'spec.template.spec.activeDeadlineSeconds: Forbidden: activeDeadlineSeconds in DaemonSet is not Supported',
     ]);
     expect(lines(edited(daemonSet, (d) => (d.spec!.selector = {})))).toEqual(['spec.selector: Invalid value: {}: empty selector is invalid for daemonset']);
   });
@@ -402,6 +419,37 @@ describe('smaller groups', () => {
   it('Scale', () => {
     expect(lines({ apiVersion: 'autoscaling/v1', kind: 'Scale', metadata: { name: 'web', namespace: 'default' }, spec: { replicas: -1 } } as KubeObject)).toEqual([
       'spec.replicas: Invalid value: -1: must be greater than or equal to 0',
+    ]);
+  });
+});
+
+describe('status writes', () => {
+  const statusLines = <T extends KubeObject>(u: T, c: T) => validateStatusUpdate(u, c).map((e) => `${e.field}: ${e.message}`);
+
+  it('Deployment: counts bounded by replicas, collisionCount never decremented', () => {
+    const current: Deployment = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', namespace: 'default' }, status: { collisionCount: 2 } };
+    const updated: Deployment = { ...current, status: { replicas: 2, readyReplicas: 3, availableReplicas: 3, updatedReplicas: -1, collisionCount: 1 } };
+    expect(statusLines(updated, current)).toEqual([
+      'status.updatedReplicas: Invalid value: -1: must be greater than or equal to 0',
+      'status.readyReplicas: Invalid value: 3: cannot be greater than status.replicas',
+      'status.availableReplicas: Invalid value: 3: cannot be greater than status.replicas',
+      'status.collisionCount: Invalid value: 1: cannot be decremented',
+    ]);
+    expect(statusLines({ ...current, status: { replicas: 3, readyReplicas: 2, availableReplicas: 1, collisionCount: 2 } }, current)).toEqual([]);
+  });
+
+  it('ReplicaSet: available not above ready', () => {
+    const rs: ReplicaSet = { apiVersion: 'apps/v1', kind: 'ReplicaSet', metadata: { name: 'r', namespace: 'default' }, status: { replicas: 3, readyReplicas: 1, availableReplicas: 2 } };
+    expect(statusLines(rs, rs)).toEqual(['status.availableReplicas: Invalid value: 2: cannot be greater than readyReplicas']);
+  });
+
+  it('Pod: IPs are addresses and podIPs[0] is podIP; identity still fixed', () => {
+    const current = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'default', uid: 'u' } };
+    const updated = { ...current, metadata: { ...current.metadata, uid: 'v' }, status: { podIP: '10.0.0.1', podIPs: [{ ip: '10.0.0.2' }], hostIP: 'nope' } };
+    expect(statusLines(updated as KubeObject, current)).toEqual([
+      'metadata.uid: Invalid value: "v": field is immutable',
+      'status.podIPs[0].ip: Invalid value: "10.0.0.2": must be equal to podIP',
+      'status.hostIP: Invalid value: "nope": must be a valid IP address',
     ]);
   });
 });

@@ -98,7 +98,7 @@ describe('Pod validation', () => {
     [
       'request above limit',
       (p) => (p.spec!.containers[0]!.resources!.requests!.cpu = '2'),
-      ['spec.containers[0].resources.requests[cpu]: Invalid value: "2": must be less than or equal to cpu limit of 1'],
+      ['spec.containers[0].resources.requests: Invalid value: "2": must be less than or equal to cpu limit of 1'],
     ],
     [
       'negative and unparsable quantities',

@@ -34,6 +34,7 @@ import {
   isDNS1123Subdomain,
   isLabelValue,
   isQualifiedName,
+  isValidIP,
   isValidPortName,
   isValidPortNum,
 } from './names';
@@ -272,7 +273,8 @@ function validateResources(resources: ResourceRequirements | undefined, path: Fi
   for (const [name, request] of parsed.requests) {
     const limit = parsed.limits.get(name);
     if (limit && request.cmp(limit) > 0) {
-      errs.push(FieldErrors.invalid(path.child('requests').key(name), request.toString(), `must be less than or equal to ${name} limit of ${limit.toString()}`));
+      // Kubernetes names the requests map here, not the key.
+      errs.push(FieldErrors.invalid(path.child('requests'), request.toString(), `must be less than or equal to ${name} limit of ${limit.toString()}`));
     }
   }
   return errs;
@@ -588,6 +590,28 @@ export function validatePodSpec(spec: PodSpec | undefined, path: FieldPathBuilde
 /** The spec of a Pod; metadata is checked by the caller. */
 export function validatePod(pod: Pod): FieldErrorList {
   return validatePodSpec(pod.spec, FieldPathBuilder.root('spec'));
+}
+
+/** A status write: the pod's IPs are addresses, and podIP is the first of podIPs. */
+export function validatePodStatus(updated: Pod): FieldErrorList {
+  const errs: FieldErrorList = [];
+  const status = updated.status ?? {};
+  const statusPath = FieldPathBuilder.root('status');
+  for (const [single, list] of [['podIP', 'podIPs'], ['hostIP', 'hostIPs']] as const) {
+    const ips = status[list] ?? [];
+    ips.forEach((entry, i) => {
+      if (!isValidIP(entry.ip ?? '')) errs.push(FieldErrors.invalid(statusPath.child(list).index(i).child('ip'), entry.ip ?? '', 'must be a valid IP address'));
+    });
+    const first = status[single];
+    if (first && ips.length > 0 && ips[0]!.ip !== first) {
+      errs.push(FieldErrors.invalid(statusPath.child(list).index(0).child('ip'), ips[0]!.ip, `must be equal to ${single}`));
+    }
+    if (first && !isValidIP(first)) errs.push(FieldErrors.invalid(statusPath.child(single), first, 'must be a valid IP address'));
+  }
+  (status.containerStatuses ?? []).forEach((cs, i) => {
+    if (cs.restartCount < 0) errs.push(FieldErrors.invalid(statusPath.child('containerStatuses').index(i).child('restartCount'), cs.restartCount, 'must be greater than or equal to 0'));
+  });
+  return errs;
 }
 
 const podUpdateForbiddenMessage =

@@ -43,7 +43,7 @@ function validateSelectorAndTemplate(
 }
 
 /** The template's metadata and spec, with the restart policies the controller allows. */
-function validateTemplate(template: PodTemplateSpec | undefined, restartPolicies: string[], forbidDeadline: boolean): FieldErrorList {
+function validateTemplate(template: PodTemplateSpec | undefined, restartPolicies: string[], deadlineOwner?: string): FieldErrorList {
   const templatePath = spec.child('template');
   if (!template) return [FieldErrors.required(templatePath)];
   const errs = [
@@ -55,23 +55,31 @@ function validateTemplate(template: PodTemplateSpec | undefined, restartPolicies
   if (policy !== undefined && !restartPolicies.includes(policy)) {
     errs.push(FieldErrors.notSupported(templatePath.child('spec', 'restartPolicy'), policy, restartPolicies));
   }
-  if (forbidDeadline && template.spec?.activeDeadlineSeconds !== undefined) {
-    errs.push(FieldErrors.forbidden(templatePath.child('spec', 'activeDeadlineSeconds'), 'activeDeadlineSeconds in ReplicaSet is not Supported'));
+  // A long-running workload's pods must not expire; Kubernetes names ReplicaSet for Deployments too.
+  if (deadlineOwner && template.spec?.activeDeadlineSeconds !== undefined) {
+    errs.push(FieldErrors.forbidden(templatePath.child('spec', 'activeDeadlineSeconds'), `activeDeadlineSeconds in ${deadlineOwner} is not Supported`));
   }
   return errs;
 }
 
-/** A count (≥ 0) or a percentage (≤ 100%). */
+/** A count (≥ 0) or a percentage. */
 function validateIntOrPercent(value: IntOrString | undefined, path: FieldPathBuilder): FieldErrorList {
   if (value === undefined) return [];
   if (typeof value === 'number') return validateNonnegative(value, path);
-  const percentErrs = isValidPercent(value);
-  if (percentErrs.length > 0) return percentErrs.map((msg) => FieldErrors.invalid(path, value, msg));
+  return isValidPercent(value).map((msg) => FieldErrors.invalid(path, value, msg));
+}
+
+/** A percentage above 100% (a surge may exceed it; unavailability may not). */
+function validateNotMoreThan100Percent(value: IntOrString | undefined, path: FieldPathBuilder): FieldErrorList {
+  if (typeof value !== 'string' || isValidPercent(value).length > 0) return [];
   return Number(value.slice(0, -1)) > 100 ? [FieldErrors.invalid(path, value, 'must not be greater than 100%')] : [];
 }
 
-function isZero(value: IntOrString | undefined): boolean {
-  return value === 0 || value === '0%';
+/** The number an int-or-percent holds, as Kubernetes compares it with 0 (unset and malformed read 0). */
+function intOrPercentValue(value: IntOrString | undefined): number {
+  if (typeof value === 'number') return value;
+  if (typeof value === 'string' && isValidPercent(value).length === 0) return Number(value.slice(0, -1));
+  return 0;
 }
 
 // --- Deployment ---
@@ -82,7 +90,7 @@ export function validateDeployment(deployment: Deployment): FieldErrorList {
   const errs: FieldErrorList = [];
   errs.push(...validateNonnegative(s.replicas, spec.child('replicas')));
   errs.push(...validateSelectorAndTemplate(s.selector, s.template, 'empty selector is invalid for deployment'));
-  errs.push(...validateTemplate(s.template, ['Always'], true));
+  errs.push(...validateTemplate(s.template, ['Always'], 'ReplicaSet'));
   const strategy = s.strategy ?? {};
   const strategyPath = spec.child('strategy');
   const type = strategy.type ?? 'RollingUpdate';
@@ -95,9 +103,10 @@ export function validateDeployment(deployment: Deployment): FieldErrorList {
     const { maxUnavailable, maxSurge } = strategy.rollingUpdate;
     errs.push(...validateIntOrPercent(maxUnavailable, ruPath.child('maxUnavailable')));
     errs.push(...validateIntOrPercent(maxSurge, ruPath.child('maxSurge')));
-    if (isZero(maxUnavailable) && isZero(maxSurge)) {
-      errs.push(FieldErrors.invalid(ruPath.child('maxUnavailable'), maxUnavailable, 'may not be 0 when `maxSurge` is 0'));
+    if (intOrPercentValue(maxUnavailable) === 0 && intOrPercentValue(maxSurge) === 0) {
+      errs.push(FieldErrors.invalid(ruPath.child('maxUnavailable'), maxUnavailable ?? 0, 'may not be 0 when `maxSurge` is 0'));
     }
+    errs.push(...validateNotMoreThan100Percent(maxUnavailable, ruPath.child('maxUnavailable')));
   }
   errs.push(...validateNonnegative(s.minReadySeconds, spec.child('minReadySeconds')));
   errs.push(...validateNonnegative(s.revisionHistoryLimit, spec.child('revisionHistoryLimit')));
@@ -128,7 +137,7 @@ export function validateReplicaSet(replicaSet: ReplicaSet): FieldErrorList {
     ...validateNonnegative(s.minReadySeconds, spec.child('minReadySeconds')),
     // Kubernetes words this one with "deployment" for ReplicaSets too; clients match on it.
     ...validateSelectorAndTemplate(s.selector, s.template, 'empty selector is invalid for deployment'),
-    ...validateTemplate(s.template, ['Always'], true),
+    ...validateTemplate(s.template, ['Always'], 'ReplicaSet'),
   ];
 }
 
@@ -143,7 +152,7 @@ export function validateDaemonSet(daemonSet: DaemonSet): FieldErrorList {
   if (!s) return [FieldErrors.required(spec)];
   const errs = [
     ...validateSelectorAndTemplate(s.selector, s.template, 'empty selector is invalid for daemonset'),
-    ...validateTemplate(s.template, ['Always'], true),
+    ...validateTemplate(s.template, ['Always'], 'DaemonSet'),
     ...validateNonnegative(s.minReadySeconds, spec.child('minReadySeconds')),
     ...validateNonnegative(s.revisionHistoryLimit, spec.child('revisionHistoryLimit')),
   ];
@@ -157,8 +166,15 @@ export function validateDaemonSet(daemonSet: DaemonSet): FieldErrorList {
     const { maxUnavailable, maxSurge } = strategy.rollingUpdate;
     errs.push(...validateIntOrPercent(maxUnavailable, ruPath.child('maxUnavailable')));
     errs.push(...validateIntOrPercent(maxSurge, ruPath.child('maxSurge')));
-    if (isZero(maxUnavailable ?? 1) && isZero(maxSurge ?? 0)) {
-      errs.push(FieldErrors.invalid(ruPath.child('maxUnavailable'), maxUnavailable, 'cannot be 0 when maxSurge is 0'));
+    errs.push(...validateNotMoreThan100Percent(maxUnavailable, ruPath.child('maxUnavailable')));
+    errs.push(...validateNotMoreThan100Percent(maxSurge, ruPath.child('maxSurge')));
+    // A DaemonSet rolls either by surging or by taking pods down, never both, never neither.
+    const hasUnavailable = intOrPercentValue(maxUnavailable) !== 0;
+    const hasSurge = intOrPercentValue(maxSurge) !== 0;
+    if (hasUnavailable && hasSurge) {
+      errs.push(FieldErrors.invalid(ruPath.child('maxSurge'), maxSurge, 'may not be set when maxUnavailable is non-zero'));
+    } else if (!hasUnavailable && !hasSurge) {
+      errs.push(FieldErrors.required(ruPath.child('maxUnavailable'), 'cannot be 0 when maxSurge is 0'));
     }
   }
   return errs;
@@ -178,7 +194,7 @@ export function validateJob(job: Job): FieldErrorList {
     errs.push(...validateNonnegative(s[field], spec.child(field)));
   }
   errs.push(...validateSelectorAndTemplate(s.selector, s.template, 'empty selector is invalid for job'));
-  errs.push(...validateTemplate(s.template, ['OnFailure', 'Never'], false));
+  errs.push(...validateTemplate(s.template, ['OnFailure', 'Never']));
   const mode = s.completionMode ?? 'NonIndexed';
   if (mode !== 'NonIndexed' && mode !== 'Indexed') {
     errs.push(FieldErrors.notSupported(spec.child('completionMode'), mode, ['NonIndexed', 'Indexed']));
@@ -197,6 +213,96 @@ export function validateJobUpdate(updated: Job, current: Job): FieldErrorList {
   if (next.completions !== prev.completions) errs.push(FieldErrors.invalid(spec.child('completions'), next.completions ?? null, fieldImmutableErrorMsg));
   if ((next.completionMode ?? 'NonIndexed') !== (prev.completionMode ?? 'NonIndexed')) {
     errs.push(FieldErrors.invalid(spec.child('completionMode'), next.completionMode, fieldImmutableErrorMsg));
+  }
+  return errs;
+}
+
+// --- status writes ---
+
+const status = FieldPathBuilder.root('status');
+
+/** Counts that may not be negative, and replica counts that may not exceed status.replicas. */
+function validateReplicaCounts(
+  counts: Record<string, number | undefined>,
+  bounded: string[],
+): FieldErrorList {
+  const errs: FieldErrorList = [];
+  for (const [field, value] of Object.entries(counts)) errs.push(...validateNonnegative(value, status.child(field)));
+  const replicas = counts['replicas'] ?? 0;
+  for (const field of bounded) {
+    const value = counts[field] ?? 0;
+    if (value > replicas) errs.push(FieldErrors.invalid(status.child(field), value, 'cannot be greater than status.replicas'));
+  }
+  const available = counts['availableReplicas'] ?? 0;
+  if (available > (counts['readyReplicas'] ?? 0)) {
+    errs.push(FieldErrors.invalid(status.child('availableReplicas'), available, 'cannot be greater than readyReplicas'));
+  }
+  return errs;
+}
+
+function collisionCountNotDecremented(updated: number | undefined, current: number | undefined): FieldErrorList {
+  if (current === undefined || (updated ?? 0) >= current) return [];
+  return [FieldErrors.invalid(status.child('collisionCount'), updated ?? 0, 'cannot be decremented')];
+}
+
+export function validateDeploymentStatus(updated: Deployment, current: Deployment): FieldErrorList {
+  const s = updated.status ?? {};
+  return [
+    ...validateReplicaCounts(
+      {
+        observedGeneration: s.observedGeneration,
+        replicas: s.replicas,
+        updatedReplicas: s.updatedReplicas,
+        readyReplicas: s.readyReplicas,
+        availableReplicas: s.availableReplicas,
+        unavailableReplicas: s.unavailableReplicas,
+        collisionCount: s.collisionCount,
+      },
+      ['updatedReplicas', 'readyReplicas', 'availableReplicas'],
+    ),
+    ...collisionCountNotDecremented(s.collisionCount, current.status?.collisionCount),
+  ];
+}
+
+export function validateReplicaSetStatus(updated: ReplicaSet): FieldErrorList {
+  const s: Partial<NonNullable<ReplicaSet['status']>> = updated.status ?? {};
+  return validateReplicaCounts(
+    {
+      replicas: s.replicas,
+      fullyLabeledReplicas: s.fullyLabeledReplicas,
+      readyReplicas: s.readyReplicas,
+      availableReplicas: s.availableReplicas,
+      observedGeneration: s.observedGeneration,
+    },
+    ['fullyLabeledReplicas', 'readyReplicas', 'availableReplicas'],
+  );
+}
+
+export function validateDaemonSetStatus(updated: DaemonSet, current: DaemonSet): FieldErrorList {
+  const s: Partial<NonNullable<DaemonSet['status']>> = updated.status ?? {};
+  const errs: FieldErrorList = [];
+  for (const field of [
+    'currentNumberScheduled',
+    'numberMisscheduled',
+    'desiredNumberScheduled',
+    'numberReady',
+    'observedGeneration',
+    'updatedNumberScheduled',
+    'numberAvailable',
+    'numberUnavailable',
+    'collisionCount',
+  ] as const) {
+    errs.push(...validateNonnegative(s[field], status.child(field)));
+  }
+  errs.push(...collisionCountNotDecremented(s.collisionCount, current.status?.collisionCount));
+  return errs;
+}
+
+export function validateJobStatus(updated: Job): FieldErrorList {
+  const s = updated.status ?? {};
+  const errs: FieldErrorList = [];
+  for (const field of ['active', 'succeeded', 'failed', 'ready', 'terminating'] as const) {
+    errs.push(...validateNonnegative(s[field], status.child(field)));
   }
   return errs;
 }
