@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { PatchError } from './errors';
 import type { JsonObject } from './json';
 import { applyStrategicMergePatch, createThreeWayMergePatch, createTwoWayMergePatch } from './strategic';
-import { schemaFor } from './strategic-metadata';
+import { hasSchema, schemaFor } from './strategic-metadata';
 
 const pod = schemaFor('v1', 'Pod');
 const deployment = schemaFor('apps/v1', 'Deployment');
@@ -389,5 +389,22 @@ describe('strategic merge: round trip property', () => {
       }),
       { numRuns: 300 },
     );
+  });
+});
+
+describe('patch metadata table', () => {
+  it('knows every kind Keel serves', () => {
+    const kinds = [
+      ['v1', ['Namespace', 'Pod', 'Node', 'Service', 'Endpoints', 'ConfigMap', 'Secret', 'ServiceAccount', 'Event']],
+      ['apps/v1', ['Deployment', 'ReplicaSet', 'DaemonSet']],
+      ['batch/v1', ['Job']],
+      ['discovery.k8s.io/v1', ['EndpointSlice']],
+      ['coordination.k8s.io/v1', ['Lease']],
+      ['rbac.authorization.k8s.io/v1', ['Role', 'ClusterRole', 'RoleBinding', 'ClusterRoleBinding']],
+      ['scheduling.k8s.io/v1', ['PriorityClass']],
+      ['autoscaling/v1', ['Scale']],
+    ] as const;
+    for (const [apiVersion, names] of kinds) for (const kind of names) expect(hasSchema(apiVersion, kind), `${apiVersion}/${kind}`).toBe(true);
+    expect(hasSchema('example.com/v1', 'Widget')).toBe(false);
   });
 });
