@@ -2,6 +2,7 @@
 // snapshot restored into another store yields the same state (same hash, same answers,
 // same future), and a corrupt snapshot is refused rather than half-trusted.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { MvccStore } from './store';
 import { b, collect, summary, TestStore, text } from './test-helpers';
 
 async function drain(chunks: AsyncIterable<Buffer>): Promise<Buffer[]> {
@@ -49,7 +50,15 @@ describe('recovery and snapshots', () => {
     const all = Array.from({ length: 200 }, (_, i) =>
       t.store.apply({ type: 'put', request: { key: b(`g${i}`), value: b(`${i}`) } }, start + 1 + i),
     );
+    // A reader waiting for an index (ReadIndex) sees every write up to it once it resolves.
+    const read = t.store.whenApplied(start + 150).then(() => t.store.range({ key: b('g149') }));
     const results = await Promise.all(all);
+    expect((await read).kvs).toHaveLength(1);
+    await t.store.whenApplied(start + 1);
+    const never = expect(t.store.whenApplied(start + 1000)).rejects.toMatchObject({ code: 'Closed' });
+    await t.store.close();
+    await never;
+    t.store = await MvccStore.open({ dir: t.dir });
     expect(results.map((r) => r.revision)).toEqual(results.map((_, i) => results[0]!.revision + i));
     await t.reopen();
     expect(t.store.appliedIndex).toBe(start + 200);

@@ -110,6 +110,9 @@ export class MvccStore {
   private visibleCompactRev = 0;
   private compactRev = 0;
   private applied = 0;
+  /** The applied index whose batch is on disk and visible to reads. */
+  private visibleApplied = 0;
+  private appliedWaiters: { index: number; resolve: () => void; reject: (err: Error) => void }[] = [];
 
   private queue: Queued[] = [];
   private draining = false;
@@ -197,6 +200,17 @@ export class MvccStore {
   /** Keys in the index, live or awaiting compaction (for metrics). */
   get keyCount(): number {
     return this.index.size;
+  }
+
+  /**
+   * Settles once entry `index` (or a later one) is applied and visible to reads: for a
+   * linearizable read, wait for the ReadIndex here, then read.
+   */
+  whenApplied(index: number): Promise<void> {
+    if (this.visibleApplied >= index) return Promise.resolve();
+    if (this.closed) return Promise.reject(new MvccError('Closed'));
+    if (this.failure) return Promise.reject(this.failure);
+    return new Promise((resolve, reject) => this.appliedWaiters.push({ index, resolve, reject }));
   }
 
   /** Watchers currently open (for metrics). */
@@ -320,6 +334,7 @@ export class MvccStore {
       await this.load();
       this.failure = undefined;
       this.hub.resync(handedOut);
+      this.wakeAppliedWaiters();
     });
   }
 
@@ -328,6 +343,7 @@ export class MvccStore {
     if (this.closed) return;
     this.closed = true;
     await this.idle();
+    for (const waiter of this.appliedWaiters.splice(0)) waiter.reject(new MvccError('Closed'));
     this.hub.closeAll();
     await this.compactor.abandon();
     await this.db.close();
@@ -425,6 +441,7 @@ export class MvccStore {
       // Memory is now ahead of disk: refuse everything; the process should restart and replay.
       this.failure = err instanceof Error ? err : new Error(String(err));
       for (const item of group) item.reject(this.failure);
+      for (const waiter of this.appliedWaiters.splice(0)) waiter.reject(this.failure);
       for (const item of this.queue.splice(0)) {
         if (item.kind === 'apply') item.reject(this.failure);
         else void item.run();
@@ -443,6 +460,8 @@ export class MvccStore {
       compaction.done(this.compactor.schedule(compaction.revision));
     }
     for (const { revision, events } of revisions) this.hub.notify(revision, events);
+    this.visibleApplied = this.applied;
+    this.wakeAppliedWaiters();
     group.forEach((item, i) => {
       const outcome = outcomes[i]!;
       if (!outcome.ok) item.reject(outcome.error);
@@ -528,7 +547,7 @@ export class MvccStore {
       const value = await this.db.get(key);
       return value ? decodeNumber(value) : fallback;
     };
-    this.applied = await meta(APPLIED_KEY, 0);
+    this.applied = this.visibleApplied = await meta(APPLIED_KEY, 0);
     this.committedRev = this.currentRev = await meta(REVISION_KEY, FIRST_REVISION);
     this.compactRev = this.visibleCompactRev = await meta(COMPACT_KEY, 0);
     this.records.committed();
@@ -559,6 +578,16 @@ export class MvccStore {
     this.hub.lastNotified = this.committedRev;
 
     if ((await readCompactDone(this.db)) < this.compactRev) void this.compactor.schedule(this.compactRev);
+  }
+
+  private wakeAppliedWaiters(): void {
+    if (this.appliedWaiters.length === 0) return;
+    const still: typeof this.appliedWaiters = [];
+    for (const waiter of this.appliedWaiters) {
+      if (waiter.index <= this.visibleApplied) waiter.resolve();
+      else still.push(waiter);
+    }
+    this.appliedWaiters = still;
   }
 
   private usable(): void {
