@@ -104,11 +104,14 @@ export class MvccStore {
 
   private readonly records: Records;
   private readonly isLive = (key: string, rev: Revision) => this.index.has(key, rev);
+  /** The LevelDB batch being built for the current group of applies. */
   private batch: BatchOp[] = [];
-  private committedRev = FIRST_REVISION;
+  // Two of each: what applies see (including the group not yet on disk) and what readers
+  // and watchers see (only what is on disk). They are equal between groups.
   private currentRev = FIRST_REVISION;
-  private visibleCompactRev = 0;
+  private committedRev = FIRST_REVISION;
   private compactRev = 0;
+  private visibleCompactRev = 0;
   private applied = 0;
   /** The applied index whose batch is on disk and visible to reads. */
   private visibleApplied = 0;
