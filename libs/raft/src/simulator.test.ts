@@ -1,6 +1,7 @@
 // The randomized simulator (test/simulator.ts) over many seeds: 3 and 5 nodes, with and
-// without PreVote and CheckQuorum, with and without membership changes, under message loss, duplication, delay, reordering,
-// partitions, crashes and restarts. A failure names its seed; replay it alone with
+// without PreVote and CheckQuorum, with and without membership changes, with leadership
+// transfers, under message loss, duplication, delay, reordering, partitions, crashes and
+// restarts. A failure names its seed; replay it alone with
 // RAFT_SEED=<seed> (add RAFT_SIM_TRACE=1 for the last events). RAFT_SIM_SEEDS=<n> runs
 // more seeds than the default.
 
@@ -42,6 +43,7 @@ describe('randomized simulation: Figure 3 safety properties and liveness after h
     let crashes = 0;
     let maxTicksToLeader = 0;
     let confChanges = 0;
+    let transfers = 0;
     for (let seed = 1; seed <= seeds; seed++) {
       try {
         const r = new Simulation(optionsFor(seed)).run();
@@ -51,6 +53,7 @@ describe('randomized simulation: Figure 3 safety properties and liveness after h
         crashes += r.crashes;
         maxTicksToLeader = Math.max(maxTicksToLeader, r.ticksToLeader);
         confChanges += r.confChanges;
+        transfers += r.transfers;
       } catch (e) {
         failures.push(`RAFT_SEED=${seed}: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);
         if (failures.length >= 5) break;
@@ -63,7 +66,7 @@ describe('randomized simulation: Figure 3 safety properties and liveness after h
     expect(crashes).toBeGreaterThan(0);
     expect(confChanges).toBeGreaterThan(0);
     console.log(
-      `simulated ${seeds} seeds x ${steps} steps: ${proposed} proposals, ${acknowledged} committed, ${snapshots} snapshots sent, ${crashes} crashes, ${confChanges} membership changes proposed, leader after healing within ${maxTicksToLeader} ticks`,
+      `simulated ${seeds} seeds x ${steps} steps: ${proposed} proposals, ${acknowledged} committed, ${snapshots} snapshots sent, ${crashes} crashes, ${confChanges} membership changes proposed, ${transfers} leadership transfers, leader after healing within ${maxTicksToLeader} ticks`,
     );
   });
 });

@@ -2,8 +2,8 @@
 // comes from one seeded PRNG, so a seed replays the same run exactly. Each step ticks the
 // live nodes, delivers the messages that are due, injects faults (drop, duplicate, delay
 // and so reorder messages; partition and heal; crash a node, losing whatever it had not
-// persisted, and restart it from its MemoryStorage), proposes, compacts, and handles every
-// Ready by the contract. After every step it checks the safety properties of the Raft
+// persisted, and restart it from its MemoryStorage), proposes, reads, compacts, changes
+// membership, transfers leadership, and handles every Ready by the contract. After every step it checks the safety properties of the Raft
 // paper (Figure 3):
 //   - Election Safety: at most one leader per term;
 //   - Log Matching: an entry's (index, term) determines its data and its predecessor's term;
@@ -57,6 +57,7 @@ export interface SimResult {
   readonly crashes: number;
   readonly ticksToLeader: number;
   readonly confChanges: number;
+  readonly transfers: number;
 }
 
 /** One applied entry as the toy state machine remembers it. */
@@ -154,7 +155,7 @@ export class Simulation {
   /** read id -> the commit index known when the read was issued. */
   private readonly pendingReads = new Map<string, number>();
 
-  private readonly stats = { proposed: 0, snapshotsSent: 0, crashes: 0, confChanges: 0 };
+  private readonly stats = { proposed: 0, snapshotsSent: 0, crashes: 0, confChanges: 0, transfers: 0 };
   private readonly founders: NodeId[];
   private readonly traceLines: string[] = [];
 
@@ -243,6 +244,7 @@ export class Simulation {
     if (faults && this.chance(0.05)) this.readIndex();
     if (faults && this.chance(0.03)) this.compact();
     if (faults && this.opts.membership && this.chance(0.02)) this.changeMembership();
+    if (faults && this.chance(0.01)) this.transferLeadership();
 
     this.deliver();
 
@@ -365,6 +367,19 @@ export class Simulation {
     } catch (e) {
       if (!(e instanceof ProposalDroppedError)) throw e;
     }
+    this.observe(leader);
+  }
+
+  /** Asks the leader to hand over to a random voter (MsgTimeoutNow skips leases and pre-votes). */
+  private transferLeadership(): void {
+    const leader = this.currentLeader();
+    const node = leader?.node;
+    if (!leader || !node) return;
+    const voters = node.raft.tracker.confState().voters;
+    const to = voters[randomInt(this.rng, voters.length)]!;
+    node.transferLeadership(to);
+    this.stats.transfers++;
+    this.trace(`transfer leadership ${leader.id} -> ${to}`);
     this.observe(leader);
   }
 
@@ -571,7 +586,12 @@ export class Simulation {
         const current = this.stableLeader();
         if (current) {
           barrier = this.nextProposal++;
-          current.node?.propose(encodeProposal(barrier));
+          try {
+            current.node?.propose(encodeProposal(barrier));
+          } catch (e) {
+            // A transfer begun in the storm may still be running; the next round retries.
+            if (!(e instanceof ProposalDroppedError)) throw e;
+          }
         }
       }
       this.step(false);
@@ -614,6 +634,7 @@ export class Simulation {
       crashes: this.stats.crashes,
       ticksToLeader: ticks,
       confChanges: this.stats.confChanges,
+      transfers: this.stats.transfers,
     };
   }
 
