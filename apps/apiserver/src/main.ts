@@ -5,6 +5,8 @@ import { EtcdClient } from '@keel/etcd-client';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
+import { ServiceAllocator } from './allocators/services';
+import { parseCidr } from './allocators/range';
 import { ApiHandler } from './registry/handler';
 import { defaultStrategies } from './registry/strategies';
 import { RestServer } from './rest/server';
@@ -26,6 +28,23 @@ function port(value: string): number {
   return n;
 }
 
+function cidr(value: string): string {
+  try {
+    parseCidr(value);
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
+  return value;
+}
+
+function portRange(value: string): { min: number; max: number } {
+  const m = /^(\d+)-(\d+)$/.exec(value);
+  const min = Number(m?.[1]);
+  const max = Number(m?.[2]);
+  if (!m || min < 1 || max > 65535 || min > max) throw new InvalidArgumentError('expected MIN-MAX, e.g. 30000-32767');
+  return { min, max };
+}
+
 function log(entry: Record<string, unknown>): void {
   process.stdout.write(JSON.stringify({ ts: new Date().toISOString(), ...entry }) + '\n');
 }
@@ -35,6 +54,8 @@ const program = new Command('keel-apiserver')
   .requiredOption('--etcd-servers <list>', 'etcd v3 endpoints (host:port, comma-separated)', endpointList)
   .option('--bind-address <ip>', 'address to listen on', '127.0.0.1')
   .option('--port <port>', 'port to listen on (0 picks a free one)', port, 6443)
+  .option('--service-cluster-ip-range <cidr>', 'IPv4 CIDR Service ClusterIPs come from', cidr, '10.96.0.0/16')
+  .option('--service-node-port-range <min-max>', 'ports NodePort Services may use', portRange, { min: 30000, max: 32767 })
   .option('--log-requests', 'log every request', false)
   .exitOverride();
 
@@ -45,9 +66,21 @@ async function main(): Promise<void> {
     if (err instanceof CommanderError) process.exit(err.code === 'commander.helpDisplayed' || err.code === 'commander.version' ? 0 : 2);
     throw err;
   }
-  const opts = program.opts<{ etcdServers: string[]; bindAddress: string; port: number; logRequests: boolean }>();
+  const opts = program.opts<{
+    etcdServers: string[];
+    bindAddress: string;
+    port: number;
+    logRequests: boolean;
+    serviceClusterIpRange: string;
+    serviceNodePortRange: { min: number; max: number };
+  }>();
   const etcd = new EtcdClient({ endpoints: opts.etcdServers });
-  const handler = new ApiHandler({ etcd, strategies: defaultStrategies(), uid: randomUUID, random: Math.random });
+  const services = new ServiceAllocator(etcd, {
+    serviceCidr: opts.serviceClusterIpRange,
+    nodePortRange: opts.serviceNodePortRange,
+    random: Math.random,
+  });
+  const handler = new ApiHandler({ etcd, strategies: defaultStrategies({ services }), uid: randomUUID, random: Math.random });
   handler.namespaceInfo = scheme.lookup('namespaces');
   const rest = new RestServer({
     scheme,

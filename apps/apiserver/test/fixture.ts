@@ -9,6 +9,7 @@ import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApiHandler } from '../src/registry/handler';
+import { ServiceAllocator } from '../src/allocators/services';
 import { defaultStrategies } from '../src/registry/strategies';
 import { RestServer } from '../src/rest/server';
 
@@ -37,7 +38,8 @@ export async function startTestApiServer(opts: { bookmarkIntervalMs?: number } =
   try {
     cluster = await startEtcdCluster({ dir: join(work, 'keel-etcd'), members: 1 });
     etcd = new EtcdClient({ endpoints: cluster.endpoints });
-    handler = new ApiHandler({ etcd, strategies: defaultStrategies(), uid: randomUUID, random: Math.random });
+    const services = new ServiceAllocator(etcd, { serviceCidr: '10.96.0.0/24', nodePortRange: { min: 30000, max: 30010 }, random: Math.random });
+    handler = new ApiHandler({ etcd, strategies: defaultStrategies({ services }), uid: randomUUID, random: Math.random });
     handler.namespaceInfo = scheme.lookup('namespaces');
     const rest = new RestServer({
       scheme,

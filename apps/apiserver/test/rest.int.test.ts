@@ -322,3 +322,39 @@ describe('deletion', () => {
     expect((await api.request('GET', '/api/v1/namespaces/doomed')).status).toBe(404);
   });
 });
+
+describe('service allocation', () => {
+  const svc = (name: string, spec: Record<string, unknown> = {}) => ({
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name },
+    spec: { selector: { app: 'web' }, ports: [{ port: 80, targetPort: 8080 }], ...spec },
+  });
+
+  it('gives each Service its own ClusterIP from the range, and takes it back on delete', async () => {
+    const created = await Promise.all(Array.from({ length: 8 }, (_, i) => api.request('POST', '/api/v1/namespaces/default/services', svc(`s${i}`))));
+    const ips = created.map((r) => r.body.spec.clusterIP as string);
+    expect(ips.every((ip) => /^10\.96\.0\.\d+$/.test(ip))).toBe(true);
+    expect(new Set(ips).size).toBe(8);
+    expect(ips).not.toContain('10.96.0.1');
+    // Asking for a taken address is a 422 naming the field.
+    const clash = await api.request('POST', '/api/v1/namespaces/default/services', svc('clash', { clusterIP: ips[0] }));
+    expect(clash.status).toBe(422);
+    expect(clash.body.details.causes[0].field).toBe('spec.clusterIPs');
+    await api.request('DELETE', '/api/v1/namespaces/default/services/s0');
+    const reuse = await api.request('POST', '/api/v1/namespaces/default/services', svc('reuse', { clusterIP: ips[0] }));
+    expect(reuse.status).toBe(201);
+    expect(reuse.body.spec.clusterIP).toBe(ips[0]);
+  });
+
+  it('allocates NodePorts, refuses ports outside the range, and leaves headless services without an IP', async () => {
+    const np = (await api.request('POST', '/api/v1/namespaces/default/services', svc('np', { type: 'NodePort' }))).body;
+    expect(np.spec.ports[0].nodePort).toBeGreaterThanOrEqual(30000);
+    expect(np.spec.ports[0].nodePort).toBeLessThanOrEqual(30010);
+    const outside = await api.request('POST', '/api/v1/namespaces/default/services', svc('outside', { type: 'NodePort', ports: [{ port: 80, nodePort: 31999 }] }));
+    expect(outside.status).toBe(422);
+    expect(outside.body.details.causes[0].field).toBe('spec.ports[0].nodePort');
+    const headless = (await api.request('POST', '/api/v1/namespaces/default/services', svc('headless', { clusterIP: 'None' }))).body;
+    expect(headless.spec.clusterIP).toBe('None');
+  });
+});

@@ -2,6 +2,7 @@
 // goes (pods gracefully once on a node, namespaces through their spec.finalizers), and
 // validation — object metadata and each kind's own rules, from @keel/api.
 import { validateCreate, validateUpdate, type DeleteOptions, type KubeObject, type ResourceInfo, type StatusCause } from '@keel/api';
+import type { ServiceAllocator, Service } from '../allocators/services';
 import type { Strategy } from './strategy';
 
 function baseStrategy(info: ResourceInfo): Strategy {
@@ -56,13 +57,41 @@ function namespaceStrategy(info: ResourceInfo): Strategy {
   };
 }
 
+function serviceStrategy(info: ResourceInfo, allocator: ServiceAllocator | undefined): Strategy {
+  const base = baseStrategy(info);
+  if (!allocator) return base;
+  return {
+    ...base,
+    beforeCreate: (obj) => allocator.allocate(obj as Service),
+    createFailed: (obj) => allocator.release(obj as Service),
+    afterDelete: (obj) => allocator.release(obj as Service),
+  };
+}
+
+export interface StrategyDeps {
+  /** Hands out ClusterIPs and NodePorts; without it Services keep what they were given. */
+  services?: ServiceAllocator;
+}
+
 /** The strategy of each resource; resources without special rules get the base one. */
-export function defaultStrategies(): (info: ResourceInfo) => Strategy {
+export function defaultStrategies(deps: StrategyDeps = {}): (info: ResourceInfo) => Strategy {
   const cache = new Map<string, Strategy>();
+  const make = (info: ResourceInfo): Strategy => {
+    switch (info.resource) {
+      case 'pods':
+        return podStrategy(info);
+      case 'namespaces':
+        return namespaceStrategy(info);
+      case 'services':
+        return serviceStrategy(info, deps.services);
+      default:
+        return baseStrategy(info);
+    }
+  };
   return (info) => {
     let s = cache.get(info.resource);
     if (!s) {
-      s = info.resource === 'pods' ? podStrategy(info) : info.resource === 'namespaces' ? namespaceStrategy(info) : baseStrategy(info);
+      s = make(info);
       cache.set(info.resource, s);
     }
     return s;
