@@ -152,6 +152,8 @@ export class RaftHost {
   private readonly proposalsByIndex = new Map<number, ProposalWaiter>();
   private readonly reads = new Map<number, ReadWaiter>();
   private readonly leaderWaiters = new Set<() => void>();
+  /** Resolved once `index` has been applied (or the host stops). */
+  private appliedWaiters: { index: number; resolve: () => void }[] = [];
   private applied = 0;
   private confState: ConfState = { voters: [], learners: [] };
   private readonly members = new Map<NodeId, string>();
@@ -203,7 +205,15 @@ export class RaftHost {
       this.node.tick();
       this.kick();
     }, this.opts.tickMs ?? 100);
+    // Replay the committed log before answering, so that the state machine and the
+    // membership (a founding member's first entries) are current when start() resolves.
+    const commit = st.initialState().hardState.commit;
+    const replayed = new Promise<void>((resolve) => this.appliedWaiters.push({ index: commit, resolve }));
+    this.releaseApplied();
     this.kick();
+    await replayed;
+    const err = this.unavailable();
+    if (err) throw err;
   }
 
   /**
@@ -216,6 +226,7 @@ export class RaftHost {
     this.cancelTicker?.();
     await this.loop?.catch(() => undefined);
     this.rejectAll(this.failure ?? new RaftNodeError('stopped', `raft member ${this.id} stopped`));
+    this.releaseApplied(true);
     await this.transport.stop().catch(() => undefined);
     await this.storage.close().catch(() => undefined);
   }
@@ -376,6 +387,7 @@ export class RaftHost {
         const rd = this.node.ready();
         await this.handleReady(rd);
         this.node.advance();
+        this.releaseApplied();
         await this.maybeSnapshot();
       }
     } catch (e) {
@@ -581,6 +593,13 @@ export class RaftHost {
 
   private isMember(id: NodeId): boolean {
     return this.confState.voters.includes(id) || this.confState.learners.includes(id);
+  }
+
+  private releaseApplied(all = false): void {
+    if (this.appliedWaiters.length === 0) return;
+    const due = this.appliedWaiters.filter((w) => all || w.index <= this.applied);
+    this.appliedWaiters = this.appliedWaiters.filter((w) => !due.includes(w));
+    for (const w of due) w.resolve();
   }
 
   private releaseReads(): void {
