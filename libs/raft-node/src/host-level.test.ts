@@ -67,7 +67,7 @@ describe('RaftHost on LevelStorage', () => {
     const batch = vi.spyOn(storage.db, 'batch');
     const results = await Promise.all(Array.from({ length: 200 }, (_, i) => host.propose(enc.encode(`p${i}`))));
     expect(results.map((r) => r.index)).toEqual(results.map((_, i) => results[0]!.index + i));
-    const synced = batch.mock.calls.filter((c) => (c[1] as { sync?: boolean } | undefined)?.sync === true);
+    const synced = batch.mock.calls.filter((c) => ((c as unknown[])[1] as { sync?: boolean } | undefined)?.sync === true);
     expect(synced).toHaveLength(1);
   });
 
