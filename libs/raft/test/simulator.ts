@@ -172,8 +172,9 @@ export class Simulation {
     }
   }
 
-  private trace(line: string): void {
-    if (this.opts.trace) this.traceLines.push(`[${this.now}] ${line}`);
+  /** Records an event when tracing; the line is only built then. */
+  private trace(line: () => string): void {
+    if (this.opts.trace) this.traceLines.push(`[${this.now}] ${line()}`);
   }
 
   private fail(what: string): never {
@@ -258,12 +259,12 @@ export class Simulation {
     if (this.chance(0.02)) {
       if (this.groups) {
         this.groups = undefined;
-        this.trace('heal');
+        this.trace(() => 'heal');
       } else {
         const groups = new Map<NodeId, number>();
         for (const id of this.nodes.keys()) groups.set(id, randomInt(this.rng, 2));
         this.groups = groups;
-        this.trace(`partition ${[...groups].map(([id, g]) => `${id}:${g}`).join(' ')}`);
+        this.trace(() => `partition ${[...groups].map(([id, g]) => `${id}:${g}`).join(' ')}`);
       }
     }
     if (this.chance(0.01)) this.crash();
@@ -271,7 +272,7 @@ export class Simulation {
     if (down.length > 0 && this.chance(0.05)) {
       const n = down[randomInt(this.rng, down.length)]!;
       this.start(n);
-      this.trace(`restart ${n.id}`);
+      this.trace(() => `restart ${n.id}`);
     }
   }
 
@@ -281,7 +282,7 @@ export class Simulation {
     const n = live[randomInt(this.rng, live.length)]!;
     n.node = undefined;
     this.stats.crashes++;
-    this.trace(`crash ${n.id}`);
+    this.trace(() => `crash ${n.id}`);
   }
 
   /** A removed member is shut down for good once its removal is committed. */
@@ -290,7 +291,7 @@ export class Simulation {
     if (!n || n.retired) return;
     n.retired = true;
     n.node = undefined;
-    this.trace(`retire ${id}`);
+    this.trace(() => `retire ${id}`);
   }
 
   private propose(): void {
@@ -301,7 +302,7 @@ export class Simulation {
     try {
       n.node?.propose(encodeProposal(id));
       this.stats.proposed++;
-      this.trace(`propose ${id} at ${n.id}`);
+      this.trace(() => `propose ${id} at ${n.id}`);
     } catch (e) {
       if (!(e instanceof ProposalDroppedError)) throw e;
     }
@@ -328,7 +329,7 @@ export class Simulation {
     n.storage.createSnapshot(n.appliedIndex, n.confState, encodeState(n.applied));
     const to = n.appliedIndex - randomInt(this.rng, 3);
     if (to >= n.storage.firstIndex()) n.storage.compact(to);
-    this.trace(`compact ${n.id}: snapshot at ${n.appliedIndex}, log from ${n.storage.firstIndex()}`);
+    this.trace(() => `compact ${n.id}: snapshot at ${n.appliedIndex}, log from ${n.storage.firstIndex()}`);
   }
 
   /** At the leader: add a learner (a new, empty member), promote a learner, or remove a voter. */
@@ -363,7 +364,7 @@ export class Simulation {
     try {
       node.proposeConfChange(cc);
       this.stats.confChanges++;
-      this.trace(`propose ${cc.type} ${cc.nodeId} at ${leader.id}`);
+      this.trace(() => `propose ${cc.type} ${cc.nodeId} at ${leader.id}`);
     } catch (e) {
       if (!(e instanceof ProposalDroppedError)) throw e;
     }
@@ -379,7 +380,7 @@ export class Simulation {
     const to = voters[randomInt(this.rng, voters.length)]!;
     node.transferLeadership(to);
     this.stats.transfers++;
-    this.trace(`transfer leadership ${leader.id} -> ${to}`);
+    this.trace(() => `transfer leadership ${leader.id} -> ${to}`);
     this.observe(leader);
   }
 
@@ -415,7 +416,7 @@ export class Simulation {
         if (from?.node && this.chance(0.2)) from.node.reportUnreachable(msg.to);
         continue;
       }
-      this.trace(`deliver ${describeMessage(msg)}`);
+      this.trace(() => `deliver ${describeMessage(msg)}`);
       to.node?.step(msg);
       this.observe(to);
     }
@@ -498,7 +499,7 @@ export class Simulation {
     const known = this.leaderOfTerm.get(r.term);
     if (known === undefined) {
       this.leaderOfTerm.set(r.term, n.id);
-      this.trace(`${n.id} leads term ${r.term}`);
+      this.trace(() => `${n.id} leads term ${r.term}`);
       this.checkLeaderCompleteness(n);
     } else if (known !== n.id) {
       this.fail(`Election Safety: ${known} and ${n.id} are both leaders of term ${r.term}`);
