@@ -14,4 +14,8 @@ export * from './selectors/labels';
 export * from './selectors/fields';
 export * from './duration';
 export * from './table';
+export * from './strategy';
+export * from './scale';
+export * from './envelopes';
+export * from './deletion';
 export * from './patch';
