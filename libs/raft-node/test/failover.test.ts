@@ -3,13 +3,20 @@
 // must be in every member's applied log, at the index it was acknowledged with, and the
 // three logs must converge to the same sequence.
 
-import { expect, it } from 'vitest';
+import { afterEach, expect, it } from 'vitest';
 import { Procs, call, until, type LogEntry, type MemberSpec, type MemberStatus } from './procs';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+// Also after a timeout, when the test's own finally may never run.
+let current: Procs | undefined;
+afterEach(async () => {
+  await current?.stopAll();
+  current = undefined;
+});
+
 it('keeps every acknowledged proposal through kill -9 of the leader and its restart', async () => {
-  const procs = await Procs.create();
+  const procs = (current = await Procs.create());
   let stop = false;
   const loops: Promise<void>[] = [];
   try {
@@ -36,7 +43,7 @@ it('keeps every acknowledged proposal through kill -9 of the leader and its rest
     for (let w = 0; w < 4; w++) {
       loops.push(
         (async () => {
-          for (let turn = w; !stop; turn++) {
+          for (let turn = w; !stop && !procs.stopped; turn++) {
             const value = `v${seq++}`;
             const sent = Date.now();
             const members = alive();
@@ -60,15 +67,15 @@ it('keeps every acknowledged proposal through kill -9 of the leader and its rest
     down.add(killedLeader);
     const ackedBeforeKill = acked.length;
     // Writes resume: a proposal sent after the kill is acknowledged.
-    await until(() => acked.some((a) => a.sent > killedAt), 15_000, 'a proposal sent after the kill to be acknowledged');
+    await until(() => acked.some((a) => a.sent > killedAt), 10_000, 'a proposal sent after the kill to be acknowledged');
     const resumedMs = Date.now() - killedAt;
-    await until(() => acked.length >= ackedBeforeKill + 50, 20_000, '50 more acknowledged proposals');
+    await until(() => acked.length >= ackedBeforeKill + 50, 15_000, '50 more acknowledged proposals');
 
     // Restart from the same data directory.
     await procs.start(specs[killedLeader - 1]!, { bootstrap: specs });
     down.delete(killedLeader);
     const ackedBeforeRestart = acked.length;
-    await until(() => acked.length >= ackedBeforeRestart + 50, 20_000, '50 proposals after the restart');
+    await until(() => acked.length >= ackedBeforeRestart + 50, 15_000, '50 proposals after the restart');
     stop = true;
     await Promise.all(loops);
 

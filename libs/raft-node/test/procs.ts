@@ -50,12 +50,28 @@ const memberList = (specs: readonly MemberSpec[]) => specs.map((s) => `${s.id}=1
 export class Procs {
   readonly members = new Map<number, RunningMember>();
   private readonly all: RunningMember[] = [];
+  /** Set by stopAll(): client loops of a test that timed out check it and end. */
+  stopped = false;
 
   private constructor(readonly root: string) {}
 
   static async create(): Promise<Procs> {
-    return new Procs(await mkdtemp(join(tmpdir(), 'keel-raft-procs-')));
+    const procs = new Procs(await mkdtemp(join(tmpdir(), 'keel-raft-procs-')));
+    // Last resort if the test runner exits without running cleanup: kill by recorded PID.
+    process.once('exit', procs.killAllSync);
+    return procs;
   }
+
+  private readonly killAllSync = (): void => {
+    for (const m of this.all) {
+      if (m.exited) continue;
+      try {
+        process.kill(m.pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+  };
 
   async spec(id: number): Promise<MemberSpec> {
     return { id, raftPort: await freePort(), controlPort: await freePort(), dir: join(this.root, `member-${id}`) };
@@ -101,6 +117,7 @@ export class Procs {
   }
 
   async stopAll(): Promise<void> {
+    this.stopped = true;
     for (const m of this.all) {
       if (m.exited) continue;
       const gone = new Promise((r) => m.child.once('exit', r));
@@ -112,6 +129,7 @@ export class Procs {
       await gone;
     }
     await rm(this.root, { recursive: true, force: true });
+    process.off('exit', this.killAllSync);
   }
 }
 

@@ -3,11 +3,18 @@
 // so it catches up by snapshot), promote it, and check that it holds the same log.
 
 import { rm } from 'node:fs/promises';
-import { expect, it } from 'vitest';
+import { afterEach, expect, it } from 'vitest';
 import { Procs, call, until, type LogEntry, type MemberSpec, type MemberStatus } from './procs';
 
+// Also after a timeout, when the test's own finally may never run.
+let current: Procs | undefined;
+afterEach(async () => {
+  await current?.stopAll();
+  current = undefined;
+});
+
 it('replaces a member whose data directory was removed, through learner and promotion', async () => {
-  const procs = await Procs.create();
+  const procs = (current = await Procs.create());
   try {
     const opts = { snapshotEvery: 50, keepEntries: 10 };
     const specs: MemberSpec[] = [];
