@@ -84,6 +84,7 @@ describe('RaftNode and the Ready contract', () => {
     node.readIndex(enc.encode('r'));
     const rd = handle(node, storage);
     expect(rd.readStates).toEqual([{ index: 1, requestCtx: enc.encode('r') }]);
+    expect(() => node.readIndex(new Uint8Array(0))).toThrow(/non-empty/);
   });
 
   it('membership changes take effect when applied', () => {

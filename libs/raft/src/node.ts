@@ -164,11 +164,13 @@ export class RaftNode {
   }
 
   /**
-   * Requests a linearizable read. `ctx` identifies the request and must be unique among
-   * pending reads. The answer comes as a ReadState in a later Ready; it never comes if
-   * leadership changes meanwhile, so callers time out and retry.
+   * Requests a linearizable read. `ctx` identifies the request: it must be non-empty (it
+   * rides on heartbeats, where empty means "no read") and unique among pending reads. The
+   * answer comes as a ReadState in a later Ready; it never comes if leadership changes
+   * meanwhile, so callers time out and retry.
    */
   readIndex(ctx: Uint8Array): void {
+    if (ctx.length === 0) throw new Error('raft: readIndex needs a non-empty request context');
     this.raft.step(Message.create({ type: 'MsgReadIndex', from: this.id, context: ctx }));
   }
 
