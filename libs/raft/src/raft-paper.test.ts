@@ -100,7 +100,7 @@ describe('§5.2 leader election', () => {
     [5, { 2: false, 3: false, 4: true }, 'candidate'],
     [5, { 2: false, 3: false, 4: false }, 'follower'],
     [5, {}, 'candidate'],
-  ])('a candidate in a group of %i with votes %j ends up %s: it wins with a majority', (size, votes, want) => {
+  ])('a candidate in a group of %i with votes %j ends up %s: a majority of grants wins, a majority of rejections loses', (size, votes, want) => {
     const ids = Array.from({ length: size }, (_, i) => i + 1);
     const r = newTestRaft(1, ids);
     r.step(msg({ type: 'MsgHup', from: 1, to: 1 }));
