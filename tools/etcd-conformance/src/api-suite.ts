@@ -1,7 +1,8 @@
-// The etcd v3 behaviour Keel relies on, as one reusable suite: run against Debian's etcd
-// here, and against keel-store by the store's own tests, so both are held to the same rules.
+// The etcd v3 behaviour Keel relies on, as one reusable Vitest suite: run against Debian's
+// etcd (libs/etcd-client's tests) and against keel-store (the store's tests), so both are
+// held to the same rules through the same client.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EtcdClient, EtcdError, type WatchEvent } from '../src';
+import { EtcdClient, EtcdError, type WatchEvent } from '@keel/etcd-client';
 
 export interface EtcdServerUnderTest {
   endpoints: string[];

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { EtcdClient, type WatchEvent } from '../src';
+import { EtcdClient, type WatchEvent } from '@keel/etcd-client';
 
 const work = mkdtempSync(join(tmpdir(), 'keel-etcd-failover-'));
 let cluster: EtcdCluster | undefined;
