@@ -4,6 +4,7 @@ export * from './errors';
 export * from './types';
 export * from './intstr';
 export * from './quantity';
+export * from './resources';
 export * from './scheme';
 export * from './objects';
 export * from './secrets';

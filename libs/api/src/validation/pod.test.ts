@@ -57,7 +57,15 @@ describe('Pod validation', () => {
     [
       'init container shares a name',
       (p) => (p.spec!.initContainers = [{ name: 'web', image: 'busybox' }]),
-      ['spec.containers[0].name: Duplicate value: "web"'],
+      ['spec.initContainers[0].name: Duplicate value: "web"'],
+    ],
+    [
+      'two containers on one host port',
+      (p) => {
+        p.spec!.containers[0]!.ports![0]!.hostPort = 8080;
+        p.spec!.containers.push({ name: 'side', image: 'busybox', ports: [{ containerPort: 9090, hostPort: 8080, protocol: 'TCP' }] });
+      },
+      ['spec.containers[1].ports[0].hostPort: Duplicate value: "/TCP/8080"'],
     ],
     [
       'container name not a DNS label',

@@ -378,6 +378,21 @@ function validateContainer(container: Container, path: FieldPathBuilder, ctx: Co
   return errs;
 }
 
+/** Two containers of a pod cannot bind the same host IP, protocol and port. */
+function validateHostPortConflicts(containers: Container[], path: FieldPathBuilder): FieldErrorList {
+  const errs: FieldErrorList = [];
+  const seen = new Set<string>();
+  containers.forEach((container, i) => {
+    (container.ports ?? []).forEach((port, j) => {
+      if (!port.hostPort) return;
+      const key = `${port.hostIP ?? ''}/${port.protocol ?? 'TCP'}/${port.hostPort}`;
+      if (seen.has(key)) errs.push(FieldErrors.duplicate(path.index(i).child('ports').index(j).child('hostPort'), key));
+      seen.add(key);
+    });
+  });
+  return errs;
+}
+
 // --- scheduling ---
 
 function validateNodeSelectorRequirement(req: NodeSelectorRequirement, path: FieldPathBuilder, isField: boolean): FieldErrorList {
@@ -532,16 +547,19 @@ export function validatePodSpec(spec: PodSpec | undefined, path: FieldPathBuilde
     else errs.push(...dnsLabelErrors(container.name, cPath.child('name')));
     if (container.name) containerNames.add(container.name);
   };
-  (spec.initContainers ?? []).forEach((container, i) => {
-    const cPath = path.child('initContainers').index(i);
-    checkName(container, cPath);
-    errs.push(...validateContainer(container, cPath, { volumeNames, hostNetwork, init: true }));
-  });
+  // Containers first, then init containers, as Kubernetes orders them: a name shared between
+  // the two is reported on the init container.
   if ((spec.containers ?? []).length === 0) errs.push(FieldErrors.required(path.child('containers')));
   (spec.containers ?? []).forEach((container, i) => {
     const cPath = path.child('containers').index(i);
     checkName(container, cPath);
     errs.push(...validateContainer(container, cPath, { volumeNames, hostNetwork, init: false }));
+  });
+  errs.push(...validateHostPortConflicts(spec.containers ?? [], path.child('containers')));
+  (spec.initContainers ?? []).forEach((container, i) => {
+    const cPath = path.child('initContainers').index(i);
+    checkName(container, cPath);
+    errs.push(...validateContainer(container, cPath, { volumeNames, hostNetwork, init: true }));
   });
   if (spec.restartPolicy !== undefined && !supportedRestartPolicies.includes(spec.restartPolicy)) {
     errs.push(FieldErrors.notSupported(path.child('restartPolicy'), spec.restartPolicy, supportedRestartPolicies));
