@@ -146,6 +146,20 @@ describe('RaftNode and the Ready contract', () => {
     expect(joiner.status().softState.lead).toBe(1);
   });
 
+  it('on restart with `applied` past a conf change, the node takes that change up again by itself', () => {
+    const { node, storage } = single();
+    node.campaign();
+    handle(node, storage);
+    node.proposeConfChange({ type: 'addLearner', nodeId: 2 });
+    handle(node, storage);
+    expect(node.status().confState.learners).toEqual([2]);
+    const again = new RaftNode({ id: 1, storage, electionTick: 10, heartbeatTick: 1, applied: storage.lastIndex() });
+    expect(again.status().confState).toEqual({ voters: [1], learners: [2] });
+    const fresh = new RaftNode({ id: 1, storage, electionTick: 10, heartbeatTick: 1 });
+    expect(fresh.status().confState).toEqual({ voters: [1], learners: [] });
+    expect(fresh.ready().committedEntries.some((e) => e.type === 'confChange')).toBe(true);
+  });
+
   it('reports status with progress on the leader only', () => {
     const { node, storage } = single();
     expect(node.status().progress).toBeUndefined();

@@ -49,7 +49,11 @@ export interface Config {
   readonly heartbeatTick: number;
   /** The stable log. On restart it holds the persisted entries, hard state and snapshot. */
   readonly storage: Storage;
-  /** The last index the application has applied; on restart, entries after it are handed out again. */
+  /**
+   * The last index the application has applied (default: the snapshot's). On restart,
+   * committed entries after it are handed out again; conf changes up to it are re-applied
+   * by the node itself.
+   */
   readonly applied?: number;
   /** The most bytes of entries in one MsgApp (at least one entry is always sent). Default 1 MiB. */
   readonly maxSizePerMsg?: number;
@@ -180,7 +184,13 @@ export class Raft {
     const { hardState, confState } = c.storage.initialState();
     this.restoreMembership(confState);
     if (!HardState.isEmpty(hardState)) this.loadState(hardState);
-    if (c.applied !== undefined && c.applied > 0) this.log.appliedTo(c.applied);
+    if (c.applied !== undefined && c.applied > this.log.applied) {
+      // Membership is stored with the snapshot; changes applied after it are in the log
+      // and must take effect again, since they will not be handed out again.
+      const replay = this.log.slice(this.log.applied + 1, c.applied + 1, NO_LIMIT);
+      this.log.appliedTo(c.applied);
+      for (const e of replay) if (e.type === 'confChange') this.applyConfChange(ConfChange.decode(e.data));
+    }
     this.becomeFollower(this.term, NONE);
 
     const nodes = [...this.tracker.voters].sort((a, b) => a - b).join(',');
