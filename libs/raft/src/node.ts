@@ -8,9 +8,10 @@
 //      the entries (replacing any stored entries from the first one's index on), then the
 //      hard state (if any). For MemoryStorage: applySnapshot, append, setHardState;
 //   3. only then sends the messages: a vote or an acknowledgement must never be sent for
-//      something that could still be lost in a crash. (A leader may send its MsgApps in
-//      parallel with writing its own log, as the Raft thesis §10.2.1 allows, but the
-//      simple order is always correct.);
+//      something that could still be lost in a crash. (The leader counts its own new
+//      entries towards commit as soon as it appends them, which is sound only because no
+//      answer to them can arrive before they are durable; so this core does not support
+//      the leader writing its log in parallel with sending, thesis §10.2.1.);
 //   4. applies the snapshot (if any) and then the committed entries, in order, to its
 //      state machine, calling applyConfChange for each conf change entry; and hands the
 //      read states to waiting readers once their index has been applied;
