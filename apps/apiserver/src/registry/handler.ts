@@ -8,6 +8,9 @@ import {
   ApiError,
   ApiErrors,
   applyDefaults,
+  recordUpdate,
+  schemaFor,
+  type PatchJsonObject,
   deepCopy,
   deepEqual,
   formatGroupVersion,
@@ -66,6 +69,8 @@ export interface WriteOptions {
    * object: the update rules that guard client writes, immutable fields among them, do not apply.
    */
   serverSide?: boolean;
+  /** Records this write in metadata.managedFields under that manager (operation Update). */
+  fieldManager?: string;
 }
 
 const GENERATE_NAME_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
@@ -271,6 +276,7 @@ export class ApiHandler {
     const generation = nextGeneration(info, obj, undefined);
     if (generation !== undefined) obj.metadata.generation = generation;
     this.invalid(info, name, strategy.validate?.(obj) ?? []);
+    obj = this.recordManager(info, undefined, obj, opts);
     await this.checkNamespaceAlive(info, obj.metadata.namespace);
     if (opts.dryRun) return withTypeMeta(info, obj);
     await strategy.beforeCreate?.(obj);
@@ -327,7 +333,9 @@ export class ApiHandler {
       if (generation !== undefined) obj.metadata.generation = generation;
       obj.metadata.resourceVersion = current.metadata.resourceVersion;
       if (!opts.serverSide) this.invalid(info, name, strategy.validateUpdate?.(obj, current) ?? []);
+      // Nothing changed: write nothing, not even a new managedFields timestamp.
       if (deepEqual(obj, current)) return UNCHANGED;
+      obj = this.recordManager(info, current, obj, opts);
       if (obj.metadata.deletionTimestamp && (obj.metadata.finalizers ?? []).length === 0 && !strategy.blocksRemoval?.(obj)) {
         // The last finalizer is gone from an object being deleted: it goes now.
         deleteAfter = true;
@@ -344,6 +352,21 @@ export class ApiHandler {
       return withTypeMeta(info, gone);
     }
     return withTypeMeta(info, written);
+  }
+
+  /** Adds the write to metadata.managedFields (operation Update) when a manager is named. */
+  private recordManager(info: ResourceInfo, old: KubeObject | undefined, obj: KubeObject, opts: WriteOptions): KubeObject {
+    if (!opts.fieldManager) return obj;
+    const gv = formatGroupVersion(info);
+    return recordUpdate({
+      old: old ? (withTypeMeta(info, old) as unknown as PatchJsonObject) : undefined,
+      updated: withTypeMeta(info, obj) as unknown as PatchJsonObject,
+      manager: opts.fieldManager,
+      apiVersion: gv,
+      time: formatTimestamp(this.now()),
+      schema: schemaFor(gv, info.kind),
+      ...(opts.part === 'status' ? { subresource: 'status' } : {}),
+    }) as unknown as KubeObject;
   }
 
   /** Removes the object from the store if it is still at `resourceVersion`. */

@@ -11,6 +11,7 @@ import {
   applyMergePatch,
   applyStrategicMergePatch,
   compileFieldSelector,
+  PatchError,
   conflictCauses,
   formatGroupVersion,
   parseLabelSelectorParam,
@@ -78,6 +79,27 @@ function intParam(q: URLSearchParams, name: string): number | undefined {
   if (v === null || v === '') return undefined;
   if (!/^-?\d+$/.test(v)) throw ApiErrors.badRequest(`invalid value for ${name}: "${v}" is not an integer`);
   return Number(v);
+}
+
+/** A patch that cannot be applied: 400 when the patch itself is malformed, else 422. */
+function patchFailure(err: unknown): unknown {
+  if (!(err instanceof PatchError)) return err;
+  const where = err.path ? ` at ${err.path}` : '';
+  if (err.code === 'InvalidPatch' || err.code === 'InvalidPointer') return ApiErrors.badRequest(`the patch is not valid${where}: ${err.message}`);
+  return new ApiError('Invalid', `the patch could not be applied${where}: ${err.message}`, {}, [
+    { reason: 'FieldValueInvalid', message: err.message, ...(err.path ? { field: err.path } : {}) },
+  ]);
+}
+
+/** The field manager of a write: as asked, else the client's name from its User-Agent. */
+function fieldManager(req: IncomingMessage, q: URLSearchParams): string {
+  const asked = q.get('fieldManager');
+  if (asked) {
+    if (asked.length > 128) throw ApiErrors.badRequest('fieldManager: Too long: may not be longer than 128');
+    return asked;
+  }
+  const agent = req.headers['user-agent'] ?? '';
+  return agent.split('/')[0]?.trim() || 'unknown';
 }
 
 export class RestServer {
@@ -178,10 +200,10 @@ export class RestServer {
     return query;
   }
 
-  private writeOptions(q: URLSearchParams): WriteOptions {
+  writeOptions(q: URLSearchParams, req?: IncomingMessage): WriteOptions {
     const dryRun = q.getAll('dryRun');
     if (dryRun.some((d) => d !== 'All')) throw ApiErrors.badRequest(`unsupported dryRun value; supported values: "All"`);
-    return dryRun.length > 0 ? { dryRun: true } : {};
+    return { ...(dryRun.length > 0 ? { dryRun: true } : {}), ...(req ? { fieldManager: fieldManager(req, q) } : {}) };
   }
 
   private async resource(req: IncomingMessage, res: ServerResponse, method: string, p: ResourcePath, q: URLSearchParams): Promise<void> {
@@ -200,7 +222,7 @@ export class RestServer {
           return this.list(req, res, info, namespace, q);
         case 'POST': {
           const body = parseBody(await readBody(req), req.headers['content-type']);
-          const created = await handler.create(info, namespace, body, this.writeOptions(q));
+          const created = await handler.create(info, namespace, body, this.writeOptions(q, req));
           return sendJson(res, 201, created);
         }
         case 'DELETE': {
@@ -220,7 +242,7 @@ export class RestServer {
       }
       case 'PUT': {
         const body = parseBody(await readBody(req), req.headers['content-type']);
-        const updated = await handler.update(info, namespace, name, () => body, this.writeOptions(q));
+        const updated = await handler.update(info, namespace, name, () => body, this.writeOptions(q, req));
         return sendJson(res, 200, updated);
       }
       case 'PATCH': {
@@ -280,8 +302,10 @@ export class RestServer {
     const patch = parseBody(raw, type === 'application/apply-patch+yaml' ? 'application/yaml' : 'application/json') as PatchJsonValue;
     const gv = formatGroupVersion(info);
     const schema = schemaFor(gv, info.kind);
-    const opts = { ...this.writeOptions(q), part };
+    const opts: WriteOptions = { ...this.writeOptions(q, req), part };
     if (type === 'application/apply-patch+yaml') {
+      // Apply keeps its own managedFields entry; the generic Update bookkeeping must not add one.
+      delete opts.fieldManager;
       const manager = q.get('fieldManager');
       if (!manager) throw ApiErrors.badRequest('fieldManager must be set for apply patches (for example: --field-manager=kubectl)');
       const force = flag(q.get('force'));
@@ -310,13 +334,17 @@ export class RestServer {
     }
     const mutate = (current: KubeObject): unknown => {
       const doc = current as unknown as PatchJsonValue;
-      switch (type) {
-        case 'application/json-patch+json':
-          return applyJsonPatch(doc, patch);
-        case 'application/merge-patch+json':
-          return applyMergePatch(doc, patch);
-        default:
-          return applyStrategicMergePatch(doc, patch, schema);
+      try {
+        switch (type) {
+          case 'application/json-patch+json':
+            return applyJsonPatch(doc, patch);
+          case 'application/merge-patch+json':
+            return applyMergePatch(doc, patch);
+          default:
+            return applyStrategicMergePatch(doc, patch, schema);
+        }
+      } catch (err) {
+        throw patchFailure(err);
       }
     };
     return { object: await this.opts.handler.update(info, namespace, name, mutate, opts), created: false };

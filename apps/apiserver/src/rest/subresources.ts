@@ -64,7 +64,7 @@ const status: SubresourceHandler = async ({ req, res, method, info, namespace, n
   if (method === 'GET') return send(res, 200, await handler.get(info, namespace, name));
   if (method === 'PUT') {
     const body = parseBody(await readBody(req), req.headers['content-type']);
-    return send(res, 200, await handler.update(info, namespace, name, () => body, { part: 'status' }));
+    return send(res, 200, await handler.update(info, namespace, name, () => body, { ...rest.writeOptions(query, req), part: 'status' }));
   }
   if (method === 'PATCH') return send(res, 200, (await rest.patch(req, info, namespace, name, query, 'status')).object);
   notAllowed();
