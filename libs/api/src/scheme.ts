@@ -99,7 +99,7 @@ const rows: Row[] = [
   { ...core, kind: 'Binding', resource: 'bindings', namespaced: true, verbs: ['create'] },
   { ...core, kind: 'Node', resource: 'nodes', shortNames: ['no'], namespaced: false, status: true },
   { ...core, kind: 'Service', resource: 'services', shortNames: ['svc'], namespaced: true, status: true,
-    categories: ['all'], verbs: ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'] },
+    categories: ['all'] },
   { ...core, kind: 'Endpoints', resource: 'endpoints', shortNames: ['ep'], namespaced: true },
   { ...core, kind: 'ConfigMap', resource: 'configmaps', shortNames: ['cm'], namespaced: true },
   { ...core, kind: 'Secret', resource: 'secrets', namespaced: true },

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { scheme } from './scheme';
 import { generateName, podQOSClass, prepareForCreate, prepareForStatusUpdate, prepareForUpdate } from './strategy';
-import type { ConfigMap, Deployment, Node, Pod, Secret } from './types';
+import type { ConfigMap, Deployment, Job, Node, Pod, Secret } from './types';
+import { validateCreate } from './validation';
 
 const now = Date.UTC(2024, 0, 2, 3, 4, 5);
 const info = (name: string) => scheme.lookup(name)!;
@@ -22,6 +23,14 @@ describe('prepareForCreate', () => {
     expect(out.metadata).toEqual({ name: 'web', namespace: 'default', uid: 'u-1', creationTimestamp: '2024-01-02T03:04:05Z', generation: 1 });
     expect(out.status).toEqual({});
     expect(out.spec!.strategy!.type).toBe('RollingUpdate');
+  });
+
+  it('gives a Job the selector of its own uid', () => {
+    const job: Job = { apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'pi', namespace: 'default' }, spec: { template: { spec: { containers: [{ name: 'pi', image: 'perl' }], restartPolicy: 'Never' } } } };
+    const out = prepareForCreate(info('jobs'), job, { uid: 'job-uid', now });
+    expect(out.spec!.selector).toEqual({ matchLabels: { 'batch.kubernetes.io/controller-uid': 'job-uid' } });
+    expect(out.spec!.template.metadata!.labels!['job-name']).toBe('pi');
+    expect(validateCreate(out)).toEqual([]);
   });
 
   it('starts pods Pending with their QoS class', () => {

@@ -84,9 +84,11 @@ function initialStatus(info: StrategyInfo, object: KubeObject): unknown {
  */
 export function prepareForCreate<T extends KubeObject>(info: StrategyInfo, object: T, context: CreateContext): T {
   let prepared = deepCopy(object);
+  // The uid first: defaulting a Job derives its selector from it.
+  prepared = { ...prepared, metadata: { ...prepared.metadata, uid: context.uid, creationTimestamp: formatTime(context.now) } };
   if (info.group === '' && info.kind === 'Secret') prepared = mergeStringData(prepared as Secret) as unknown as T;
   prepared = applyDefaults(prepared);
-  const metadata: ObjectMeta = { ...prepared.metadata, uid: context.uid, creationTimestamp: formatTime(context.now) };
+  const metadata: ObjectMeta = { ...prepared.metadata };
   delete metadata.deletionTimestamp;
   delete metadata.deletionGracePeriodSeconds;
   delete metadata.resourceVersion;
