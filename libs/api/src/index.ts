@@ -19,4 +19,5 @@ export * from './strategy';
 export * from './scale';
 export * from './envelopes';
 export * from './deletion';
+export * from './pod-subresources';
 export * from './patch';

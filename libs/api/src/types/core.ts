@@ -703,3 +703,28 @@ export interface Event extends KubeObject {
   reportingComponent?: string;
   reportingInstance?: string;
 }
+
+// --- Pod subresource options ---
+
+/** The query of `GET pods/{name}/log`. */
+export interface PodLogOptions {
+  container?: string;
+  follow?: boolean;
+  previous?: boolean;
+  sinceSeconds?: number;
+  sinceTime?: Time;
+  timestamps?: boolean;
+  tailLines?: number;
+  limitBytes?: number;
+  insecureSkipTLSVerifyBackend?: boolean;
+}
+
+/** The query of `POST pods/{name}/exec` (and `attach`, without command). */
+export interface PodExecOptions {
+  stdin?: boolean;
+  stdout?: boolean;
+  stderr?: boolean;
+  tty?: boolean;
+  container?: string;
+  command: string[];
+}

@@ -9,3 +9,4 @@ export * from './coordination';
 export * from './rbac';
 export * from './scheduling';
 export * from './autoscaling';
+export * from './policy';
