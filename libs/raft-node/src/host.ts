@@ -17,13 +17,13 @@
 import { randomBytes } from 'node:crypto';
 import {
   ConfChange,
+  Message,
   NONE,
   ProposalDroppedError,
   RaftNode,
   type ConfState,
   type Entry,
   type Logger,
-  type Message,
   type NodeId,
   type Ready,
   type Snapshot,
@@ -149,6 +149,8 @@ export class RaftHost {
   private readonly nonce = randomBytes(8);
   private seq = 0;
   private readonly proposals = new Map<number, ProposalWaiter>();
+  /** Proposals made since the last flush (see flushProposals). */
+  private proposalBatch: { seq: number; data: Uint8Array; resolve: ProposalWaiter['resolve']; reject: ProposalWaiter['reject'] }[] = [];
   private readonly proposalsByIndex = new Map<number, ProposalWaiter>();
   private readonly reads = new Map<number, ReadWaiter>();
   private readonly leaderWaiters = new Set<() => void>();
@@ -240,8 +242,48 @@ export class RaftHost {
    * 'outcome-unknown' when no answer came in time: it may still apply.
    */
   propose(data: Uint8Array): Promise<{ index: number; term: number }> {
+    const err = this.unavailable();
+    if (err) return Promise.reject(err);
     const seq = ++this.seq;
-    return this.submit(seq, false, () => this.node.propose(encodeProposal({ nonce: this.nonce, seq }, data)));
+    return new Promise((resolve, reject) => {
+      this.proposalBatch.push({ seq, data: encodeProposal({ nonce: this.nonce, seq }, data), resolve, reject });
+      if (this.proposalBatch.length === 1) queueMicrotask(() => this.flushProposals());
+    });
+  }
+
+  /**
+   * Steps the proposals made since the last flush as one MsgProp. The core sends one
+   * MsgApp per follower per MsgProp, so proposals made together travel together (one
+   * message per follower instead of one per proposal), as they are persisted together.
+   * RaftNode.propose takes one entry at a time; the core's step takes many.
+   */
+  private flushProposals(): void {
+    const batch = this.proposalBatch;
+    this.proposalBatch = [];
+    if (batch.length === 0) return;
+    const err = this.unavailable();
+    if (err) {
+      for (const p of batch) p.reject(err);
+      return;
+    }
+    const leading = this.node.raft.state === 'leader';
+    try {
+      this.node.raft.stepOrThrow(
+        Message.create({ type: 'MsgProp', from: this.id, entries: batch.map((p) => ({ term: 0, index: 0, type: 'normal' as const, data: p.data })) }),
+      );
+    } catch (e) {
+      const rejection =
+        e instanceof ProposalDroppedError
+          ? new RaftNodeError('dropped', `proposal dropped by member ${this.id}: ${e.reason}`, { cause: e })
+          : new RaftNodeError('storage', `proposal failed on member ${this.id}: ${(e as Error).message}`, { cause: e });
+      for (const p of batch) p.reject(rejection);
+      return;
+    }
+    // A leader appends at once: the batch is the last entries of its log.
+    const first = this.node.raft.log.lastIndex() - batch.length + 1;
+    const term = this.node.raft.term;
+    batch.forEach((p, i) => this.track(p.seq, false, p.resolve, p.reject, leading ? { index: first + i, term } : undefined));
+    this.kick();
   }
 
   /**
@@ -410,7 +452,10 @@ export class RaftHost {
     if (rd.snapshot) await this.restoreSnapshot(rd.snapshot);
     for (const e of rd.committedEntries) {
       if (e.index <= this.applied) continue;
-      await this.applyEntry(e);
+      // Awaited only when the state machine is asynchronous: a synchronous apply keeps the
+      // whole batch in one turn, so the callers it answers propose again together.
+      const pending = this.applyEntry(e);
+      if (pending) await pending;
     }
     for (const rs of rd.readStates) {
       const seq = readSeq(rs.requestCtx, this.nonce);
@@ -425,7 +470,8 @@ export class RaftHost {
     this.transport.send(messages.some((m) => m.type === 'MsgSnap') ? await this.withFreshSnapshots(messages) : messages);
   }
 
-  private async applyEntry(e: Entry): Promise<void> {
+  /** Applies one entry; returns a promise only if the state machine's apply did. */
+  private applyEntry(e: Entry): Promise<void> | undefined {
     if (e.type === 'confChange') {
       const cc = ConfChange.decode(e.data);
       const ctx = decodeConfContext(cc.context);
@@ -434,13 +480,18 @@ export class RaftHost {
       this.applied = e.index;
       const w = ctx.nonce === this.nonce.toString('hex') && ctx.seq !== undefined ? this.proposals.get(ctx.seq) : undefined;
       this.settleAt(e, w);
-      return;
+      return undefined;
     }
     const p = decodeProposal(e.data);
-    if (p) await this.sm.apply({ index: e.index, term: e.term, data: p.data });
-    this.applied = e.index;
-    const w = p && p.nonce.equals(this.nonce) ? this.proposals.get(p.seq) : undefined;
-    this.settleAt(e, w);
+    const done = () => {
+      this.applied = e.index;
+      const w = p && p.nonce.equals(this.nonce) ? this.proposals.get(p.seq) : undefined;
+      this.settleAt(e, w);
+    };
+    const applying = p ? this.sm.apply({ index: e.index, term: e.term, data: p.data }) : undefined;
+    if (applying) return applying.then(done);
+    done();
+    return undefined;
   }
 
   /** Resolves the proposal that entry e carries, and rejects the one that expected e's slot, if they differ. */
@@ -547,39 +598,54 @@ export class RaftHost {
     await this.storage.save({ entries, hardState: { term: 1, vote: NONE, commit: entries.length } }, true);
   }
 
-  private submit(seq: number, conf: boolean, propose: () => void): Promise<{ index: number; term: number }> {
+  /** Proposes a membership change (one entry, on its own). */
+  private submitConfChange(seq: number, cc: ConfChange): Promise<{ index: number; term: number }> {
     const err = this.unavailable();
     if (err) return Promise.reject(err);
     const leading = this.node.raft.state === 'leader';
     try {
-      propose();
+      this.node.proposeConfChange(cc);
     } catch (e) {
       if (e instanceof ProposalDroppedError) {
-        return Promise.reject(new RaftNodeError('dropped', `proposal dropped by member ${this.id}: ${e.reason}`, { cause: e }));
+        return Promise.reject(new RaftNodeError('dropped', `membership change dropped by member ${this.id}: ${e.reason}`, { cause: e }));
       }
       throw e;
     }
     return new Promise((resolve, reject) => {
-      const w: ProposalWaiter = {
-        seq,
-        conf,
-        resolve,
-        reject,
-        cancelTimer: this.clock.setTimeout(() => {
-          this.finishProposal(w).reject(
-            new RaftNodeError('outcome-unknown', `proposal on member ${this.id} not applied within ${this.opts.proposalTimeoutMs ?? 10_000} ms; it may still be`),
-          );
-        }, this.opts.proposalTimeoutMs ?? 10_000),
-      };
-      if (leading) {
-        // A leader appends at once: we know the slot, and can tell when another entry takes it.
-        w.index = this.node.raft.log.lastIndex();
-        w.term = this.node.raft.term;
-        this.proposalsByIndex.set(w.index, w);
-      }
-      this.proposals.set(seq, w);
+      this.track(seq, true, resolve, reject, leading ? { index: this.node.raft.log.lastIndex(), term: this.node.raft.term } : undefined);
       this.kick();
     });
+  }
+
+  /**
+   * Waits for proposal `seq` to apply. `slot` is where a leader put it: then the proposal
+   * is known lost as soon as another entry is applied in that slot.
+   */
+  private track(
+    seq: number,
+    conf: boolean,
+    resolve: ProposalWaiter['resolve'],
+    reject: ProposalWaiter['reject'],
+    slot: { index: number; term: number } | undefined,
+  ): void {
+    const timeoutMs = this.opts.proposalTimeoutMs ?? 10_000;
+    const w: ProposalWaiter = {
+      seq,
+      conf,
+      resolve,
+      reject,
+      cancelTimer: this.clock.setTimeout(() => {
+        this.finishProposal(w).reject(
+          new RaftNodeError('outcome-unknown', `proposal on member ${this.id} not applied within ${timeoutMs} ms; it may still be`),
+        );
+      }, timeoutMs),
+    };
+    if (slot) {
+      w.index = slot.index;
+      w.term = slot.term;
+      this.proposalsByIndex.set(slot.index, w);
+    }
+    this.proposals.set(seq, w);
   }
 
   private changeMembership(cc: ConfChange, address: string | undefined): Promise<{ index: number; term: number }> {
@@ -588,7 +654,7 @@ export class RaftHost {
     }
     const seq = ++this.seq;
     const context = encodeConfContext({ address, nonce: this.nonce.toString('hex'), seq });
-    return this.submit(seq, true, () => this.node.proposeConfChange({ ...cc, context }));
+    return this.submitConfChange(seq, { ...cc, context });
   }
 
   private isMember(id: NodeId): boolean {
