@@ -68,6 +68,17 @@ describe('GrpcTransport', () => {
     expect(a.rec.received[0]!.context).toBeUndefined();
   });
 
+  it('splits what is queued into batches that stay under a byte budget', async () => {
+    const a = await transport(1, '127.0.0.1:0', { maxBatchBytes: 10_000 });
+    const b = await transport(2);
+    a.t.setPeer(2, b.t.address);
+    const msgs = Array.from({ length: 20 }, (_, i) => app(1, 2, i, new Uint8Array(4000)));
+    a.t.send(msgs);
+    await until(() => b.rec.received.length === 20);
+    expect(b.rec.received.map((m) => m.index)).toEqual(msgs.map((m) => m.index));
+    expect(a.t.stats.batchesSent).toBe(10);
+  });
+
   it('sends a snapshot in chunks and reports how it went', async () => {
     const a = await transport(1, '127.0.0.1:0', { snapshotChunkSize: 1024 });
     const b = await transport(2);

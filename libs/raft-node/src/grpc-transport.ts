@@ -35,6 +35,8 @@ export interface GrpcTransportOptions {
   readonly maxQueue?: number;
   /** Most messages in one batch. Default 1024. */
   readonly maxBatch?: number;
+  /** Most bytes (roughly) in one batch, beyond its first message. Default 4 MiB. */
+  readonly maxBatchBytes?: number;
   /** Bytes of snapshot data per chunk. Default 1 MiB. */
   readonly snapshotChunkSize?: number;
   /** Reconnect back-off: first wait and cap, in ms. Default 50 and 1000. */
@@ -276,6 +278,13 @@ export class GrpcTransport implements Transport {
   }
 }
 
+/** Roughly the bytes a message takes on the wire, to keep batches well under gRPC's message limit. */
+function approximateSize(m: Message): number {
+  let size = 64 + (m.context?.length ?? 0);
+  for (const e of m.entries) size += 24 + e.data.length;
+  return size;
+}
+
 function serviceError(code: grpc.status, details: string): grpc.ServiceError {
   return Object.assign(new Error(details), { code, details, metadata: new grpc.Metadata() });
 }
@@ -337,9 +346,18 @@ class Peer {
   private flush(): void {
     const call = this.call;
     const maxBatch = this.transport.options.maxBatch ?? 1024;
+    const maxBytes = this.transport.options.maxBatchBytes ?? 4 * 1024 * 1024;
     while (call && !this.blocked && this.queue.length > 0) {
-      const batch = this.queue.length <= maxBatch ? this.queue : this.queue.slice(0, maxBatch);
-      this.queue = this.queue.length <= maxBatch ? [] : this.queue.slice(maxBatch);
+      // As many messages as fit both limits, and always at least one.
+      let n = 0;
+      let bytes = 0;
+      while (n < this.queue.length && n < maxBatch) {
+        bytes += approximateSize(this.queue[n]!);
+        if (n > 0 && bytes > maxBytes) break;
+        n++;
+      }
+      const batch = n === this.queue.length ? this.queue : this.queue.slice(0, n);
+      this.queue = n === this.queue.length ? [] : this.queue.slice(n);
       let wire: MessageBatch;
       try {
         wire = { from: this.transport.id, to: this.id, messages: batch.map((m) => messageToWire(m)) };

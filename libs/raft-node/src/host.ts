@@ -362,6 +362,7 @@ export class RaftHost {
   }
 
   status(): HostStatus {
+    if (!this.node) throw new RaftNodeError('stopped', `raft member ${this.id} has not started`);
     const raft = this.node.status();
     return {
       id: this.id,
