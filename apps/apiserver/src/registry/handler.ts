@@ -191,9 +191,11 @@ export class ApiHandler {
     if (!body || typeof body !== 'object' || Array.isArray(body)) {
       throw ApiErrors.badRequest('the body of the request must be a JSON or YAML object');
     }
-    const obj = body as Partial<KubeObject>;
-    if (!obj.kind) throw ApiErrors.badRequest(`Object 'Kind' is missing in '${JSON.stringify(body).slice(0, 200)}'`);
-    if (!obj.apiVersion) throw ApiErrors.badRequest(`Object 'apiVersion' is missing in '${JSON.stringify(body).slice(0, 200)}'`);
+    // As kube-apiserver's decoder does, a body without apiVersion and kind takes them from
+    // the endpoint it was sent to; one that names them must name the right ones.
+    const obj = { ...(body as Partial<KubeObject>) };
+    obj.kind ||= expectedKind;
+    obj.apiVersion ||= expectedGv;
     if (obj.kind !== expectedKind || obj.apiVersion !== expectedGv) {
       let gv: string;
       try {
