@@ -7,26 +7,17 @@
 import {
   ApiError,
   ApiErrors,
-  applyJsonPatch,
-  applyMergePatch,
-  applyStrategicMergePatch,
-  compileFieldSelector,
-  PatchError,
-  conflictCauses,
   formatGroupVersion,
-  parseLabelSelectorParam,
-  schemaFor,
-  serverSideApply,
   type DeleteOptions,
   type KubeObject,
-  type PatchJsonObject,
   type PatchJsonValue,
   type ResourceInfo,
   type Scheme,
 } from '@keel/api';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ApiHandler, ListQuery, WriteOptions } from '../registry/handler';
-import { formatTimestamp } from '../registry/handler';
+import { PATCH_MEDIA_TYPES, patchObject, type PatchType } from '../registry/patch';
+import { checkDeleteOptions, checkFieldManager, compileListQuery } from '../registry/query';
 import { mediaType, parseBody, readBody } from './body';
 import { openApiDocument, openApiIndex } from './openapi';
 import { notFound, parseApiPath, type ResourcePath } from './paths';
@@ -42,13 +33,6 @@ export interface RestOptions {
   now?: () => Date;
   log?: (entry: Record<string, unknown>) => void;
 }
-
-const PATCH_TYPES = [
-  'application/json-patch+json',
-  'application/merge-patch+json',
-  'application/strategic-merge-patch+json',
-  'application/apply-patch+yaml',
-] as const;
 
 function sendJson(res: ServerResponse, code: number, body: unknown): void {
   const text = JSON.stringify(body);
@@ -81,23 +65,10 @@ function intParam(q: URLSearchParams, name: string): number | undefined {
   return Number(v);
 }
 
-/** A patch that cannot be applied: 400 when the patch itself is malformed, else 422. */
-function patchFailure(err: unknown): unknown {
-  if (!(err instanceof PatchError)) return err;
-  const where = err.path ? ` at ${err.path}` : '';
-  if (err.code === 'InvalidPatch' || err.code === 'InvalidPointer') return ApiErrors.badRequest(`the patch is not valid${where}: ${err.message}`);
-  return new ApiError('Invalid', `the patch could not be applied${where}: ${err.message}`, {}, [
-    { reason: 'FieldValueInvalid', message: err.message, ...(err.path ? { field: err.path } : {}) },
-  ]);
-}
-
 /** The field manager of a write: as asked, else the client's name from its User-Agent. */
 function fieldManager(req: IncomingMessage, q: URLSearchParams): string {
   const asked = q.get('fieldManager');
-  if (asked) {
-    if (asked.length > 128) throw ApiErrors.badRequest('fieldManager: Too long: may not be longer than 128');
-    return asked;
-  }
+  if (asked) return checkFieldManager(asked);
   const agent = req.headers['user-agent'] ?? '';
   return agent.split('/')[0]?.trim() || 'unknown';
 }
@@ -173,31 +144,15 @@ export class RestServer {
   }
 
   private listQuery(q: URLSearchParams, info: ResourceInfo): ListQuery {
-    const query: ListQuery = {};
-    const labels = q.get('labelSelector');
-    if (labels) {
-      let selector;
-      try {
-        selector = parseLabelSelectorParam(labels);
-      } catch (err) {
-        throw ApiErrors.badRequest(`unable to parse requirement: ${(err as Error).message}`);
-      }
-      query.labelSelector = (o) => selector.matches(o.metadata.labels ?? {});
-    }
-    const fields = q.get('fieldSelector');
-    if (fields) query.fieldSelector = compileFieldSelector(info.resource, fields).matches;
     const limit = intParam(q, 'limit');
-    if (limit !== undefined && limit > 0) query.limit = limit;
-    const cont = q.get('continue');
-    if (cont) query.continue = cont;
-    const rv = q.get('resourceVersion');
-    if (rv !== null) query.resourceVersion = rv;
-    const match = q.get('resourceVersionMatch');
-    if (match) {
-      if (match !== 'Exact' && match !== 'NotOlderThan') throw ApiErrors.badRequest(`invalid resourceVersionMatch "${match}"`);
-      query.resourceVersionMatch = match;
-    }
-    return query;
+    return compileListQuery(info, {
+      ...(q.get('labelSelector') ? { labelSelector: q.get('labelSelector')! } : {}),
+      ...(q.get('fieldSelector') ? { fieldSelector: q.get('fieldSelector')! } : {}),
+      ...(limit !== undefined ? { limit } : {}),
+      ...(q.get('continue') ? { continue: q.get('continue')! } : {}),
+      ...(q.get('resourceVersion') !== null ? { resourceVersion: q.get('resourceVersion')! } : {}),
+      ...(q.get('resourceVersionMatch') ? { resourceVersionMatch: q.get('resourceVersionMatch')! } : {}),
+    });
   }
 
   writeOptions(q: URLSearchParams, req?: IncomingMessage): WriteOptions {
@@ -272,20 +227,10 @@ export class RestServer {
     if (grace !== undefined) options.gracePeriodSeconds = grace;
     const policy = q.get('propagationPolicy');
     if (policy) options.propagationPolicy = policy as DeleteOptions['propagationPolicy'];
-    if (options.propagationPolicy && !['Orphan', 'Background', 'Foreground'].includes(options.propagationPolicy)) {
-      throw ApiErrors.invalid({ kind: 'DeleteOptions' }, '', [
-        {
-          reason: 'FieldValueNotSupported',
-          message: `Unsupported value: "${options.propagationPolicy}": supported values: "Foreground", "Background", "Orphan"`,
-          field: 'propagationPolicy',
-        },
-      ]);
-    }
-    if (options.gracePeriodSeconds !== undefined && options.gracePeriodSeconds < 0) options.gracePeriodSeconds = 1;
-    return options;
+    return checkDeleteOptions(options);
   }
 
-  /** Applies a PATCH of any of the four types through handler.update. */
+  /** Applies a PATCH of any of the four types (see registry/patch.ts). */
   async patch(
     req: IncomingMessage,
     info: ResourceInfo,
@@ -294,60 +239,21 @@ export class RestServer {
     q: URLSearchParams,
     part: 'main' | 'status',
   ): Promise<{ object: KubeObject; created: boolean }> {
-    const type = mediaType(req.headers['content-type']);
-    if (!(PATCH_TYPES as readonly string[]).includes(type)) {
-      throw new ApiError('UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: ${PATCH_TYPES.join(', ')}`);
+    const media = mediaType(req.headers['content-type']);
+    const type = (PATCH_MEDIA_TYPES as Record<string, PatchType>)[media];
+    if (!type) {
+      throw new ApiError('UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: ${Object.keys(PATCH_MEDIA_TYPES).join(', ')}`);
     }
     const raw = await readBody(req);
-    const patch = parseBody(raw, type === 'application/apply-patch+yaml' ? 'application/yaml' : 'application/json') as PatchJsonValue;
-    const gv = formatGroupVersion(info);
-    const schema = schemaFor(gv, info.kind);
-    const opts: WriteOptions = { ...this.writeOptions(q, req), part };
-    if (type === 'application/apply-patch+yaml') {
-      // Apply keeps its own managedFields entry; the generic Update bookkeeping must not add one.
-      delete opts.fieldManager;
+    const patch = parseBody(raw, type === 'apply' ? 'application/yaml' : 'application/json') as PatchJsonValue;
+    const options = this.writeOptions(q, req);
+    // Apply names its manager explicitly; the User-Agent fallback is for Update records only.
+    if (type === 'apply') {
       const manager = q.get('fieldManager');
-      if (!manager) throw ApiErrors.badRequest('fieldManager must be set for apply patches (for example: --field-manager=kubectl)');
-      const force = flag(q.get('force'));
-      const apply = (live: KubeObject | undefined): KubeObject => {
-        const result = serverSideApply({
-          live: live as unknown as PatchJsonObject | undefined,
-          applied: patch as PatchJsonObject,
-          manager,
-          apiVersion: gv,
-          time: formatTimestamp(this.now()),
-          schema,
-          force,
-          ...(part === 'status' ? { subresource: 'status' } : {}),
-        });
-        if (!result.ok) throw new ApiError('Conflict', result.message, { name, kind: info.resource, group: info.group }, conflictCauses(result.conflicts));
-        return result.object as unknown as KubeObject;
-      };
-      try {
-        return { object: await this.opts.handler.update(info, namespace, name, (cur) => apply(cur), opts), created: false };
-      } catch (err) {
-        if (!(err instanceof ApiError && err.reason === 'NotFound')) throw err;
-        // Apply creates what does not exist yet.
-        const body = apply(undefined);
-        return { object: await this.opts.handler.create(info, namespace, { ...body, metadata: { ...body.metadata, name } }, opts), created: true };
-      }
+      if (manager) options.fieldManager = manager;
+      else delete options.fieldManager;
     }
-    const mutate = (current: KubeObject): unknown => {
-      const doc = current as unknown as PatchJsonValue;
-      try {
-        switch (type) {
-          case 'application/json-patch+json':
-            return applyJsonPatch(doc, patch);
-          case 'application/merge-patch+json':
-            return applyMergePatch(doc, patch);
-          default:
-            return applyStrategicMergePatch(doc, patch, schema);
-        }
-      } catch (err) {
-        throw patchFailure(err);
-      }
-    };
-    return { object: await this.opts.handler.update(info, namespace, name, mutate, opts), created: false };
+    return patchObject(this.opts.handler, info, namespace, name, { type, patch, part, options, force: flag(q.get('force')), now: this.now() });
   }
 
   private async list(req: IncomingMessage, res: ServerResponse, info: ResourceInfo, namespace: string | undefined, q: URLSearchParams): Promise<void> {
