@@ -41,7 +41,7 @@ it('replaces a member whose data directory was removed, through learner and prom
         } catch (e) {
           const code = e instanceof ControlError ? e.code : 'unreachable';
           const retryable = ['dropped', 'proposal-lost', 'unreachable'].includes(code) || (unknownIsRetryable && code === 'outcome-unknown');
-          if (!retryable || attempt >= 20) throw new Error(`${what}: ${code}: ${(e as Error).message}`);
+          if (!retryable || attempt >= 20) throw new Error(`${what}: ${code}: ${(e as Error).message}`, { cause: e });
           if (code === 'outcome-unknown') retriedUnknown++;
           await new Promise((r) => setTimeout(r, 200));
           leader = (await findLeader([...procs.members.values()].filter((m) => !m.exited).map((m) => m.spec))) ?? leader;
