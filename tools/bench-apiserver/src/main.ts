@@ -4,7 +4,7 @@
 // own process (the built bundle) on an etcd 3.4 on loopback, so the load generator and the
 // server do not share an event loop. Prints a table with the conditions and writes JSON.
 //   npx tsx tools/bench-apiserver/src/main.ts [--seconds 5] [--clients 1,8,32] [--watchers 1000] [--out tmp/bench-apiserver.json]
-import { startDaemon, freeLoopbackPort, httpAnswers } from '@keel/tools-process';
+import { startDaemon, freeLoopbackPort, httpAnswers } from '@keel/process';
 import { startEtcdCluster } from '@keel/tools-etcd';
 import { REPO_ROOT } from '@keel/tools-images';
 import { Command } from 'commander';

@@ -2,7 +2,7 @@
 // side-by-side benchmarks against keel-store: 1 or 3 members, each with its own data dir
 // under one keel-… folder, started detached with recorded PIDs; members can be stopped,
 // killed and restarted one by one for failure tests.
-import { httpAnswers, killDaemon, runningDaemon, startDaemon, stopDaemon, freeLoopbackPorts } from '@keel/tools-process';
+import { httpAnswers, killDaemon, runningDaemon, startDaemon, stopDaemon, freeLoopbackPorts } from '@keel/process';
 import { mkdirSync, rmSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 

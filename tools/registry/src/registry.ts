@@ -2,7 +2,7 @@
 // log and PID file all under one `keel-` folder this tool owns. Started detached (through
 // @keel/tools-process) so it outlives the command that started it; stopped only through
 // the PID recorded at start.
-import { httpAnswers, runningDaemon, startDaemon, stopDaemon } from '@keel/tools-process';
+import { httpAnswers, runningDaemon, startDaemon, stopDaemon } from '@keel/process';
 import { execFile } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';

@@ -1,3 +1,3 @@
-// @keel/tools-process: daemons started detached with recorded PIDs, and free loopback ports.
+// @keel/process: daemons started detached with recorded PIDs, and free loopback ports.
 export { httpAnswers, killDaemon, runningDaemon, startDaemon, stopDaemon, type DaemonSpec, type RunningDaemon } from './daemon';
 export { freeLoopbackPort, freeLoopbackPorts } from './ports';
