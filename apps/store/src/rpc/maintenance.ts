@@ -3,6 +3,7 @@
 // alarms (no space quota yet), and Hash (of the whole bbolt file in etcd) has no
 // equivalent here, so it answers Unimplemented.
 import * as grpc from '@grpc/grpc-js';
+import { createHash } from 'node:crypto';
 import { int } from '@keel/mvcc';
 import type { MaintenanceHandlers } from '@keel/protos/etcdserverpb/Maintenance';
 import { RaftNodeError } from '@keel/raft-node';
@@ -12,6 +13,31 @@ import { unary } from './unary';
 
 /** What etcdctl and clients see as the server version: the etcd API level we serve. */
 export const ETCD_VERSION = '3.4.0';
+
+/**
+ * The bytes of a snapshot as etcd clients save them. etcdctl checks what etcd sends: a
+ * database of whole 512-byte pages followed by the SHA-256 of it. So the MVCC snapshot
+ * goes in a frame — its length (8 bytes), the bytes, zero padding to a 512-byte multiple —
+ * and the frame's SHA-256 follows.
+ */
+export function snapshotFile(mvccSnapshot: Buffer): Buffer {
+  const framed = 8 + mvccSnapshot.length;
+  const frame = Buffer.alloc(Math.ceil(framed / 512) * 512);
+  frame.writeBigUInt64BE(BigInt(mvccSnapshot.length), 0);
+  mvccSnapshot.copy(frame, 8);
+  return Buffer.concat([frame, createHash('sha256').update(frame).digest()]);
+}
+
+/** The MVCC snapshot inside a saved snapshot file, after checking its SHA-256. */
+export function readSnapshotFile(file: Buffer): Buffer {
+  const frame = file.subarray(0, file.length - 32);
+  if (file.length < 40 || frame.length % 512 !== 0 || !createHash('sha256').update(frame).digest().equals(file.subarray(frame.length))) {
+    throw new Error('not a keel-store snapshot file (bad size or SHA-256)');
+  }
+  const length = Number(frame.readBigUInt64BE(0));
+  if (8 + length > frame.length) throw new Error('keel-store snapshot file: length past the end');
+  return frame.subarray(8, 8 + length);
+}
 
 export function maintenanceService(node: StoreNode): MaintenanceHandlers {
   return {
@@ -58,7 +84,7 @@ export function maintenanceService(node: StoreNode): MaintenanceHandlers {
         const header = node.header(snap.revision);
         const chunks: Buffer[] = [];
         for await (const chunk of snap.chunks) chunks.push(chunk);
-        const blob = Buffer.concat(chunks);
+        const blob = snapshotFile(Buffer.concat(chunks));
         const size = 64 * 1024;
         for (let off = 0; off < blob.length || off === 0; off += size) {
           const piece = blob.subarray(off, off + size);
