@@ -130,10 +130,16 @@ describe('RaftHost', () => {
     await c.settle(c.get(lead).host.propose(enc.encode('warm-up')));
     const { storage } = c.get(lead);
     const before = storage.stats.syncedWrites;
+    const appends: number[] = [];
+    c.net.onSend = (m) => {
+      if (m.type === 'MsgApp' && m.from === lead && m.entries.length > 0) appends.push(m.entries.length);
+    };
     const all = Promise.all(Array.from({ length: 100 }, (_, i) => c.get(lead).host.propose(enc.encode(`p${i}`))));
     const results = await c.settle(all);
     expect(new Set(results.map((r) => r.index)).size).toBe(100);
     expect(storage.stats.syncedWrites - before).toBe(1);
+    // And one append message per follower carries them all.
+    expect(appends).toEqual([100, 100]);
     for (const id of [1, 2, 3]) await c.until(() => c.get(id).sm.values.length === 101);
   });
 

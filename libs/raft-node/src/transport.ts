@@ -35,6 +35,8 @@ export class LocalNetwork {
   private readonly cut = new Set<string>();
   /** Every message delivered, for tests that look at the traffic. */
   delivered = 0;
+  /** Called with every message handed to the network, delivered or not. */
+  onSend: ((m: Message) => void) | undefined = undefined;
 
   transport(id: NodeId): Transport {
     return new LocalTransport(this, id);
@@ -62,6 +64,7 @@ export class LocalNetwork {
 
   /** @internal Delivers on a later microtask, as a socket would deliver on a later event. */
   deliver(from: NodeId, m: Message): void {
+    this.onSend?.(m);
     const sender = this.handlers.get(from);
     const receiver = this.handlers.get(m.to);
     if (!receiver || this.cut.has(`${from}-${m.to}`)) {
