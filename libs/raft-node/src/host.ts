@@ -178,10 +178,23 @@ export class RaftHost {
 
   // ---- lifecycle ------------------------------------------------------------------------
 
-  /** Bootstraps (if asked and the storage is empty), restores the snapshot, starts the transport and the clock. */
+  /**
+   * Bootstraps (if asked and the storage is empty), restores the snapshot, starts the
+   * transport and the clock, and resolves once the committed log is replayed. On failure
+   * it stops what it started (and closes the storage) before rejecting.
+   */
   async start(): Promise<void> {
     if (this.started) throw new RaftNodeError('invalid', 'raft host already started');
     this.started = true;
+    try {
+      await this.startUp();
+    } catch (e) {
+      await this.stop();
+      throw e instanceof RaftNodeError ? e : new RaftNodeError('storage', `raft member ${this.id} failed to start: ${(e as Error).message}`, { cause: e });
+    }
+  }
+
+  private async startUp(): Promise<void> {
     const st = this.storage;
     const empty = st.lastIndex() === 0 && st.initialState().hardState.term === 0 && st.snapshot().metadata.index === 0;
     if (empty && this.opts.bootstrap) await this.bootstrap(this.opts.bootstrap);
@@ -202,6 +215,7 @@ export class RaftHost {
       logger: this.opts.logger,
     });
     await this.transport.start(this.handler);
+    if (this.stopped) throw new RaftNodeError('stopped', `raft member ${this.id} was stopped while starting`);
     this.cancelTicker = this.clock.setInterval(() => {
       if (this.stopped) return;
       this.node.tick();
