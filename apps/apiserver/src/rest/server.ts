@@ -13,6 +13,8 @@ import {
   type PatchJsonValue,
   type ResourceInfo,
   type Scheme,
+  type APIGroup,
+  type APIResourceList,
 } from '@keel/api';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ApiHandler, ListQuery, WriteOptions } from '../registry/handler';
@@ -32,6 +34,13 @@ export interface RestOptions {
   bookmarkIntervalMs?: number;
   now?: () => Date;
   log?: (entry: Record<string, unknown>) => void;
+  /**
+   * Runs around every request before routing (src/auth: authentication, max in flight,
+   * RBAC, and the review endpoints it serves itself); it calls next() to go on.
+   */
+  filter?: (req: IncomingMessage, res: ServerResponse, next: () => Promise<void>) => Promise<void>;
+  /** API groups served by the filter rather than the scheme, listed in discovery. */
+  extraGroups?: readonly { group: APIGroup; resources: readonly APIResourceList[] }[];
 }
 
 function sendJson(res: ServerResponse, code: number, body: unknown): void {
@@ -83,7 +92,8 @@ export class RestServer {
   /** The node:http request listener. */
   readonly listener = (req: IncomingMessage, res: ServerResponse): void => {
     const started = Date.now();
-    this.route(req, res)
+    const route = () => this.route(req, res);
+    (this.opts.filter ? this.opts.filter(req, res, route) : route())
       .catch((err: unknown) => sendError(res, err))
       .finally(() => {
         this.opts.log?.({ msg: 'request', verb: req.method, uri: req.url, code: res.statusCode, ms: Date.now() - started });
@@ -109,17 +119,20 @@ export class RestServer {
     const parsed = parseApiPath(this.opts.scheme, path);
     if (!parsed) throw notFound();
     const { scheme } = this.opts;
+    const extra = this.opts.extraGroups ?? [];
     switch (parsed.kind) {
       case 'discovery-root':
         if (method !== 'GET') throw new ApiError('MethodNotAllowed', `the server does not allow this method on the requested resource`);
-        return sendJson(res, 200, parsed.which === 'api' ? scheme.apiVersions() : scheme.apiGroupList());
+        if (parsed.which === 'api') return sendJson(res, 200, scheme.apiVersions());
+        return sendJson(res, 200, { ...scheme.apiGroupList(), groups: [...scheme.apiGroupList().groups, ...extra.map((e) => e.group)] });
       case 'discovery-group': {
-        const group = scheme.apiGroupList().groups.find((g) => g.name === parsed.group);
+        const group = scheme.apiGroupList().groups.find((g) => g.name === parsed.group) ?? extra.find((e) => e.group.name === parsed.group)?.group;
         if (!group) throw notFound();
         return sendJson(res, 200, { kind: 'APIGroup', apiVersion: 'v1', ...group });
       }
       case 'discovery-version': {
-        const list = scheme.apiResourceList({ group: parsed.group, version: parsed.version });
+        const gv = `${parsed.group}/${parsed.version}`;
+        const list = scheme.apiResourceList({ group: parsed.group, version: parsed.version }) ?? extra.flatMap((e) => e.resources).find((r) => r.groupVersion === gv);
         if (!list) throw notFound();
         return sendJson(res, 200, list);
       }

@@ -1,0 +1,163 @@
+// The security filter in front of the REST adapter, in kube-apiserver's order:
+// authenticate → (anonymous only to health and version) → max in flight → authorize (RBAC)
+// → the review endpoints and TokenRequest it serves itself, or on to the router.
+// Also: the RBAC source over the handler's watch caches (no store trip per decision) and the
+// bootstrap policy written at startup.
+import { ApiError, storeKey, type ClusterRole, type ClusterRoleBinding, type KubeObject, type ResourceInfo, type Role, type RoleBinding, type Scheme } from '@keel/api';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { TLSSocket } from 'node:tls';
+import type { ApiHandler } from '../registry/handler';
+import { isLongRunning, isReadOnly, requestAttributes } from './attributes';
+import type { Authenticator, Credentials } from './authenticator';
+import { bootstrapClusterRoleBindings, bootstrapClusterRoles } from './bootstrap';
+import type { InflightLimiter } from './inflight';
+import { forbiddenMessage, RbacAuthorizer, type RbacSource } from './rbac';
+import { reviewDiscovery, selfSubjectAccessReview, selfSubjectReview, selfSubjectRulesReview, tokenRequest, type ReviewDeps } from './reviews';
+import { Groups, type UserInfo } from './user';
+
+/** What anonymous requests may reach; everything else answers 401. */
+const PUBLIC_PATHS = /^\/(healthz|livez|readyz|version)(\/.*)?$/;
+
+export interface SecurityOptions {
+  scheme: Scheme;
+  handler: ApiHandler;
+  authenticator: Authenticator;
+  authorizer: RbacAuthorizer;
+  inflight?: InflightLimiter;
+  tokens?: ReviewDeps['tokens'];
+  now?: () => Date;
+  log?: (entry: Record<string, unknown>) => void;
+}
+
+const users = new WeakMap<IncomingMessage, UserInfo>();
+
+/** The authenticated user of a request that passed the filter. */
+export function requestUser(req: IncomingMessage): UserInfo | undefined {
+  return users.get(req);
+}
+
+/** What a TLS connection (or a plain one) says about the client. */
+export function credentialsOf(req: IncomingMessage): Credentials {
+  const creds: Credentials = {};
+  const socket = req.socket as Partial<TLSSocket>;
+  if (socket.encrypted && typeof socket.getPeerCertificate === 'function') {
+    const cert = socket.getPeerCertificate();
+    if (cert && Object.keys(cert).length > 0) creds.certificate = { cert, verified: socket.authorized === true };
+  }
+  if (req.headers.authorization !== undefined) creds.authorization = req.headers.authorization;
+  return creds;
+}
+
+export class Security {
+  private readonly deps: ReviewDeps;
+
+  constructor(private readonly opts: SecurityOptions) {
+    this.deps = {
+      authorizer: opts.authorizer,
+      handler: opts.handler,
+      scheme: opts.scheme,
+      now: opts.now ?? (() => new Date()),
+      ...(opts.tokens ? { tokens: opts.tokens } : {}),
+    };
+  }
+
+  /** Groups this filter serves, for the REST server's discovery. */
+  readonly discovery = reviewDiscovery;
+
+  /** The RestServer filter. */
+  readonly filter = async (req: IncomingMessage, res: ServerResponse, next: () => Promise<void>): Promise<void> => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const path = url.pathname.replace(/\/+$/, '') || '/';
+    const method = (req.method ?? 'GET').toUpperCase();
+    let authn;
+    try {
+      authn = await this.opts.authenticator.authenticate(credentialsOf(req));
+    } catch (err) {
+      this.opts.log?.({ msg: 'unauthorized', uri: req.url, why: (err as { why?: string }).why });
+      throw err;
+    }
+    const { user, anonymous } = authn;
+    users.set(req, user);
+    if (anonymous) {
+      if (method === 'GET' && PUBLIC_PATHS.test(path)) return next();
+      throw new ApiError('Unauthorized', 'Unauthorized');
+    }
+    const attrs = requestAttributes(user, method, path, url.searchParams);
+    const exempt = isLongRunning(attrs) || user.groups.includes(Groups.masters);
+    const release = exempt || !this.opts.inflight ? undefined : this.opts.inflight.acquire(isReadOnly(attrs.verb));
+    try {
+      const decision = this.opts.authorizer.authorize(attrs);
+      if (!decision.allowed) {
+        const qualified = attrs.isResourceRequest ? { kind: attrs.resource, group: attrs.apiGroup, ...(attrs.name ? { name: attrs.name } : {}) } : {};
+        throw new ApiError('Forbidden', forbiddenMessage(attrs), qualified);
+      }
+      if (method === 'POST' && attrs.isResourceRequest) {
+        if (attrs.apiGroup === 'authorization.k8s.io' && attrs.resource === 'selfsubjectaccessreviews' && !attrs.name) {
+          return await selfSubjectAccessReview(req, res, user, this.deps);
+        }
+        if (attrs.apiGroup === 'authorization.k8s.io' && attrs.resource === 'selfsubjectrulesreviews' && !attrs.name) {
+          return await selfSubjectRulesReview(req, res, user, this.deps);
+        }
+        if (attrs.apiGroup === 'authentication.k8s.io' && attrs.resource === 'selfsubjectreviews' && !attrs.name) {
+          return await selfSubjectReview(req, res, user);
+        }
+        if (attrs.apiGroup === '' && attrs.resource === 'serviceaccounts' && attrs.subresource === 'token' && attrs.namespace && attrs.name) {
+          return await tokenRequest(req, res, attrs.namespace, attrs.name, this.deps);
+        }
+      }
+      await next();
+    } finally {
+      release?.();
+    }
+  };
+}
+
+/** Roles and bindings as the watch caches hold them: always current, never a store round trip. */
+export async function watchCacheRbacSource(handler: ApiHandler, scheme: Scheme): Promise<RbacSource> {
+  const info = (name: string) => {
+    const found = scheme.lookup(`${name}.rbac.authorization.k8s.io`);
+    if (!found) throw new Error(`scheme has no ${name}.rbac.authorization.k8s.io`);
+    return found;
+  };
+  const [roles, clusterRoles, roleBindings, clusterRoleBindings] = ['roles', 'clusterroles', 'rolebindings', 'clusterrolebindings'].map(info) as [
+    ResourceInfo,
+    ResourceInfo,
+    ResourceInfo,
+    ResourceInfo,
+  ];
+  const caches = [roles, clusterRoles, roleBindings, clusterRoleBindings].map((i) => handler.cache(i));
+  await Promise.all(caches.map((c) => c.start()));
+  const [roleCache, clusterRoleCache, roleBindingCache, clusterRoleBindingCache] = caches as [
+    (typeof caches)[0],
+    (typeof caches)[0],
+    (typeof caches)[0],
+    (typeof caches)[0],
+  ];
+  return {
+    clusterRoleBindings: () => clusterRoleBindingCache.objects.values() as Iterable<ClusterRoleBinding>,
+    *roleBindings(namespace: string) {
+      // Kept simple: a scan of all RoleBindings. An index by namespace is the next step if
+      // clusters grow many thousands of them.
+      for (const o of roleBindingCache.objects.values()) if (o.metadata.namespace === namespace) yield o as RoleBinding;
+    },
+    clusterRole: (name) => clusterRoleCache.objects.get(storeKey(clusterRoles, undefined, name)) as ClusterRole | undefined,
+    role: (namespace, name) => roleCache.objects.get(storeKey(roles, namespace, name)) as Role | undefined,
+  };
+}
+
+/** Creates each bootstrap ClusterRole and ClusterRoleBinding that does not exist yet. */
+export async function ensureBootstrapPolicy(handler: ApiHandler, scheme: Scheme): Promise<string[]> {
+  const created: string[] = [];
+  const put = async (resource: string, obj: KubeObject) => {
+    const info = scheme.lookup(`${resource}.rbac.authorization.k8s.io`)!;
+    try {
+      await handler.create(info, undefined, obj);
+      created.push(`${resource}/${obj.metadata.name}`);
+    } catch (err) {
+      if (!(err instanceof ApiError && err.reason === 'AlreadyExists')) throw err;
+    }
+  };
+  await Promise.all(bootstrapClusterRoles.map((r) => put('clusterroles', r)));
+  await Promise.all(bootstrapClusterRoleBindings.map((b) => put('clusterrolebindings', b)));
+  return created;
+}
