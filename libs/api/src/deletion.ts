@@ -94,7 +94,8 @@ export function planDeletion<T extends KubeObject>(info: DeletionInfo, object: T
     const period = meta.deletionGracePeriodSeconds;
     setFinalizers();
     if (graceful && period !== undefined && period > 0 && requested !== undefined && requested < period) {
-      const start = Date.parse(meta.deletionTimestamp) - period * 1000;
+      const stored = Date.parse(meta.deletionTimestamp);
+      const start = (Number.isNaN(stored) ? nowMs : stored) - period * 1000;
       meta.deletionTimestamp = formatTime(start + requested * 1000);
       meta.deletionGracePeriodSeconds = requested;
       if (requested === 0 && finalizers.length === 0) return { action: 'delete', object: { ...object, metadata: meta } };

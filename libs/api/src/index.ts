@@ -6,6 +6,7 @@ export * from './intstr';
 export * from './quantity';
 export * from './resources';
 export * from './scheme';
+export * from './decode';
 export * from './objects';
 export * from './secrets';
 export * from './base64';

@@ -4,7 +4,7 @@
 // `80:30080/TCP`), wide-only columns at priority 1, and a NAME/AGE table for the rest.
 // `now` comes in as an argument, so the AGE column is a pure function of it.
 
-import { age } from './duration';
+import { age, humanDuration } from './duration';
 import { formatLabelSelector } from './selectors/labels';
 import type { DaemonSet, Deployment, ReplicaSet } from './types/apps';
 import type { Job } from './types/batch';
@@ -257,9 +257,9 @@ const jobPrinter: Printer = {
         : (job.spec?.parallelism ?? 0) > 1
           ? `${succeeded}/1 of ${job.spec?.parallelism}`
           : `${succeeded}/1`;
-    const start = job.status?.startTime ? Date.parse(job.status.startTime) : undefined;
+    const start = job.status?.startTime ? Date.parse(job.status.startTime) : Number.NaN;
     const end = job.status?.completionTime ? Date.parse(job.status.completionTime) : now;
-    const duration = start === undefined ? '' : age(new Date(start).toISOString(), end);
+    const duration = Number.isNaN(start) || Number.isNaN(end) ? '' : humanDuration(end - start);
     return [
       job.metadata.name,
       jobStatus(job),

@@ -318,16 +318,16 @@ export function labelSelectorAsQuery(selector: LabelSelector | undefined | null)
     const values = expr.values ?? [];
     switch (expr.operator) {
       case 'In':
-        requirements.push(newRequirement(expr.key, 'in', values));
+        requirements.push(newRequirement(expr.key ?? '', 'in', values));
         break;
       case 'NotIn':
-        requirements.push(newRequirement(expr.key, 'notin', values));
+        requirements.push(newRequirement(expr.key ?? '', 'notin', values));
         break;
       case 'Exists':
-        requirements.push(newRequirement(expr.key, 'exists', values));
+        requirements.push(newRequirement(expr.key ?? '', 'exists', values));
         break;
       case 'DoesNotExist':
-        requirements.push(newRequirement(expr.key, '!', values));
+        requirements.push(newRequirement(expr.key ?? '', '!', values));
         break;
       default:
         throw new SelectorParseError(`${JSON.stringify(expr.operator)} is not a valid label selector operator`);
@@ -336,9 +336,17 @@ export function labelSelectorAsQuery(selector: LabelSelector | undefined | null)
   return new Query(requirements);
 }
 
-/** The query-string form of a structured selector (for Scale's status.selector, events, kubectl). */
+/**
+ * The query-string form of a structured selector (for Scale's status.selector and Table
+ * cells); `<error>` for one that does not parse, as Kubernetes prints it.
+ */
 export function formatLabelSelector(selector: LabelSelector | undefined | null): string {
-  return labelSelectorAsQuery(selector).toString();
+  try {
+    return labelSelectorAsQuery(selector).toString();
+  } catch (err) {
+    if (err instanceof SelectorParseError) return '<error>';
+    throw err;
+  }
 }
 
 /** Whether a structured selector selects these labels. */
