@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { FakeClock } from './clock';
+import { GrpcTransport } from './grpc-transport';
 import { RaftHost, type AppliedEntry, type StateMachine } from './host';
 import { LevelStorage } from './level-storage';
 import { LocalNetwork } from './transport';
@@ -69,6 +70,26 @@ describe('RaftHost on LevelStorage', () => {
     expect(results.map((r) => r.index)).toEqual(results.map((_, i) => results[0]!.index + i));
     const synced = batch.mock.calls.filter((c) => ((c as unknown[])[1] as { sync?: boolean } | undefined)?.sync === true);
     expect(synced).toHaveLength(1);
+  });
+
+  it('releases its storage when it cannot start (the address is taken)', async () => {
+    const squatter = new GrpcTransport({ id: 9, listen: '127.0.0.1:0' });
+    await squatter.start({ receive: () => undefined, reportUnreachable: () => undefined, reportSnapshot: () => undefined });
+    try {
+      const failing = new RaftHost({
+        id: 1,
+        storage: await LevelStorage.open(dir),
+        transport: new GrpcTransport({ id: 1, listen: squatter.address }),
+        stateMachine: new ListMachine(),
+        clock,
+        bootstrap: { 1: squatter.address },
+      });
+      await expect(failing.start()).rejects.toMatchObject({ code: 'transport' });
+      // The LevelDB lock is released: the directory opens again.
+      await (await LevelStorage.open(dir)).close();
+    } finally {
+      await squatter.stop();
+    }
   });
 
   it('comes back after a restart with its snapshot and the entries after it', async () => {
