@@ -1,5 +1,15 @@
 // @keel/api: Kubernetes object types, scheme, defaulting, validation, selectors, Table
 // printing and API errors. Pure: no I/O, no clocks, no randomness — time comes in as `now`.
+//
+// A write flows through it in this order (what kube-apiserver does, and what Keel's apiserver
+// is expected to do):
+//   scheme.byGVR / lookup            which resource the URL names
+//   decodeObject                     JSON types checked, nulls dropped        → 400
+//   prepareForCreate / ForUpdate     defaults, uid, timestamps, generation, status kept
+//   (prepareForStatusUpdate, applyScale for the subresources)
+//   validateCreate / Update / StatusUpdate (assertValid* throw)             → 422
+//   storeKey                         where it lives in etcd
+// and a DELETE through planDeletion; reads through selectors, toList and toTable.
 export * from './errors';
 export * from './types';
 export * from './intstr';

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import { ApiError } from '../errors';
 import {
   SelectorParseError,
@@ -107,5 +108,29 @@ describe('structured label selectors', () => {
   it('selects exactly a label set', () => {
     expect(selectorFromSet({ app: 'web' }).matches({ app: 'web', x: 'y' })).toBe(true);
     expect(selectorFromSet({ app: 'web' }).toString()).toBe('app=web');
+  });
+});
+
+describe('round trip', () => {
+  const key = fc.constantFrom('app', 'tier', 'example.com/team', 'k8s.io/x', 'v');
+  const value = fc.constantFrom('', 'a', 'web', 'b-1', 'X_y.z');
+  const requirement = fc.oneof(
+    fc.tuple(key, fc.constantFrom('=', '==', '!='), value).map(([k, op, v]) => `${k}${op}${v}`),
+    fc.tuple(key, fc.constantFrom('in', 'notin'), fc.array(value.filter((v) => v !== ''), { minLength: 1, maxLength: 3 })).map(([k, op, vs]) => `${k} ${op} (${vs.join(',')})`),
+    key,
+    key.map((k) => `!${k}`),
+  );
+  const labels = fc.dictionary(key, value, { maxKeys: 4 });
+
+  it('printing and parsing again selects the same label sets (property)', () => {
+    fc.assert(
+      fc.property(fc.array(requirement, { maxLength: 4 }), labels, (parts, set) => {
+        const query = parseLabelSelector(parts.join(','));
+        const again = parseLabelSelector(query.toString());
+        expect(again.toString()).toBe(query.toString());
+        expect(again.matches(set)).toBe(query.matches(set));
+      }),
+      { numRuns: 500 },
+    );
   });
 });
