@@ -1,0 +1,117 @@
+// The scheduler's cache: every node and every pod bound (or assumed bound) to one, as
+// NodeInfos kept current from informer events. "Assume" puts a pod on its chosen node at
+// once, before the binding call returns, so the next decision counts it; a failed binding
+// forgets it, and the informer's view of the bound pod confirms it.
+
+import type { Node, Pod } from '@keel/api';
+import { NodeInfo } from './node-info';
+import { newPodInfo, podKey, type PodInfo } from './pod-info';
+import { NodeIndex, Snapshot } from './snapshot';
+
+interface PodState {
+  info: PodInfo;
+  node: string;
+  assumed: boolean;
+}
+
+export class SchedulerCache {
+  private readonly nodes = new Map<string, NodeInfo>();
+  /** Names of nodes whose Node object we have (pods may arrive before their node). */
+  private readonly known = new Set<string>();
+  private readonly pods = new Map<string, PodState>();
+  private index?: NodeIndex;
+
+  addNode(node: Node): void {
+    const name = node.metadata.name ?? '';
+    const existing = this.nodes.get(name);
+    if (existing) existing.setNode(node);
+    else this.nodes.set(name, new NodeInfo(node));
+    this.known.add(name);
+    this.index = undefined;
+  }
+
+  updateNode(node: Node): void {
+    this.addNode(node);
+  }
+
+  removeNode(name: string): void {
+    this.known.delete(name);
+    const info = this.nodes.get(name);
+    // Pods still bound there stay counted until their own deletes arrive.
+    if (info && info.pods.length === 0) this.nodes.delete(name);
+    this.index = undefined;
+  }
+
+  private nodeFor(name: string): NodeInfo {
+    let info = this.nodes.get(name);
+    if (!info) this.nodes.set(name, (info = new NodeInfo({ metadata: { name } })));
+    return info;
+  }
+
+  /** A pod the informer shows bound to a node (confirms it if it was assumed). */
+  addPod(pod: Pod): void {
+    const node = pod.spec?.nodeName;
+    if (!node) return;
+    const key = podKey(pod);
+    const current = this.pods.get(key);
+    if (current) this.nodes.get(current.node)?.removePod(key);
+    const info = newPodInfo(pod);
+    this.nodeFor(node).addPod(info);
+    this.pods.set(key, { info, node, assumed: false });
+  }
+
+  updatePod(pod: Pod): void {
+    this.addPod(pod);
+  }
+
+  removePod(pod: Pod): void {
+    const key = podKey(pod);
+    const current = this.pods.get(key);
+    if (!current) return;
+    this.nodes.get(current.node)?.removePod(key);
+    this.pods.delete(key);
+    const info = this.nodes.get(current.node);
+    if (info && info.pods.length === 0 && !this.known.has(current.node)) this.nodes.delete(current.node);
+  }
+
+  /** Counts the pod on `node` now, before the binding is confirmed. */
+  assumePod(info: PodInfo, node: string): void {
+    const pod: Pod = { ...info.pod, spec: { ...info.pod.spec!, nodeName: node } };
+    const assumed: PodInfo = { ...info, pod };
+    this.nodeFor(node).addPod(assumed);
+    this.pods.set(info.key, { info: assumed, node, assumed: true });
+  }
+
+  /** Undoes assumePod after a failed binding. */
+  forgetPod(key: string): void {
+    const current = this.pods.get(key);
+    if (!current?.assumed) return;
+    this.nodes.get(current.node)?.removePod(key);
+    this.pods.delete(key);
+  }
+
+  isAssumed(key: string): boolean {
+    return this.pods.get(key)?.assumed ?? false;
+  }
+
+  /** Whether the pod is counted on some node (bound or assumed). */
+  hasPod(key: string): boolean {
+    return this.pods.has(key);
+  }
+
+  nodeCount(): number {
+    return this.known.size;
+  }
+
+  /**
+   * The cluster for this cycle. The NodeInfos are the live ones (a cycle is synchronous);
+   * the node list and its index are rebuilt only when a node came or went or changed.
+   */
+  snapshot(): Snapshot {
+    if (!this.index) {
+      const list = [...this.nodes.values()].filter((n) => this.known.has(n.name));
+      this.index = new NodeIndex(list);
+    }
+    return new Snapshot(this.index.nodeInfos, this.index);
+  }
+}

@@ -1,0 +1,111 @@
+// A pod as the scheduler reads it, parsed once: its key, requests, priority, host ports and
+// compiled inter-pod affinity terms. Every plugin works from these, never re-parsing the
+// object thousands of times per scheduling cycle.
+
+import { labelSelectorAsQuery, type LabelSelectorQuery, type Pod, type PodAffinityTerm, type Protocol } from '@keel/api';
+import { podNonZeroResourceRequests, podResourceRequests, type Resource } from './resource';
+
+/** An inter-pod affinity term with its selector compiled and namespaces resolved. */
+export interface AffinityTerm {
+  selector: LabelSelectorQuery;
+  /** Namespaces the term looks in; `undefined` with allNamespaces means every namespace. */
+  namespaces: Set<string>;
+  allNamespaces: boolean;
+  topologyKey: string;
+}
+
+export interface WeightedAffinityTerm extends AffinityTerm {
+  weight: number;
+}
+
+export interface HostPort {
+  ip: string;
+  protocol: Protocol;
+  port: number;
+}
+
+export interface PodInfo {
+  pod: Pod;
+  /** `namespace/name`. */
+  key: string;
+  namespace: string;
+  labels: Record<string, string>;
+  priority: number;
+  requests: Resource;
+  nonZeroRequests: Resource;
+  hostPorts: HostPort[];
+  requiredAffinity: AffinityTerm[];
+  requiredAntiAffinity: AffinityTerm[];
+  preferredAffinity: WeightedAffinityTerm[];
+  preferredAntiAffinity: WeightedAffinityTerm[];
+}
+
+export function podKey(pod: Pod): string {
+  return `${pod.metadata.namespace ?? 'default'}/${pod.metadata.name ?? ''}`;
+}
+
+export function podPriority(pod: Pod): number {
+  return pod.spec?.priority ?? 0;
+}
+
+function compileTerm(pod: Pod, term: PodAffinityTerm): AffinityTerm {
+  const namespaces = new Set(term.namespaces ?? []);
+  // An empty namespaceSelector `{}` selects every namespace. A non-empty one would need
+  // Namespace labels, which this scheduler does not watch; it adds no namespaces.
+  const ns = term.namespaceSelector;
+  const allNamespaces = ns !== undefined && !ns.matchLabels && !(ns.matchExpressions?.length ?? 0);
+  if (namespaces.size === 0 && ns === undefined) namespaces.add(pod.metadata.namespace ?? 'default');
+  let selector = labelSelectorAsQuery(term.labelSelector);
+  // matchLabelKeys: the incoming pod's own values for those keys join the selector.
+  if (term.matchLabelKeys?.length && term.labelSelector) {
+    const extra = term.matchLabelKeys.filter((k) => pod.metadata.labels?.[k] !== undefined);
+    selector = labelSelectorAsQuery({
+      ...term.labelSelector,
+      matchExpressions: [
+        ...(term.labelSelector.matchExpressions ?? []),
+        ...extra.map((k) => ({ key: k, operator: 'In' as const, values: [pod.metadata.labels![k]!] })),
+      ],
+    });
+  }
+  return { selector, namespaces, allNamespaces, topologyKey: term.topologyKey };
+}
+
+/** Whether `term` (belonging to some pod) selects `target`. */
+export function termMatches(term: AffinityTerm, target: PodInfo): boolean {
+  if (!term.allNamespaces && !term.namespaces.has(target.namespace)) return false;
+  return term.selector.matches(target.labels);
+}
+
+export function newPodInfo(pod: Pod): PodInfo {
+  const affinity = pod.spec?.affinity;
+  const hostPorts: HostPort[] = [];
+  for (const c of pod.spec?.containers ?? []) {
+    for (const p of c.ports ?? []) {
+      if (p.hostPort && p.hostPort > 0) hostPorts.push({ ip: p.hostIP || '0.0.0.0', protocol: p.protocol ?? 'TCP', port: p.hostPort });
+    }
+  }
+  return {
+    pod,
+    key: podKey(pod),
+    namespace: pod.metadata.namespace ?? 'default',
+    labels: pod.metadata.labels ?? {},
+    priority: podPriority(pod),
+    requests: podResourceRequests(pod),
+    nonZeroRequests: podNonZeroResourceRequests(pod),
+    hostPorts,
+    requiredAffinity: (affinity?.podAffinity?.requiredDuringSchedulingIgnoredDuringExecution ?? []).map((t) => compileTerm(pod, t)),
+    requiredAntiAffinity: (affinity?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution ?? []).map((t) => compileTerm(pod, t)),
+    preferredAffinity: (affinity?.podAffinity?.preferredDuringSchedulingIgnoredDuringExecution ?? []).map((w) => ({
+      ...compileTerm(pod, w.podAffinityTerm),
+      weight: w.weight,
+    })),
+    preferredAntiAffinity: (affinity?.podAntiAffinity?.preferredDuringSchedulingIgnoredDuringExecution ?? []).map((w) => ({
+      ...compileTerm(pod, w.podAffinityTerm),
+      weight: w.weight,
+    })),
+  };
+}
+
+export function hasAffinity(p: PodInfo): boolean {
+  return p.requiredAffinity.length + p.requiredAntiAffinity.length + p.preferredAffinity.length + p.preferredAntiAffinity.length > 0;
+}

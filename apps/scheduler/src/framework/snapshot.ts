@@ -1,0 +1,63 @@
+// A view of the cluster for one scheduling cycle: the NodeInfos in a stable order, by name,
+// and the nodes that hold pods with (anti-)affinity, which the InterPodAffinity plugin scans
+// instead of every pod. Scheduling runs synchronously in one turn of the event loop, so the
+// cache's NodeInfos can be read directly; preemption builds a snapshot over clones.
+
+import type { NodeInfo } from './node-info';
+
+/** What depends only on the set of nodes and their objects, shared until a node changes. */
+export class NodeIndex {
+  readonly byName: Map<string, NodeInfo>;
+  private readonly imageCounts = new Map<string, number>();
+
+  constructor(readonly nodeInfos: readonly NodeInfo[]) {
+    this.byName = new Map(nodeInfos.map((n) => [n.name, n]));
+  }
+
+  /** How many nodes hold this (normalized) image; memoized, as images change only with nodes. */
+  imageNodeCount(image: string): number {
+    let n = this.imageCounts.get(image);
+    if (n === undefined) {
+      n = 0;
+      for (const info of this.nodeInfos) if (info.imageSizes.has(image)) n++;
+      this.imageCounts.set(image, n);
+    }
+    return n;
+  }
+}
+
+export class Snapshot {
+  readonly nodeInfos: readonly NodeInfo[];
+  private affinityNodes?: NodeInfo[];
+  private antiAffinityNodes?: NodeInfo[];
+
+  constructor(
+    nodeInfos: readonly NodeInfo[],
+    private readonly index: NodeIndex = new NodeIndex(nodeInfos),
+  ) {
+    this.nodeInfos = nodeInfos;
+  }
+
+  get(name: string): NodeInfo | undefined {
+    return this.index.byName.get(name);
+  }
+
+  imageNodeCount(image: string): number {
+    return this.index.imageNodeCount(image);
+  }
+
+  /** Nodes with at least one pod carrying affinity or anti-affinity of any kind. */
+  nodesWithAffinityPods(): NodeInfo[] {
+    return (this.affinityNodes ??= this.nodeInfos.filter((n) => n.podsWithAffinity.length > 0));
+  }
+
+  /** Nodes with at least one pod carrying required anti-affinity. */
+  nodesWithRequiredAntiAffinityPods(): NodeInfo[] {
+    return (this.antiAffinityNodes ??= this.nodeInfos.filter((n) => n.podsWithRequiredAntiAffinity.length > 0));
+  }
+
+  /** The same cluster with `replacement` standing in for the node of the same name. */
+  replacing(replacement: NodeInfo): Snapshot {
+    return new Snapshot(this.nodeInfos.map((n) => (n.name === replacement.name ? replacement : n)));
+  }
+}
