@@ -1,3 +1,3 @@
 import { projectConfig } from '../../vitest.shared.ts';
 
-export default projectConfig(import.meta.dirname, { name: 'cli' });
+export default projectConfig(import.meta.dirname, { name: 'cli', testTimeout: 120_000 });

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import { ServiceAllocator } from './allocators/services';
 import { parseCidr } from './allocators/range';
+import { ensureSystemNamespaces } from './bootstrap';
 import { ApiHandler } from './registry/handler';
 import { defaultStrategies } from './registry/strategies';
 import { RestServer } from './rest/server';
@@ -82,6 +83,18 @@ async function main(): Promise<void> {
   });
   const handler = new ApiHandler({ etcd, strategies: defaultStrategies({ services }), uid: randomUUID, random: Math.random });
   handler.namespaceInfo = scheme.lookup('namespaces');
+  // The system namespaces exist before the server says it is ready; the store may still be
+  // electing a leader, so keep trying for a while.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const created = await ensureSystemNamespaces(handler);
+      if (created.length > 0) log({ msg: 'created system namespaces', namespaces: created });
+      break;
+    } catch (err) {
+      if (attempt >= 30) throw new Error(`cannot reach the store at ${opts.etcdServers.join(',')}: ${(err as Error).message}`, { cause: err });
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
   const rest = new RestServer({
     scheme,
     handler,

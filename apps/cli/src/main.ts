@@ -1,12 +1,21 @@
-// The `keel` command: the kubectl-style CLI of Keel, and `keel up` for a local cluster.
-// Parses flags with commander, exits non-zero with a one-line reason on bad input.
-import { Command, CommanderError } from 'commander';
+// The `keel` command: the kubectl-style CLI of Keel, and `keel up` / `keel down` /
+// `keel status` for a local cluster. Parses flags with commander; exits non-zero with a
+// one-line reason on bad input.
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { accessSync, constants, readFileSync } from 'node:fs';
-import { delimiter, dirname, join } from 'node:path';
+import { homedir } from 'node:os';
+import { basename, delimiter, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { formatReport, upReport, type UpProbes } from './up';
+import { applyManifests, parseManifests } from './local/apply';
+import { LocalCluster } from './local/cluster';
+import { formatReport, prerequisiteChecks, sampleAppNote, type UpProbes } from './up';
 
 const VERSION = '0.1.0';
+const here = dirname(fileURLToPath(import.meta.url));
+/** dist/apps, where every command's bundle sits beside this one. */
+const bundles = resolve(here, '..');
+/** The checkout (or package) root: dist/apps/cli → ../../.. */
+const root = resolve(here, '../../..');
 
 function which(binary: string): string | undefined {
   for (const dir of (process.env['PATH'] ?? '').split(delimiter).concat(['/usr/sbin', '/sbin'])) {
@@ -41,20 +50,32 @@ async function registryImages(addr: string): Promise<{ images: string[] } | { er
   }
 }
 
-/** The commands this checkout declares in package.json `bin`. */
-function builtCommands(): string[] {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 6; i++) {
-    try {
-      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string; bin?: object };
-      if (pkg.name === 'keel') return Object.keys(pkg.bin ?? {});
-    } catch {
-      // keep looking upwards
-    }
-    dir = dirname(dir);
-  }
-  return [];
+function port(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 65535) throw new InvalidArgumentError('expected a port number 1-65535');
+  return n;
 }
+
+function clusterDir(value: string): string {
+  const dir = resolve(value);
+  if (!basename(dir).startsWith('keel-')) throw new InvalidArgumentError(`the cluster folder must be named keel-…, got ${dir}`);
+  return dir;
+}
+
+interface ClusterFlags {
+  dir: string;
+  storePort: number;
+  apiserverPort: number;
+}
+
+const withClusterFlags = (cmd: Command) =>
+  cmd
+    .option('--dir <dir>', 'the local cluster folder (named keel-…)', clusterDir, join(homedir(), '.keel', 'keel-local'))
+    .option('--store-port <port>', 'keel-store client port (peer port is one above)', port, 2379)
+    .option('--apiserver-port <port>', 'keel-apiserver port', port, 6443);
+
+const cluster = (flags: ClusterFlags) =>
+  new LocalCluster({ dir: flags.dir, bundles, storePort: flags.storePort, apiserverPort: flags.apiserverPort });
 
 const program = new Command('keel')
   .description('Keel: a Kubernetes-style container orchestrator')
@@ -67,16 +88,42 @@ program
   .description('print the client version')
   .action(() => console.log(`keel ${VERSION} (node ${process.versions.node})`));
 
-program
-  .command('up')
-  .description('bring up a local cluster from the parts that are built, and report each part')
-  .option('--registry <host:port>', 'the local image registry', '127.0.0.1:5000')
-  .action(async (opts: { registry: string }) => {
-    const probes: UpProbes = { which, registryImages, builtCommands };
-    const report = await upReport(probes, opts.registry);
-    console.log(formatReport(report));
-    if (report.some((r) => r.state === 'missing')) process.exitCode = 1;
-  });
+withClusterFlags(
+  program
+    .command('up')
+    .description('start a local cluster from the parts that are built, run the sample app, and report every part')
+    .option('--registry <host:port>', 'the local image registry', '127.0.0.1:5000')
+    .option('--sample <file>', 'manifests of the sample app', join(root, 'examples', 'web.yaml'))
+    .option('--no-sample', 'do not apply the sample app'),
+).action(async (flags: ClusterFlags & { registry: string; sample: string | false }) => {
+  const probes: UpProbes = { which, registryImages };
+  const checks = await prerequisiteChecks(probes, flags.registry);
+  const local = cluster(flags);
+  const parts = await local.up();
+  console.log(formatReport(checks, parts));
+  const apiUp = parts.some((p) => p.part === 'keel-apiserver' && (p.state === 'running' || p.state === 'started'));
+  if (apiUp) {
+    console.log(`\nAPI server: ${local.apiserverUrl}   kubeconfig: ${local.kubeconfigPath}`);
+    console.log(`  export KUBECONFIG=${local.kubeconfigPath}; kubectl get all -A`);
+    if (flags.sample) {
+      const applied = await applyManifests(local.apiserverUrl, parseManifests(readFileSync(flags.sample, 'utf8')));
+      console.log(`\nsample app (${flags.sample}):`);
+      for (const a of applied) console.log(`  ${a.kind.toLowerCase()}/${a.name}${a.namespace ? ` -n ${a.namespace}` : ''} ${a.result}`);
+      const note = sampleAppNote(parts);
+      if (note) console.log(`  ${note}`);
+    }
+  }
+  console.log(`\nstop it with: keel down${flags.dir !== join(homedir(), '.keel', 'keel-local') ? ` --dir ${flags.dir}` : ''}`);
+  if (checks.some((c) => c.state === 'missing') || parts.some((p) => p.state === 'failed')) process.exitCode = 1;
+});
+
+withClusterFlags(program.command('down').description('stop the local cluster (by the PIDs keel up recorded)')).action(async (flags: ClusterFlags) => {
+  for (const p of await cluster(flags).down()) console.log(`  ${p.part.padEnd(24)} ${p.detail}`);
+});
+
+withClusterFlags(program.command('status').description('show which local cluster parts run')).action((flags: ClusterFlags) => {
+  for (const p of cluster(flags).status()) console.log(`  ${p.part.padEnd(24)} ${p.state.padEnd(9)} ${p.detail}`);
+});
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof CommanderError) {

@@ -1,24 +1,23 @@
-// `keel up`: brings up a local cluster from the parts that exist. Each part is a step
-// with a probe that says whether it is ready; the report names every part, what state
-// it is in, and which parts are not built yet, so a user is never left guessing.
-// Probes are injected, so the report logic is tested without a machine.
+// `keel up`'s report: every part of a local cluster — the runtime prerequisites, the local
+// registry, each Keel process — with its state, and what the sample app is waiting for,
+// so a user is never left guessing which parts exist yet. Pure formatting over probes,
+// so it is tested without a machine.
+import type { PartStatus } from './local/cluster';
 
-export type PartState = 'ready' | 'missing' | 'not-built';
+export type CheckState = 'ready' | 'missing';
 
-export interface PartReport {
+export interface CheckReport {
   part: string;
-  state: PartState;
+  state: CheckState;
   detail: string;
 }
 
-/** What `keel up` looks at; production wiring in main.ts, fakes in tests. */
+/** What `keel up` looks at before it starts anything; production wiring in main.ts. */
 export interface UpProbes {
   /** Absolute path of an executable on PATH, or undefined. */
   which(binary: string): string | undefined;
   /** The repositories and tags the registry at `addr` holds, or an error message. */
   registryImages(addr: string): Promise<{ images: string[] } | { error: string }>;
-  /** The Keel commands this build provides (from package.json `bin`). */
-  builtCommands(): string[];
 }
 
 /** The Debian binaries a local cluster runs on. */
@@ -27,17 +26,8 @@ export const RUNTIME_BINARIES = ['containerd', 'runc', 'iptables', 'conntrack', 
 /** The images the sample app and the runtime need in the local registry. */
 export const REQUIRED_IMAGES = ['keel/pause:3.9', 'keel/web:1.0'] as const;
 
-/** The control-plane and node commands, in the order `keel up` starts them. */
-export const CLUSTER_COMMANDS = [
-  'keel-store',
-  'keel-apiserver',
-  'keel-controller-manager',
-  'keel-scheduler',
-  'keel-agent',
-] as const;
-
-export async function upReport(probes: UpProbes, registryAddr: string): Promise<PartReport[]> {
-  const report: PartReport[] = [];
+export async function prerequisiteChecks(probes: UpProbes, registryAddr: string): Promise<CheckReport[]> {
+  const report: CheckReport[] = [];
   for (const binary of RUNTIME_BINARIES) {
     const path = probes.which(binary);
     report.push(
@@ -57,30 +47,30 @@ export async function upReport(probes: UpProbes, registryAddr: string): Promise<
         : { part: 'registry', state: 'missing', detail: `${registryAddr} lacks ${absent.join(', ')}` },
     );
   }
-  const built = new Set(probes.builtCommands());
-  for (const command of CLUSTER_COMMANDS) {
-    report.push(
-      built.has(command)
-        ? { part: command, state: 'ready', detail: 'built' }
-        : { part: command, state: 'not-built', detail: 'not built yet in this version of Keel' },
-    );
-  }
   return report;
 }
 
-export function formatReport(report: PartReport[]): string {
-  const width = Math.max(...report.map((r) => r.part.length));
-  const lines = report.map((r) => `  ${r.part.padEnd(width)}  ${r.state.padEnd(9)}  ${r.detail}`);
-  const notBuilt = report.filter((r) => r.state === 'not-built').map((r) => r.part);
-  const missing = report.filter((r) => r.state === 'missing').map((r) => r.part);
+/** Why the sample app's pods cannot run yet, from which parts are missing. */
+export function sampleAppNote(parts: PartStatus[]): string | undefined {
+  const up = new Set(parts.filter((p) => p.state === 'running' || p.state === 'started').map((p) => p.part));
+  const needed = ['keel-controller-manager', 'keel-scheduler', 'keel-agent'] as const;
+  const missing = needed.filter((p) => !up.has(p));
+  if (missing.length === 0) return undefined;
+  return `its pods wait for ${missing.join(', ')}: the Deployment is stored, but nothing creates, places or runs its pods until those parts exist.`;
+}
+
+export function formatReport(checks: CheckReport[], parts: PartStatus[]): string {
+  const rows = [
+    ...checks.map((c) => [c.part, c.state, c.detail] as const),
+    ...parts.map((p) => [p.part, p.state, p.detail] as const),
+  ];
+  const width = Math.max(...rows.map(([part]) => part.length));
+  const lines = rows.map(([part, state, detail]) => `  ${part.padEnd(width)}  ${state.padEnd(9)}  ${detail}`);
+  const missing = checks.filter((c) => c.state === 'missing').map((c) => c.part);
   if (missing.length > 0) lines.push('', `missing: ${missing.join(', ')}`);
-  if (notBuilt.length > 0) {
-    lines.push(
-      '',
-      `not built yet: ${notBuilt.join(', ')}.`,
-      'Keel can run what exists: the runtime prerequisites, the local registry and its images.',
-      'The cluster itself (store, apiserver, controllers, scheduler, agent) starts here once those parts land.',
-    );
-  }
+  const notBuilt = parts.filter((p) => p.state === 'not-built').map((p) => p.part);
+  if (notBuilt.length > 0) lines.push('', `not built yet: ${notBuilt.join(', ')}.`);
+  const failed = parts.filter((p) => p.state === 'failed').map((p) => p.part);
+  if (failed.length > 0) lines.push('', `failed: ${failed.join(', ')} (see the logs named above)`);
   return lines.join('\n');
 }
