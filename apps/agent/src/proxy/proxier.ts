@@ -1,0 +1,245 @@
+// The syncer: holds the Services and EndpointSlices it has been told about, and makes
+// iptables match them. Level-triggered, as kube-proxy: a change only asks for a sync;
+// syncs are coalesced (at most one per minimum interval, one at a time) and each one
+// recomputes every rule from the current objects. A partial sync writes only the chains
+// that differ from the last applied state; a full sync (the first, every full-sync
+// interval, and after any failure, since the tables may then be anything) rewrites every
+// chain of ours, re-inserts missing jumps and deletes stale chains it finds. After a
+// successful sync, conntrack entries of removed UDP endpoints are deleted.
+import type { Endpoints, EndpointSlice, Service } from '@keel/api';
+import { staleConntrackDeletions } from './conntrack';
+import type { ConntrackBackend, IptablesBackend } from './iptables';
+import { endpointsToSlices } from './model';
+import { missingJumps, parseSave, planRestore } from './restore';
+import { computeRules, JUMPS, type ProgrammedPort, type RuleConfig, type TableChains } from './rules';
+
+export type LogFn = (level: 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
+
+export interface ProxierOptions {
+  iptables: IptablesBackend;
+  conntrack?: ConntrackBackend;
+  rules: RuleConfig;
+  /** At most one sync per this many ms (kube-proxy's --iptables-min-sync-period); default 1,000. */
+  minSyncIntervalMs?: number;
+  /** A full sync at least this often (kube-proxy's --iptables-sync-period); default 300,000. */
+  fullSyncIntervalMs?: number;
+  log?: LogFn;
+  now?: () => number;
+}
+
+export interface SyncResult {
+  full: boolean;
+  /** Whole sync, compute and iptables-restore (and iptables-save for a full sync), in ms. */
+  durationMs: number;
+  computeMs: number;
+  applyMs: number;
+  chainsWritten: number;
+  chainsDeleted: number;
+  /** Lines in the restore batch. */
+  scriptLines: number;
+  rules: number;
+  conntrackDeletions: number;
+}
+
+export interface ProxierMetrics {
+  syncs: { full: number; partial: number; failed: number };
+  last?: SyncResult;
+  lastFull?: SyncResult;
+  lastPartial?: SyncResult;
+  lastSuccessAt?: number;
+  rules: number;
+  chains: number;
+  servicePorts: number;
+  endpoints: number;
+}
+
+const gauge = (name: string, help: string, value: number) => [`# HELP ${name} ${help}`, `# TYPE ${name} gauge`, `${name} ${value}`];
+
+const key = (o: { metadata: { namespace?: string; name?: string } }) => `${o.metadata.namespace ?? 'default'}/${o.metadata.name ?? ''}`;
+
+export class Proxier {
+  private readonly services = new Map<string, Service>();
+  /** Slices by "ns/name"; Endpoints objects converted to slices under "endpoints:ns/name". */
+  private readonly slices = new Map<string, EndpointSlice[]>();
+  private applied?: TableChains;
+  private programmed: ProgrammedPort[] = [];
+  private synced = false;
+  private stopped = false;
+  private needFull = true;
+  private timer?: ReturnType<typeof setTimeout>;
+  private fullTimer?: ReturnType<typeof setInterval>;
+  private tail: Promise<unknown> = Promise.resolve();
+  private lastSyncStart = Number.NEGATIVE_INFINITY;
+  private readonly now: () => number;
+  private readonly log: LogFn;
+  readonly metrics: ProxierMetrics = { syncs: { full: 0, partial: 0, failed: 0 }, rules: 0, chains: 0, servicePorts: 0, endpoints: 0 };
+
+  constructor(private readonly opts: ProxierOptions) {
+    this.now = opts.now ?? (() => performance.now());
+    this.log = opts.log ?? (() => undefined);
+  }
+
+  upsertService(svc: Service): void {
+    this.services.set(key(svc), svc);
+    this.requestSync();
+  }
+
+  deleteService(svc: Service): void {
+    this.services.delete(key(svc));
+    this.requestSync();
+  }
+
+  upsertEndpointSlice(slice: EndpointSlice): void {
+    this.slices.set(key(slice), [slice]);
+    this.requestSync();
+  }
+
+  deleteEndpointSlice(slice: EndpointSlice): void {
+    this.slices.delete(key(slice));
+    this.requestSync();
+  }
+
+  upsertEndpoints(ep: Endpoints): void {
+    this.slices.set(`endpoints:${key(ep)}`, endpointsToSlices(ep));
+    this.requestSync();
+  }
+
+  deleteEndpoints(ep: Endpoints): void {
+    this.slices.delete(`endpoints:${key(ep)}`);
+    this.requestSync();
+  }
+
+  /**
+   * The sources have delivered their first complete list: syncing before that would
+   * write REJECT for every Service whose endpoints have not arrived yet.
+   */
+  setSynced(): void {
+    if (this.synced) return;
+    this.synced = true;
+    const every = this.opts.fullSyncIntervalMs ?? 300_000;
+    this.fullTimer = setInterval(() => {
+      this.needFull = true;
+      this.requestSync();
+    }, every);
+    this.fullTimer.unref?.();
+    this.requestSync();
+  }
+
+  /** Asks for a sync; many asks within the minimum interval make one sync. */
+  requestSync(): void {
+    if (!this.synced || this.stopped || this.timer) return;
+    const wait = Math.max(0, this.lastSyncStart + (this.opts.minSyncIntervalMs ?? 1_000) - this.now());
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.sync().catch((err: unknown) => {
+        this.log('error', 'proxy sync failed; retrying with a full sync', { error: String(err) });
+        this.requestSync();
+      });
+    }, wait);
+  }
+
+  /** Syncs now (after any sync in progress); full when asked or when the state is unknown. */
+  sync(opts: { full?: boolean } = {}): Promise<SyncResult> {
+    const next = this.tail.then(() => this.syncOnce(opts.full === true || this.needFull));
+    this.tail = next.catch(() => undefined);
+    return next;
+  }
+
+  /** Waits for the sync in progress and any already scheduled. */
+  async idle(): Promise<void> {
+    while (this.timer) await new Promise((r) => setTimeout(r, 5));
+    await this.tail;
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    if (this.fullTimer) clearInterval(this.fullTimer);
+    this.timer = undefined;
+  }
+
+  /** The rules last applied, by table and chain (for tests and debugging). */
+  appliedChains(): TableChains | undefined {
+    return this.applied;
+  }
+
+  private async syncOnce(full: boolean): Promise<SyncResult> {
+    const started = this.now();
+    this.lastSyncStart = started;
+    this.needFull = true; // until this sync succeeds
+    try {
+      const ruleSet = computeRules([...this.services.values()], [...this.slices.values()].flat(), this.opts.rules);
+      const computed = this.now();
+      let plan;
+      if (full) {
+        const saved = parseSave(await this.opts.iptables.save());
+        plan = planRestore({
+          desired: ruleSet.tables,
+          existing: { nat: saved.nat.chains, filter: saved.filter.chains },
+          missingJumps: missingJumps(saved, JUMPS),
+        });
+      } else {
+        plan = planRestore({ desired: ruleSet.tables, applied: this.applied });
+      }
+      if (plan.script) await this.opts.iptables.restore(plan.script);
+      const applied = this.now();
+      this.applied = ruleSet.tables;
+      this.needFull = false;
+
+      const deletions = staleConntrackDeletions(this.programmed, ruleSet.ports);
+      this.programmed = ruleSet.ports;
+      for (const args of deletions) {
+        try {
+          await this.opts.conntrack?.delete(args);
+        } catch (err) {
+          this.log('warn', 'conntrack cleanup failed', { args, error: String(err) });
+        }
+      }
+      const result: SyncResult = {
+        full,
+        durationMs: this.now() - started,
+        computeMs: computed - started,
+        applyMs: applied - computed,
+        chainsWritten: plan.written.length,
+        chainsDeleted: plan.deleted.length,
+        scriptLines: plan.script ? plan.script.split('\n').length - 1 : 0,
+        rules: ruleSet.counts.rules,
+        conntrackDeletions: deletions.length,
+      };
+      const m = this.metrics;
+      m.syncs[full ? 'full' : 'partial']++;
+      m.last = result;
+      if (full) m.lastFull = result;
+      else m.lastPartial = result;
+      m.lastSuccessAt = Date.now();
+      Object.assign(m, { rules: ruleSet.counts.rules, chains: ruleSet.counts.chains, servicePorts: ruleSet.counts.servicePorts, endpoints: ruleSet.counts.endpoints });
+      this.log('info', full ? 'proxy full sync' : 'proxy partial sync', { ...result });
+      return result;
+    } catch (err) {
+      this.applied = undefined;
+      this.metrics.syncs.failed++;
+      throw err;
+    }
+  }
+
+  /** Prometheus text for /metrics: sync durations and counts, rule counts. */
+  metricsText(): string {
+    const m = this.metrics;
+    const lines = [
+      '# HELP keel_proxy_sync_duration_seconds Duration of the last proxy sync of each kind.',
+      '# TYPE keel_proxy_sync_duration_seconds gauge',
+      ...(m.lastFull ? [`keel_proxy_sync_duration_seconds{kind="full"} ${m.lastFull.durationMs / 1000}`] : []),
+      ...(m.lastPartial ? [`keel_proxy_sync_duration_seconds{kind="partial"} ${m.lastPartial.durationMs / 1000}`] : []),
+      '# HELP keel_proxy_syncs_total Proxy syncs by kind and outcome.',
+      '# TYPE keel_proxy_syncs_total counter',
+      `keel_proxy_syncs_total{kind="full"} ${m.syncs.full}`,
+      `keel_proxy_syncs_total{kind="partial"} ${m.syncs.partial}`,
+      `keel_proxy_syncs_total{kind="failed"} ${m.syncs.failed}`,
+      ...gauge('keel_proxy_rules', 'Rules the proxy has programmed.', m.rules),
+      ...gauge('keel_proxy_chains', 'Chains the proxy has programmed.', m.chains),
+      ...gauge('keel_proxy_service_ports', 'Service ports the proxy has programmed.', m.servicePorts),
+      ...gauge('keel_proxy_endpoints', 'Ready endpoints the proxy balances across.', m.endpoints),
+    ];
+    return `${lines.join('\n')}\n`;
+  }
+}
