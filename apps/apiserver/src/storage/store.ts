@@ -43,6 +43,16 @@ export interface Preconditions {
 /** What an update function may return: the new object, or `unchanged` for a no-op. */
 export const UNCHANGED = Symbol('unchanged');
 
+/** A write's uid/resourceVersion preconditions against the stored object: 409 when they fail. */
+function checkPreconditions(ref: ResourceRef, name: string, current: KubeObject, pre: Preconditions | undefined): void {
+  if (pre?.uid && pre.uid !== current.metadata.uid) {
+    throw ApiErrors.conflict(ref, name, `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${current.metadata.uid ?? ''}`);
+  }
+  if (pre?.resourceVersion && pre.resourceVersion !== current.metadata.resourceVersion) {
+    throw ApiErrors.conflict(ref, name, 'the object has been modified; please apply your changes to the latest version and try again');
+  }
+}
+
 export class ObjectStore {
   /** How many keys one etcd read fetches while filtering a list. */
   private readonly pageSize = 500;
@@ -183,13 +193,7 @@ export class ObjectStore {
   ): Promise<T> {
     for (let attempt = 0; ; attempt++) {
       const current = await this.get<T>(ref, key, name);
-      const pre = opts.preconditions;
-      if (pre?.uid && pre.uid !== current.metadata.uid) {
-        throw ApiErrors.conflict(ref, name, `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${current.metadata.uid ?? ''}`);
-      }
-      if (pre?.resourceVersion && pre.resourceVersion !== current.metadata.resourceVersion) {
-        throw ApiErrors.conflict(ref, name, 'the object has been modified; please apply your changes to the latest version and try again');
-      }
+      checkPreconditions(ref, name, current, opts.preconditions);
       const next = await update(current);
       if (next === UNCHANGED) return current;
       const mod = Number(current.metadata.resourceVersion);
@@ -219,13 +223,7 @@ export class ObjectStore {
   ): Promise<T> {
     for (let attempt = 0; ; attempt++) {
       const current = await this.get<T>(ref, key, name);
-      const pre = opts.preconditions;
-      if (pre?.uid && pre.uid !== current.metadata.uid) {
-        throw ApiErrors.conflict(ref, name, `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${current.metadata.uid ?? ''}`);
-      }
-      if (pre?.resourceVersion && pre.resourceVersion !== current.metadata.resourceVersion) {
-        throw ApiErrors.conflict(ref, name, 'the object has been modified; please apply your changes to the latest version and try again');
-      }
+      checkPreconditions(ref, name, current, opts.preconditions);
       opts.check?.(current);
       try {
         const res = await this.etcd.txn({
