@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import { ServiceAllocator } from './allocators/services';
 import { parseCidr } from './allocators/range';
+import { GrpcApiServer } from './grpc/server';
 import { ensureSystemNamespaces } from './bootstrap';
 import { ApiHandler } from './registry/handler';
 import { defaultStrategies } from './registry/strategies';
@@ -55,6 +56,7 @@ const program = new Command('keel-apiserver')
   .requiredOption('--etcd-servers <list>', 'etcd v3 endpoints (host:port, comma-separated)', endpointList)
   .option('--bind-address <ip>', 'address to listen on', '127.0.0.1')
   .option('--port <port>', 'port to listen on (0 picks a free one)', port, 6443)
+  .option('--grpc-port <port>', 'port of the keel.v1 gRPC API for Keel\'s own parts (0 picks a free one)', port, 6444)
   .option('--service-cluster-ip-range <cidr>', 'IPv4 CIDR Service ClusterIPs come from', cidr, '10.96.0.0/16')
   .option('--service-node-port-range <min-max>', 'ports NodePort Services may use', portRange, { min: 30000, max: 32767 })
   .option('--log-requests', 'log every request', false)
@@ -71,6 +73,7 @@ async function main(): Promise<void> {
     etcdServers: string[];
     bindAddress: string;
     port: number;
+    grpcPort: number;
     logRequests: boolean;
     serviceClusterIpRange: string;
     serviceNodePortRange: { min: number; max: number };
@@ -108,9 +111,14 @@ async function main(): Promise<void> {
   });
   const address = server.address() as { address: string; port: number };
   log({ msg: 'serving', url: `http://${address.address}:${address.port}`, etcd: opts.etcdServers });
+  // The keel.v1 gRPC API: the second adapter over the same handler (no TLS or auth yet).
+  const grpcApi = new GrpcApiServer({ scheme, handler, ...(opts.logRequests ? { log } : {}) });
+  const host = opts.bindAddress.includes(':') ? `[${opts.bindAddress}]` : opts.bindAddress;
+  log({ msg: 'serving gRPC', address: `${host}:${await grpcApi.listen(`${host}:${opts.grpcPort}`)}` });
   const stop = () => {
     log({ msg: 'stopping' });
     handler.stop();
+    void grpcApi.stop();
     server.close(() => {
       etcd.close();
       process.exit(0);

@@ -2,8 +2,9 @@
 // to a node, once) and `scale` (the autoscaling/v1 Scale view of a Deployment or
 // ReplicaSet, whose writes change only spec.replicas). Both run inside the handler's
 // compare-and-swap update, so they cannot lose a race with another writer.
-import { ApiErrors, deepCopy, toScale, type KubeObject, type ResourceInfo, type Scalable, type Scale } from '@keel/api';
+import { ApiErrors, applyJsonPatch, applyMergePatch, deepCopy, toScale, type KubeObject, type PatchJsonValue, type ResourceInfo, type Scalable, type Scale } from '@keel/api';
 import type { ApiHandler, WriteOptions } from './handler';
+import { patchFailure, type PatchType } from './patch';
 
 /**
  * Assigns a pod to a node once: a pod already bound elsewhere, being deleted, or (with
@@ -84,4 +85,17 @@ export async function updateScale(
     opts,
   );
   return toScale(updated as Scalable);
+}
+
+/** The change a PATCH of a Scale makes, for updateScale. */
+export function patchScale(type: PatchType, patch: unknown): (current: Scale) => unknown {
+  return (current) => {
+    try {
+      if (type === 'json') return applyJsonPatch(current as unknown as PatchJsonValue, patch as PatchJsonValue);
+      // Merge, strategic merge and apply mean the same for Scale, which has no lists.
+      return applyMergePatch(current as unknown as PatchJsonValue, patch as PatchJsonValue);
+    } catch (err) {
+      throw patchFailure(err);
+    }
+  };
 }

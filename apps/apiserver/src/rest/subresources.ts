@@ -3,10 +3,10 @@
 // live in ../registry/subresources.ts for both adapters, finalize
 // (a Namespace's spec.finalizers), eviction (a delete that respects DeleteOptions), and the
 // node-side streams (log, exec, attach, portforward), which need a node agent.
-import { ApiError, ApiErrors, applyJsonPatch, applyMergePatch, type DeleteOptions, type KubeObject, type PatchJsonValue, type ResourceInfo } from '@keel/api';
+import { ApiError, ApiErrors, type DeleteOptions, type KubeObject, type ResourceInfo } from '@keel/api';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ApiHandler } from '../registry/handler';
-import { bindPod, readScale, updateScale } from '../registry/subresources';
+import { bindPod, patchScale, readScale, updateScale } from '../registry/subresources';
 import { mediaType, parseBody, readBody } from './body';
 import type { RestServer } from './server';
 
@@ -49,12 +49,8 @@ const scale: SubresourceHandler = async ({ req, res, method, info, namespace, na
   if (method !== 'PUT' && method !== 'PATCH') notAllowed();
   const type = mediaType(req.headers['content-type']);
   const body = parseBody(await readBody(req), method === 'PATCH' && type.endsWith('yaml') ? 'application/yaml' : 'application/json');
-  const updated = await updateScale(handler, info, namespace, name, (current) => {
-    if (method === 'PUT') return body;
-    if (type === 'application/json-patch+json') return applyJsonPatch(current as unknown as PatchJsonValue, body);
-    // merge and strategic merge patches mean the same for Scale, which has no lists.
-    return applyMergePatch(current as unknown as PatchJsonValue, body as PatchJsonValue);
-  });
+  const patchType = type === 'application/json-patch+json' ? 'json' : 'merge';
+  const updated = await updateScale(handler, info, namespace, name, method === 'PUT' ? () => body : patchScale(patchType, body));
   return send(res, 200, updated);
 };
 
