@@ -123,6 +123,28 @@ describe('pod rows', () => {
     ['evicted', (p) => (p.status = { phase: 'Failed', reason: 'Evicted' }), 'Evicted'],
   ])('STATUS %s', (_name, edit, expected) => expect(podStatusReason(runningPod(edit))).toBe(expected));
 
+  it('counts a started sidecar as a container, and init restarts while initializing', () => {
+    const withSidecar = runningPod((p) => {
+      p.spec!.initContainers = [{ name: 'proxy', image: 'envoy', restartPolicy: 'Always' }];
+      p.status!.initContainerStatuses = [{ name: 'proxy', ready: true, started: true, restartCount: 1, image: '', imageID: '', state: { running: {} } }];
+    });
+    expect(toTable('pods', [withSidecar], { now }).rows[0]!.cells.slice(1, 4)).toEqual(['2/3', 'CrashLoopBackOff', '3 (2m ago)']);
+    const initializing = runningPod((p) => {
+      p.spec!.initContainers = [{ name: 'migrate', image: 'm' }];
+      p.status = {
+        phase: 'Pending',
+        initContainerStatuses: [{ name: 'migrate', ready: false, restartCount: 2, image: '', imageID: '', state: { waiting: { reason: 'CrashLoopBackOff' } } }],
+      };
+    });
+    expect(toTable('pods', [initializing], { now }).rows[0]!.cells.slice(1, 4)).toEqual(['0/2', 'Init:CrashLoopBackOff', '2']);
+  });
+
+  it('shows Terminating only for a pod that has not finished', () => {
+    expect(podStatusReason(runningPod((p) => (p.metadata.deletionTimestamp = ago(0))))).toBe('Terminating');
+    expect(podStatusReason(runningPod((p) => { p.metadata.deletionTimestamp = ago(0); p.status = { phase: 'Succeeded' }; }))).toBe('Succeeded');
+    expect(podStatusReason(runningPod((p) => { p.metadata.deletionTimestamp = ago(0); p.status!.reason = 'NodeLost'; }))).toBe('Unknown');
+  });
+
   it('marks finished pods Completed and can leave the object out', () => {
     const done = runningPod((p) => (p.status = { phase: 'Succeeded' }));
     const table = toTable('pods', [done], { now, includeObject: 'None', noHeaders: true });

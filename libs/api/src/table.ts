@@ -4,6 +4,7 @@
 // `80:30080/TCP`), wide-only columns at priority 1, and a NAME/AGE table for the rest.
 // `now` comes in as an argument, so the AGE column is a pure function of it.
 
+import { isConditionTrue } from './conditions';
 import { age, humanDuration } from './duration';
 import { formatLabelSelector } from './selectors/labels';
 import type { DaemonSet, Deployment, ReplicaSet } from './types/apps';
@@ -45,60 +46,84 @@ function containersAndImages(containers: Container[] | undefined): [string, stri
 
 // --- pods ---
 
-/** The STATUS column, as kubectl derives it from phase, init containers and containers. */
-export function podStatusReason(pod: Pod): string {
+interface PodSummary {
+  /** The STATUS column. */
+  reason: string;
+  ready: number;
+  total: number;
+  restarts: number;
+  /** When the most recent counted restart happened (ms), if known. */
+  lastRestart?: number;
+}
+
+/**
+ * What `kubectl get pods` shows, derived as Kubernetes' pod printer derives it: the phase,
+ * overridden by the first unfinished init container, else by the last container that is
+ * waiting or terminated; restarts of the init containers while initializing, of the regular
+ * ones after; sidecars (init containers with restartPolicy Always) count as containers.
+ */
+export function summarizePod(pod: Pod): PodSummary {
   const status = pod.status ?? {};
-  let reason: string = status.reason || status.phase || 'Unknown';
-  let initializing = false;
   const initContainers = pod.spec?.initContainers ?? [];
-  (status.initContainerStatuses ?? []).forEach((container, i) => {
-    if (initializing) return;
+  const sidecars = new Set(initContainers.filter((c) => c.restartPolicy === 'Always').map((c) => c.name));
+  const summary: PodSummary = { reason: status.reason || status.phase || 'Unknown', ready: 0, total: (pod.spec?.containers?.length ?? 0) + sidecars.size, restarts: 0 };
+  const noteRestart = (finishedAt: string | undefined) => {
+    const at = finishedAt ? Date.parse(finishedAt) : Number.NaN;
+    if (!Number.isNaN(at) && (summary.lastRestart === undefined || at > summary.lastRestart)) summary.lastRestart = at;
+  };
+  let initializing = false;
+  const initStatuses = status.initContainerStatuses ?? [];
+  for (let i = 0; i < initStatuses.length; i++) {
+    const container = initStatuses[i]!;
+    summary.restarts += container.restartCount ?? 0;
+    noteRestart(container.lastState?.terminated?.finishedAt);
+    if (sidecars.has(container.name) && container.started) {
+      if (container.ready) summary.ready++;
+      continue;
+    }
     const state = container.state ?? {};
-    if (state.terminated && state.terminated.exitCode === 0) return;
-    // A sidecar (restartPolicy Always) that has started does not hold up initialization.
-    if (initContainers[i]?.restartPolicy === 'Always' && container.started) return;
+    if (state.terminated && state.terminated.exitCode === 0) continue;
     if (state.terminated) {
       const t = state.terminated;
-      reason = t.reason ? `Init:${t.reason}` : t.signal ? `Init:Signal:${t.signal}` : `Init:ExitCode:${t.exitCode}`;
+      summary.reason = t.reason ? `Init:${t.reason}` : t.signal ? `Init:Signal:${t.signal}` : `Init:ExitCode:${t.exitCode}`;
     } else if (state.waiting?.reason && state.waiting.reason !== 'PodInitializing') {
-      reason = `Init:${state.waiting.reason}`;
+      summary.reason = `Init:${state.waiting.reason}`;
     } else {
-      reason = `Init:${i}/${initContainers.length || (status.initContainerStatuses ?? []).length}`;
+      summary.reason = `Init:${i}/${initContainers.length}`;
     }
     initializing = true;
-  });
-  if (!initializing) {
+    break;
+  }
+  if (!initializing || isConditionTrue(status.conditions, 'Initialized')) {
+    summary.restarts = 0;
+    summary.lastRestart = undefined;
     let hasRunning = false;
     const statuses = status.containerStatuses ?? [];
     for (let i = statuses.length - 1; i >= 0; i--) {
-      const state = statuses[i]!.state ?? {};
-      if (state.waiting?.reason) reason = state.waiting.reason;
-      else if (state.terminated?.reason) reason = state.terminated.reason;
-      else if (state.terminated) reason = state.terminated.signal ? `Signal:${state.terminated.signal}` : `ExitCode:${state.terminated.exitCode}`;
-      else if (state.running && statuses[i]!.ready) hasRunning = true;
+      const container = statuses[i]!;
+      summary.restarts += container.restartCount ?? 0;
+      noteRestart(container.lastState?.terminated?.finishedAt);
+      const state = container.state ?? {};
+      if (state.waiting?.reason) summary.reason = state.waiting.reason;
+      else if (state.terminated?.reason) summary.reason = state.terminated.reason;
+      else if (state.terminated) summary.reason = state.terminated.signal ? `Signal:${state.terminated.signal}` : `ExitCode:${state.terminated.exitCode}`;
+      else if (container.ready && state.running) {
+        hasRunning = true;
+        summary.ready++;
+      }
     }
     // A completed container next to a running one: the pod is still running.
-    if (reason === 'Completed' && hasRunning) {
-      const ready = status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
-      reason = ready ? 'Running' : 'NotReady';
-    }
+    if (summary.reason === 'Completed' && hasRunning) summary.reason = isConditionTrue(status.conditions, 'Ready') ? 'Running' : 'NotReady';
   }
-  if (pod.metadata.deletionTimestamp) reason = status.reason === 'NodeLost' ? 'Unknown' : 'Terminating';
-  return reason;
+  const terminal = status.phase === 'Succeeded' || status.phase === 'Failed';
+  if (pod.metadata.deletionTimestamp && status.reason === 'NodeLost') summary.reason = 'Unknown';
+  else if (pod.metadata.deletionTimestamp && !terminal) summary.reason = 'Terminating';
+  return summary;
 }
 
-function podRestarts(pod: Pod, now: number): string {
-  let restarts = 0;
-  let lastRestart: number | undefined;
-  for (const status of [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])]) {
-    restarts += status.restartCount ?? 0;
-    const finishedAt = status.lastState?.terminated?.finishedAt;
-    if (finishedAt) {
-      const at = Date.parse(finishedAt);
-      if (!Number.isNaN(at) && (lastRestart === undefined || at > lastRestart)) lastRestart = at;
-    }
-  }
-  return restarts > 0 && lastRestart !== undefined ? `${restarts} (${age(new Date(lastRestart).toISOString(), now)} ago)` : `${restarts}`;
+/** The STATUS column alone. */
+export function podStatusReason(pod: Pod): string {
+  return summarizePod(pod).reason;
 }
 
 const podPrinter: Printer = {
@@ -114,19 +139,17 @@ const podPrinter: Printer = {
     { name: 'Readiness Gates', description: 'If specified, all readiness gates will be evaluated for pod readiness.', priority: 1 },
   ],
   cells: (pod: Pod, { now }) => {
-    const statuses = pod.status?.containerStatuses ?? [];
-    const total = pod.spec?.containers?.length ?? statuses.length;
-    const ready = statuses.filter((s) => s.ready).length;
+    const summary = summarizePod(pod);
+    const restarts =
+      summary.restarts > 0 && summary.lastRestart !== undefined ? `${summary.restarts} (${humanDuration(now - summary.lastRestart)} ago)` : `${summary.restarts}`;
     const gates = pod.spec?.readinessGates ?? [];
     const gatesText =
-      gates.length === 0
-        ? none
-        : `${gates.filter((g) => pod.status?.conditions?.some((c) => c.type === g.conditionType && c.status === 'True')).length}/${gates.length}`;
+      gates.length === 0 ? none : `${gates.filter((g) => isConditionTrue(pod.status?.conditions, g.conditionType)).length}/${gates.length}`;
     return [
       pod.metadata.name,
-      `${ready}/${total}`,
-      podStatusReason(pod),
-      podRestarts(pod, now),
+      `${summary.ready}/${summary.total}`,
+      summary.reason,
+      restarts,
       age(pod.metadata.creationTimestamp, now),
       orNone(pod.status?.podIP),
       orNone(pod.spec?.nodeName),
