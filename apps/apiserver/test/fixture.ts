@@ -6,12 +6,23 @@ import { startEtcdCluster, type EtcdCluster } from '@keel/tools-etcd';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApiHandler } from '../src/registry/handler';
 import { ServiceAllocator } from '../src/allocators/services';
 import { defaultStrategies } from '../src/registry/strategies';
 import { RestServer } from '../src/rest/server';
+import { withServiceAccountAdmission } from '../src/auth/admission';
+import { loadSecurity, type SecurityFlags } from '../src/auth/config';
+import { secureClient } from './auth-client';
+
+/** HTTPS with authentication and RBAC, as keel-apiserver's flags set them; `request` then uses the admin cert. */
+export interface TestSecurity {
+  flags: SecurityFlags;
+  caFile: string;
+  admin: { certFile: string; keyFile: string };
+}
 
 export interface TestApiServer {
   url: string;
@@ -21,7 +32,7 @@ export interface TestApiServer {
   stop(): Promise<void>;
 }
 
-export async function startTestApiServer(opts: { bookmarkIntervalMs?: number } = {}): Promise<TestApiServer> {
+export async function startTestApiServer(opts: { bookmarkIntervalMs?: number; security?: TestSecurity } = {}): Promise<TestApiServer> {
   const work = mkdtempSync(join(tmpdir(), 'keel-apiserver-test-'));
   let cluster: EtcdCluster | undefined;
   let server: Server | undefined;
@@ -39,18 +50,22 @@ export async function startTestApiServer(opts: { bookmarkIntervalMs?: number } =
     cluster = await startEtcdCluster({ dir: join(work, 'keel-etcd'), members: 1 });
     etcd = new EtcdClient({ endpoints: cluster.endpoints });
     const services = new ServiceAllocator(etcd, { serviceCidr: '10.96.0.0/24', nodePortRange: { min: 30000, max: 30010 }, random: Math.random });
-    handler = new ApiHandler({ etcd, strategies: defaultStrategies({ services }), uid: randomUUID, random: Math.random });
+    handler = new ApiHandler({ etcd, strategies: withServiceAccountAdmission(defaultStrategies({ services })), uid: randomUUID, random: Math.random });
     handler.namespaceInfo = scheme.lookup('namespaces');
+    const secure = opts.security ? await loadSecurity(opts.security.flags, { scheme, handler }) : undefined;
     const rest = new RestServer({
       scheme,
       handler,
+      ...(secure ? { filter: secure.security.filter, extraGroups: secure.security.discovery } : {}),
       version: { major: '1', minor: '33', gitVersion: 'v1.33.0-keel' },
       ...(opts.bookmarkIntervalMs ? { bookmarkIntervalMs: opts.bookmarkIntervalMs } : {}),
     });
-    server = createServer(rest.listener);
+    server = secure ? createHttpsServer(secure.tls, rest.listener) : createServer(rest.listener);
     await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
-    const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    const url = `${secure ? 'https' : 'http'}://127.0.0.1:${(server.address() as { port: number }).port}`;
+    const asAdmin = opts.security ? secureClient(url, opts.security.caFile)({ cert: opts.security.admin }) : undefined;
     const request: TestApiServer['request'] = async (method, path, body, headers = {}) => {
+      if (asAdmin) return asAdmin(method, path, body, headers);
       const init: RequestInit = { method, headers: { ...headers } };
       if (body !== undefined) {
         init.body = typeof body === 'string' ? body : JSON.stringify(body);
