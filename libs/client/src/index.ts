@@ -6,3 +6,7 @@
 export * from './status';
 export * from './transport';
 export * from './client';
+export * from './clock';
+export * from './rate-limiter';
+export * from './workqueue';
+export * from './reconcile';
