@@ -29,9 +29,12 @@ afterAll(async () => {
       // already gone
     }
   }
-  await keel?.stop();
-  await etcd?.stop({ removeData: true });
-  rmSync(work, { recursive: true, force: true });
+  try {
+    await keel?.stop();
+  } finally {
+    await etcd?.stop({ removeData: true });
+    rmSync(work, { recursive: true, force: true });
+  }
 });
 
 function etcdctl(endpoints: string[], args: string[], input?: string): string {
