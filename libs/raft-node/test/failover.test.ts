@@ -107,6 +107,10 @@ it('keeps every acknowledged proposal through kill -9 of the leader and its rest
     for (let i = 1; i < log.length; i++) expect(log[i]![0]).toBeGreaterThan(log[i - 1]![0]);
     expect(new Set(log.map((e) => e[2])).size).toBe(log.length);
 
+    // Linearizable reads on every member see at least every acknowledged write.
+    const lastAcked = Math.max(...acked.map((a) => a.index));
+    for (const sp of specs) expect((await call<{ index: number }>(sp, '/read')).index).toBeGreaterThanOrEqual(lastAcked);
+
     // Every member is back in the group, following the same leader.
     const statuses = await Promise.all(specs.map((s) => call<MemberStatus>(s, '/status')));
     expect(new Set(statuses.map((st) => st.leader)).size).toBe(1);
