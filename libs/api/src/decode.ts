@@ -9,6 +9,7 @@
 // (Strict: `strict decoding error: unknown field "spec.foo"`, Warn, Ignore).
 
 import { ApiErrors, type ApiError } from './errors';
+import { setOwn } from './objects';
 import type { GroupVersionKind } from './scheme';
 import type { KubeObject } from './types/meta';
 
@@ -711,7 +712,7 @@ function check(value: unknown, shape: Shape, parentStruct: string, field: string
       const out: Record<string, unknown> = {};
       for (const [key, item] of Object.entries(value)) {
         const decoded = item === null ? zeroOf(shape.value) : check(item, shape.value, parentStruct, field, `${indexed}[${key}]`, walk);
-        if (decoded !== undefined) out[key] = decoded;
+        if (decoded !== undefined) setOwn(out, key, decoded);
       }
       return out;
     }
@@ -727,11 +728,11 @@ function check(value: unknown, shape: Shape, parentStruct: string, field: string
         if (!fieldShape) {
           walk.unknown.push(childIndexed);
           // Kept as sent: Keel may simply not model a field Kubernetes has.
-          if (item !== null) out[key] = item;
+          if (item !== null) setOwn(out, key, item);
           continue;
         }
         const decoded = check(item, fieldShape, structName, childField, childIndexed, walk);
-        if (decoded !== undefined) out[key] = decoded;
+        if (decoded !== undefined) setOwn(out, key, decoded);
       }
       return out;
     }

@@ -116,3 +116,14 @@ describe('owner references and finalizers', () => {
     expect(formatMicroTime(Date.UTC(2024, 0, 2, 3, 4, 5, 678))).toBe('2024-01-02T03:04:05.678000Z');
   });
 });
+
+describe('keys named __proto__', () => {
+  it('are copied as fields, never as prototypes', () => {
+    const body = JSON.parse('{"metadata":{"labels":{"__proto__":"x"}},"spec":{"__proto__":{"polluted":true}}}') as Deployment;
+    const copy = deepCopy(body);
+    expect(Object.keys(copy.metadata.labels!)).toEqual(['__proto__']);
+    expect(deepEqual(copy, body)).toBe(true);
+    expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
+    expect(Object.getPrototypeOf(copy.spec)).toBe(Object.prototype);
+  });
+});

@@ -10,13 +10,22 @@ import type { KubeObject, ObjectMeta, OwnerReference } from './types/meta';
 /** Top-level fields that are never part of an object's desired state. */
 const envelopeFields = new Set(['apiVersion', 'kind', 'metadata']);
 
+/**
+ * Sets an own property, even one named `__proto__`: plain assignment with a key from a
+ * request body would set the object's prototype instead of a field.
+ */
+export function setOwn(target: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === '__proto__') Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  else target[key] = value;
+}
+
 /** A deep copy of a JSON value (objects, arrays, strings, numbers, booleans, null). */
 export function deepCopy<T>(value: T): T {
   if (value === null || typeof value !== 'object') return value;
   if (Array.isArray(value)) return value.map((item) => deepCopy(item)) as T;
   const out: Record<string, unknown> = {};
   for (const [key, item] of Object.entries(value)) {
-    if (item !== undefined) out[key] = deepCopy(item);
+    if (item !== undefined) setOwn(out, key, deepCopy(item));
   }
   return out as T;
 }
@@ -45,7 +54,7 @@ type StatusInfo = Pick<ResourceInfo, 'statusFields'>;
 export function specPart(info: StatusInfo, object: KubeObject): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(object)) {
-    if (!envelopeFields.has(key) && !info.statusFields.includes(key) && value !== undefined) out[key] = value;
+    if (!envelopeFields.has(key) && !info.statusFields.includes(key) && value !== undefined) setOwn(out, key, value);
   }
   return out;
 }
@@ -60,7 +69,7 @@ export function statusPart(info: StatusInfo, object: KubeObject): Record<string,
 
 function withoutFields<T extends KubeObject>(object: T, drop: (key: string) => boolean): T {
   const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(object)) if (!drop(key)) out[key] = value;
+  for (const [key, value] of Object.entries(object)) if (!drop(key)) setOwn(out, key, value);
   return out as T;
 }
 

@@ -3,6 +3,7 @@
 // scheduler and the kubelet count them — the regular containers and sidecars together, or
 // the largest init-container step if that is more, plus the pod overhead.
 
+import { setOwn } from './objects';
 import { Quantity } from './quantity';
 import type { Container, Pod, ResourceList } from './types/core';
 
@@ -19,7 +20,7 @@ export function parseResourceList(list: ResourceList | undefined): ResourceAmoun
 /** A ResourceList of canonical quantity strings, names sorted. */
 export function toResourceList(amounts: ResourceAmounts): ResourceList {
   const out: ResourceList = {};
-  for (const name of [...amounts.keys()].sort()) out[name] = amounts.get(name)!.toString();
+  for (const name of [...amounts.keys()].sort()) setOwn(out, name, amounts.get(name)!.toString());
   return out;
 }
 

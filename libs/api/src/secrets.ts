@@ -3,6 +3,7 @@
 // and stored; it is never stored or returned itself.
 
 import { base64Encode, utf8Encode } from './base64';
+import { setOwn } from './objects';
 import type { Secret } from './types/core';
 
 /** A copy of `secret` with `stringData` folded into `data`. */
@@ -10,6 +11,6 @@ export function mergeStringData(secret: Secret): Secret {
   if (secret.stringData === undefined) return secret;
   const { stringData, ...rest } = secret;
   const data = { ...(secret.data ?? {}) };
-  for (const [key, value] of Object.entries(stringData)) data[key] = base64Encode(utf8Encode(value));
+  for (const [key, value] of Object.entries(stringData)) setOwn(data, key, base64Encode(utf8Encode(value)));
   return { ...rest, data };
 }
