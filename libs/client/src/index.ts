@@ -10,3 +10,6 @@ export * from './clock';
 export * from './rate-limiter';
 export * from './workqueue';
 export * from './reconcile';
+export * from './cache';
+export * from './informer';
+export * from './fake';
