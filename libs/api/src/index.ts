@@ -34,4 +34,5 @@ export * from './scale';
 export * from './envelopes';
 export * from './deletion';
 export * from './pod-subresources';
+export * from './binding';
 export * from './patch';

@@ -11,7 +11,7 @@ import { mergeStringData } from './secrets';
 import { deepCopy, formatTime, keepSpec, keepStatus, nextGeneration } from './objects';
 import { Quantity } from './quantity';
 import type { ResourceInfo } from './scheme';
-import type { Container, Pod, Secret } from './types/core';
+import type { Container, Namespace, Pod, Secret } from './types/core';
 import type { KubeObject, ObjectMeta } from './types/meta';
 
 /** What the server supplies for a new object: its uid and the current time. */
@@ -128,6 +128,14 @@ export function prepareForUpdate<T extends KubeObject>(info: StrategyInfo, updat
   if (info.group === '' && info.kind === 'Secret') prepared = mergeStringData(prepared as Secret) as unknown as T;
   prepared = applyDefaults(prepared);
   prepared = keepStatus(info, prepared, current);
+  if (info.group === '' && info.kind === 'Namespace') {
+    // A namespace's finalizers change only through its `finalize` subresource.
+    const spec = { ...((prepared as Namespace).spec ?? {}) };
+    const finalizers = (current as Namespace).spec?.finalizers;
+    if (finalizers) spec.finalizers = [...finalizers];
+    else delete spec.finalizers;
+    prepared = { ...prepared, spec } as T;
+  }
   const metadata = keepSystemFields(prepared.metadata, current.metadata);
   const generation = nextGeneration(info, prepared, current);
   if (generation === undefined) delete metadata.generation;
@@ -157,4 +165,13 @@ export function generateName(prefix: string, random: () => number): string {
     suffix += nameSuffixAlphabet[Math.floor(random() * nameSuffixAlphabet.length) % nameSuffixAlphabet.length];
   }
   return base + suffix;
+}
+
+/** A write to a namespace's `finalize` subresource: only spec.finalizers changes. */
+export function prepareForFinalize(updated: Namespace, current: Namespace): Namespace {
+  const finalizers = updated.spec?.finalizers;
+  const spec = { ...(current.spec ?? {}) };
+  if (finalizers && finalizers.length > 0) spec.finalizers = [...finalizers];
+  else delete spec.finalizers;
+  return { ...deepCopy(current), spec, metadata: { ...current.metadata, resourceVersion: updated.metadata.resourceVersion ?? current.metadata.resourceVersion } };
 }
