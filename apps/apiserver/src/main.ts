@@ -4,7 +4,11 @@ import { scheme } from '@keel/api';
 import { EtcdClient } from '@keel/etcd-client';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { randomUUID } from 'node:crypto';
-import { createServer } from 'node:http';
+import { createServer, type Server } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
+import { withServiceAccountAdmission } from './auth/admission';
+import { loadSecurity } from './auth/config';
+import { parseDuration } from './auth/flags';
 import { ServiceAllocator } from './allocators/services';
 import { parseCidr } from './allocators/range';
 import { GrpcApiServer } from './grpc/server';
@@ -27,6 +31,12 @@ function endpointList(value: string): string[] {
 function port(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('expected a port number 0-65535');
+  return n;
+}
+
+function count(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a whole number');
   return n;
 }
 
@@ -55,7 +65,20 @@ const program = new Command('keel-apiserver')
   .description('Keel API server: the Kubernetes REST API over an etcd v3 store')
   .requiredOption('--etcd-servers <list>', 'etcd v3 endpoints (host:port, comma-separated)', endpointList)
   .option('--bind-address <ip>', 'address to listen on', '127.0.0.1')
-  .option('--port <port>', 'port to listen on (0 picks a free one)', port, 6443)
+  .option('--secure-port <port>', 'HTTPS port, with authentication and RBAC (needs --tls-cert-file; 0 picks a free one)', port, 6443)
+  .option('--insecure-port <port>', 'plain HTTP port with NO authentication or authorization, on --bind-address (tests, benchmarks)', port)
+  .option('--port <port>', 'deprecated name of --insecure-port', port)
+  .option('--tls-cert-file <file>', 'serving certificate (PEM, with its chain)')
+  .option('--tls-private-key-file <file>', 'private key of the serving certificate')
+  .option('--client-ca-file <file>', 'CA whose client certificates authenticate (CN = user, O = groups)')
+  .option('--token-auth-file <file>', 'static bearer tokens, CSV: token,user,uid,"group1,group2"')
+  .option('--service-account-key-file <file...>', 'keys that verify ServiceAccount tokens (PEM, repeatable)')
+  .option('--service-account-signing-key-file <file>', 'private key that signs ServiceAccount tokens (TokenRequest)')
+  .option('--service-account-issuer <url>', 'issuer (iss) of ServiceAccount tokens', 'https://kubernetes.default.svc')
+  .option('--api-audiences <list>', 'audiences a token must carry (default: the issuer)', (v: string) => v.split(',').filter(Boolean))
+  .option('--service-account-max-token-expiration <duration>', 'longest token TokenRequest signs, e.g. 48h', parseDuration, 48 * 3600)
+  .option('--max-requests-inflight <n>', 'read-only requests served at once before 429 (0 = no limit)', count, 400)
+  .option('--max-mutating-requests-inflight <n>', 'mutating requests served at once before 429 (0 = no limit)', count, 200)
   .option('--grpc-port <port>', 'port of the keel.v1 gRPC API for Keel\'s own parts (0 picks a free one)', port, 6444)
   .option('--service-cluster-ip-range <cidr>', 'IPv4 CIDR Service ClusterIPs come from', cidr, '10.96.0.0/16')
   .option('--service-node-port-range <min-max>', 'ports NodePort Services may use', portRange, { min: 30000, max: 32767 })
@@ -72,19 +95,36 @@ async function main(): Promise<void> {
   const opts = program.opts<{
     etcdServers: string[];
     bindAddress: string;
-    port: number;
+    securePort: number;
+    insecurePort?: number;
+    port?: number;
+    tlsCertFile?: string;
+    tlsPrivateKeyFile?: string;
+    clientCaFile?: string;
+    tokenAuthFile?: string;
+    serviceAccountKeyFile?: string[];
+    serviceAccountSigningKeyFile?: string;
+    serviceAccountIssuer: string;
+    apiAudiences?: string[];
+    serviceAccountMaxTokenExpiration: number;
+    maxRequestsInflight: number;
+    maxMutatingRequestsInflight: number;
     grpcPort: number;
     logRequests: boolean;
     serviceClusterIpRange: string;
     serviceNodePortRange: { min: number; max: number };
   }>();
+  // HTTPS with authentication, or plain HTTP without, only when asked for by name.
+  const insecurePort = opts.insecurePort ?? opts.port;
+  if (!opts.tlsCertFile !== !opts.tlsPrivateKeyFile) usage('--tls-cert-file and --tls-private-key-file go together');
+  if (!opts.tlsCertFile && insecurePort === undefined) usage('give --tls-cert-file and --tls-private-key-file to serve HTTPS, or --insecure-port for plain HTTP without authentication');
   const etcd = new EtcdClient({ endpoints: opts.etcdServers });
   const services = new ServiceAllocator(etcd, {
     serviceCidr: opts.serviceClusterIpRange,
     nodePortRange: opts.serviceNodePortRange,
     random: Math.random,
   });
-  const handler = new ApiHandler({ etcd, strategies: defaultStrategies({ services }), uid: randomUUID, random: Math.random });
+  const handler = new ApiHandler({ etcd, strategies: withServiceAccountAdmission(defaultStrategies({ services })), uid: randomUUID, random: Math.random });
   handler.namespaceInfo = scheme.lookup('namespaces');
   // The system namespaces exist before the server says it is ready; the store may still be
   // electing a leader, so keep trying for a while.
@@ -98,19 +138,47 @@ async function main(): Promise<void> {
       await new Promise((r) => setTimeout(r, 1000));
     }
   }
-  const rest = new RestServer({
+  const restOptions = {
     scheme,
     handler,
     version: { major: '1', minor: '33', gitVersion: 'v1.33.0-keel.0.1.0' },
     ...(opts.logRequests ? { log } : {}),
-  });
-  const server = createServer({ requestTimeout: 0, keepAliveTimeout: 65_000 }, rest.listener);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port, opts.bindAddress, resolve);
-  });
-  const address = server.address() as { address: string; port: number };
-  log({ msg: 'serving', url: `http://${address.address}:${address.port}`, etcd: opts.etcdServers });
+  };
+  const servers: (Server | HttpsServer)[] = [];
+  const listen = async (server: Server | HttpsServer, portNumber: number, scheme: string) => {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(portNumber, opts.bindAddress, resolve);
+    });
+    servers.push(server);
+    const address = server.address() as { address: string; port: number };
+    log({ msg: 'serving', url: `${scheme}://${address.address}:${address.port}`, etcd: opts.etcdServers });
+  };
+  const serverOptions = { requestTimeout: 0, keepAliveTimeout: 65_000 };
+  if (opts.tlsCertFile && opts.tlsPrivateKeyFile) {
+    const { tls, security } = await loadSecurity(
+      {
+        tlsCertFile: opts.tlsCertFile,
+        tlsPrivateKeyFile: opts.tlsPrivateKeyFile,
+        ...(opts.clientCaFile ? { clientCaFile: opts.clientCaFile } : {}),
+        ...(opts.tokenAuthFile ? { tokenAuthFile: opts.tokenAuthFile } : {}),
+        ...(opts.serviceAccountKeyFile ? { serviceAccountKeyFiles: opts.serviceAccountKeyFile } : {}),
+        ...(opts.serviceAccountSigningKeyFile ? { serviceAccountSigningKeyFile: opts.serviceAccountSigningKeyFile } : {}),
+        serviceAccountIssuer: opts.serviceAccountIssuer,
+        ...(opts.apiAudiences ? { apiAudiences: opts.apiAudiences } : {}),
+        serviceAccountMaxTokenExpirationSeconds: opts.serviceAccountMaxTokenExpiration,
+        maxRequestsInflight: opts.maxRequestsInflight,
+        maxMutatingRequestsInflight: opts.maxMutatingRequestsInflight,
+      },
+      { scheme, handler, log },
+    );
+    const secure = new RestServer({ ...restOptions, filter: security.filter, extraGroups: security.discovery });
+    await listen(createHttpsServer({ ...serverOptions, ...tls }, secure.listener), opts.securePort, 'https');
+  }
+  if (insecurePort !== undefined) {
+    log({ msg: 'serving plain HTTP with no authentication or authorization', port: insecurePort });
+    await listen(createServer(serverOptions, new RestServer(restOptions).listener), insecurePort, 'http');
+  }
   // The keel.v1 gRPC API: the second adapter over the same handler (no TLS or auth yet).
   const grpcApi = new GrpcApiServer({ scheme, handler, ...(opts.logRequests ? { log } : {}) });
   const host = opts.bindAddress.includes(':') ? `[${opts.bindAddress}]` : opts.bindAddress;
@@ -119,14 +187,23 @@ async function main(): Promise<void> {
     log({ msg: 'stopping' });
     handler.stop();
     void grpcApi.stop();
-    server.close(() => {
-      etcd.close();
-      process.exit(0);
-    });
-    server.closeAllConnections();
+    let open = servers.length;
+    for (const server of servers) {
+      server.close(() => {
+        if (--open > 0) return;
+        etcd.close();
+        process.exit(0);
+      });
+      server.closeAllConnections();
+    }
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
+}
+
+function usage(message: string): never {
+  process.stderr.write(`keel-apiserver: ${message}\n`);
+  process.exit(2);
 }
 
 main().catch((err: unknown) => {

@@ -9,7 +9,8 @@ import { ApiError, ApiErrors, type APIGroup, type APIResourceList, type KubeObje
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ApiHandler } from '../registry/handler';
 import { formatTimestamp } from '../registry/handler';
-import { parseBody, readBody } from '../rest/body';
+import { mediaType, parseBody, readBody } from '../rest/body';
+import { decodeProtobufBody, isProtobuf } from './protobuf';
 import type { RequestAttributes } from './attributes';
 import type { RbacAuthorizer } from './rbac';
 import type { TokenIssuer } from './serviceaccount-token';
@@ -52,7 +53,9 @@ function send(res: ServerResponse, code: number, body: unknown): void {
 type Body = { apiVersion?: string; kind?: string; metadata?: Record<string, unknown>; spec?: Record<string, unknown> };
 
 async function readReview(req: IncomingMessage, apiVersion: string, kind: string): Promise<Body> {
-  const body = parseBody(await readBody(req), req.headers['content-type']) as Body;
+  const raw = await readBody(req);
+  // kubectl 1.33's typed clients send these bodies as protobuf.
+  const body = (isProtobuf(mediaType(req.headers['content-type'])) ? decodeProtobufBody(raw) : parseBody(raw, req.headers['content-type'])) as Body;
   if (!body || typeof body !== 'object' || Array.isArray(body)) throw ApiErrors.badRequest('the body of the request must be a JSON or YAML object');
   if (body.kind !== kind || body.apiVersion !== apiVersion) {
     throw ApiErrors.badRequest(`expected ${apiVersion} ${kind}, got ${body.apiVersion ?? '<no apiVersion>'} ${body.kind ?? '<no kind>'}`);
