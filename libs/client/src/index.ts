@@ -13,3 +13,4 @@ export * from './reconcile';
 export * from './cache';
 export * from './informer';
 export * from './fake';
+export * from './leader-election';
