@@ -35,4 +35,5 @@ export * from './envelopes';
 export * from './deletion';
 export * from './pod-subresources';
 export * from './binding';
+export * from './events';
 export * from './patch';
