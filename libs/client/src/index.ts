@@ -14,3 +14,4 @@ export * from './cache';
 export * from './informer';
 export * from './fake';
 export * from './leader-election';
+export * from './events';
