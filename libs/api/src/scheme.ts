@@ -88,6 +88,7 @@ const rows: Row[] = [
   { ...core, kind: 'Namespace', resource: 'namespaces', shortNames: ['ns'], namespaced: false, status: true,
     verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'],
     extra: () => [sub('finalize', 'Namespace', ['update'], core)] },
+  // Pods track generation as Kubernetes 1.33 does, so agents can report status.observedGeneration.
   { ...core, kind: 'Pod', resource: 'pods', shortNames: ['po'], namespaced: true, status: true, categories: ['all'],
     tracksGeneration: true,
     extra: () => [
