@@ -12,6 +12,9 @@ afterAll(async () => {
   await cluster?.stop();
 });
 
+// Long enough to outlast a failover on a busy machine (the client gives up on a lease it
+// could not renew for a whole TTL).
+const TTL = 6;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function until<T>(fn: () => Promise<T | undefined>, ms: number): Promise<T> {
@@ -38,29 +41,29 @@ describe('leases on three members', () => {
     const survivors = [0, 1, 2].filter((i) => i !== leader);
     const client = perMember[survivors[0]!]!;
 
-    const lease = await client.leaseGrant(5);
+    const lease = await client.leaseGrant(TTL);
     const put = await client.put('/lease/k', 'v', { lease: lease.id });
     const events = new Map<number, WatchEvent[]>(survivors.map((i) => [i, []]));
     for (const i of survivors) {
       perMember[i]!.watch({ key: '/lease/k', startRevision: put.revision }, { onEvents: (evs) => events.get(i)!.push(...evs) });
     }
-    const keeper = client.keepAlive(lease.id, 5);
+    const keeper = client.keepAlive(lease.id, TTL);
     await sleep(500);
     await cluster.kill(leader);
     // Past the lease's TTL from its grant, with a new leader (which gave it a full TTL when it
     // took over): the lease lives on, kept alive through a follower.
-    await sleep(5500);
+    await sleep(TTL * 1000 + 500);
     const ttl = await until(async () => {
       const t = await perMember[survivors[1]!]!.leaseTimeToLive(lease.id);
       return t.ttl > 0 ? t.ttl : undefined;
-    }, 5000);
+    }, TTL * 1000);
     expect(ttl).toBeGreaterThan(0);
     expect((await client.get('/lease/k')).kv?.value.toString()).toBe('v');
 
     keeper.stop();
     const stopped = Date.now();
-    await until(async () => ((await client.get('/lease/k')).kv ? undefined : true), 10_000);
-    console.log(`lease of TTL 5 s expired ${Date.now() - stopped} ms after the last keep-alive stopped`);
+    await until(async () => ((await client.get('/lease/k')).kv ? undefined : true), 3 * TTL * 1000);
+    console.log(`lease of TTL ${TTL} s expired ${Date.now() - stopped} ms after the last keep-alive stopped`);
     const deletes = await until(async () => {
       const seen = survivors.map((i) => events.get(i)!.find((e) => e.type === 'DELETE'));
       return seen.every(Boolean) ? seen.map((e) => e!.kv.modRevision) : undefined;
