@@ -5,7 +5,7 @@
 
 import type { Node, Pod } from '@keel/api';
 import { NodeInfo } from './node-info';
-import { newPodInfo, podKey, type PodInfo } from './pod-info';
+import { hasAffinity, newPodInfo, podKey, type PodInfo } from './pod-info';
 import { NodeIndex, Snapshot } from './snapshot';
 
 interface PodState {
@@ -20,6 +20,8 @@ export class SchedulerCache {
   private readonly known = new Set<string>();
   private readonly pods = new Map<string, PodState>();
   private index?: NodeIndex;
+  /** Which nodes hold pods with (anti-)affinity; dropped when such a pod or a node comes or goes. */
+  private affinityMemo?: { affinity: NodeInfo[]; antiAffinity: NodeInfo[] };
 
   addNode(node: Node): void {
     const name = node.metadata.name ?? '';
@@ -28,6 +30,7 @@ export class SchedulerCache {
     else this.nodes.set(name, new NodeInfo(node));
     this.known.add(name);
     this.index = undefined;
+    this.affinityMemo = undefined;
   }
 
   updateNode(node: Node): void {
@@ -40,6 +43,7 @@ export class SchedulerCache {
     // Pods still bound there stay counted until their own deletes arrive.
     if (info && info.pods.length === 0) this.nodes.delete(name);
     this.index = undefined;
+    this.affinityMemo = undefined;
   }
 
   private nodeFor(name: string): NodeInfo {
@@ -54,8 +58,9 @@ export class SchedulerCache {
     if (!node) return;
     const key = podKey(pod);
     const current = this.pods.get(key);
-    if (current) this.nodes.get(current.node)?.removePod(key);
+    if (current) this.removeFromNode(current);
     const info = newPodInfo(pod);
+    if (hasAffinity(info)) this.affinityMemo = undefined;
     this.nodeFor(node).addPod(info);
     this.pods.set(key, { info, node, assumed: false });
   }
@@ -68,7 +73,7 @@ export class SchedulerCache {
     const key = podKey(pod);
     const current = this.pods.get(key);
     if (!current) return;
-    this.nodes.get(current.node)?.removePod(key);
+    this.removeFromNode(current);
     this.pods.delete(key);
     const info = this.nodes.get(current.node);
     if (info && info.pods.length === 0 && !this.known.has(current.node)) this.nodes.delete(current.node);
@@ -78,6 +83,7 @@ export class SchedulerCache {
   assumePod(info: PodInfo, node: string): void {
     const pod: Pod = { ...info.pod, spec: { ...info.pod.spec!, nodeName: node } };
     const assumed: PodInfo = { ...info, pod };
+    if (hasAffinity(info)) this.affinityMemo = undefined;
     this.nodeFor(node).addPod(assumed);
     this.pods.set(info.key, { info: assumed, node, assumed: true });
   }
@@ -86,8 +92,13 @@ export class SchedulerCache {
   forgetPod(key: string): void {
     const current = this.pods.get(key);
     if (!current?.assumed) return;
-    this.nodes.get(current.node)?.removePod(key);
+    this.removeFromNode(current);
     this.pods.delete(key);
+  }
+
+  private removeFromNode(state: PodState): void {
+    this.nodes.get(state.node)?.removePod(state.info.key);
+    if (hasAffinity(state.info)) this.affinityMemo = undefined;
   }
 
   isAssumed(key: string): boolean {
@@ -112,6 +123,12 @@ export class SchedulerCache {
       const list = [...this.nodes.values()].filter((n) => this.known.has(n.name));
       this.index = new NodeIndex(list);
     }
-    return new Snapshot(this.index.nodeInfos, this.index);
+    return new Snapshot(this.index.nodeInfos, this.index, () => {
+      const nodes = this.index!.nodeInfos;
+      return (this.affinityMemo ??= {
+        affinity: nodes.filter((n) => n.podsWithAffinity.length > 0),
+        antiAffinity: nodes.filter((n) => n.podsWithRequiredAntiAffinity.length > 0),
+      });
+    });
   }
 }

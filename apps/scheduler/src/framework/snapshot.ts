@@ -34,6 +34,8 @@ export class Snapshot {
   constructor(
     nodeInfos: readonly NodeInfo[],
     private readonly index: NodeIndex = new NodeIndex(nodeInfos),
+    /** The cache's memo of the two affinity lists, so a cycle need not scan every node. */
+    private readonly affinityLists?: () => { affinity: NodeInfo[]; antiAffinity: NodeInfo[] },
   ) {
     this.nodeInfos = nodeInfos;
   }
@@ -48,12 +50,13 @@ export class Snapshot {
 
   /** Nodes with at least one pod carrying affinity or anti-affinity of any kind. */
   nodesWithAffinityPods(): NodeInfo[] {
-    return (this.affinityNodes ??= this.nodeInfos.filter((n) => n.podsWithAffinity.length > 0));
+    return (this.affinityNodes ??= this.affinityLists?.().affinity ?? this.nodeInfos.filter((n) => n.podsWithAffinity.length > 0));
   }
 
   /** Nodes with at least one pod carrying required anti-affinity. */
   nodesWithRequiredAntiAffinityPods(): NodeInfo[] {
-    return (this.antiAffinityNodes ??= this.nodeInfos.filter((n) => n.podsWithRequiredAntiAffinity.length > 0));
+    return (this.antiAffinityNodes ??=
+      this.affinityLists?.().antiAffinity ?? this.nodeInfos.filter((n) => n.podsWithRequiredAntiAffinity.length > 0));
   }
 
   /** The same cluster with `replacement` standing in for the node of the same name. */

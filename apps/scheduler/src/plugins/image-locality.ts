@@ -33,8 +33,11 @@ export function newImageLocality(): PreScorePlugin & ScorePlugin {
       const spread = new Map<string, number>();
       for (const image of images) {
         const name = normalizeImageName(image);
-        spread.set(name, imageSpread(snapshot, name));
+        const fraction = imageSpread(snapshot, name);
+        if (fraction > 0) spread.set(name, fraction);
       }
+      // No node holds any of the images: every node would score 0.
+      if (spread.size === 0) return Status.skip();
       state.write(stateKey, { spread, containers: images.length } satisfies State);
       return Status.success();
     },

@@ -21,6 +21,8 @@ const filterKey = 'PodTopologySpread/filter';
 const scoreKey = 'PodTopologySpread/score';
 
 interface Constraint {
+  /** The selector and namespace as text: the key of the per-node count memo. */
+  memoKey: string;
   maxSkew: number;
   topologyKey: string;
   selector: LabelSelectorQuery;
@@ -40,6 +42,7 @@ function compile(pod: PodInfo, c: TopologySpreadConstraint): Constraint {
     },
   );
   return {
+    memoKey: `${pod.namespace} ${selector.toString()}`,
     maxSkew: c.maxSkew,
     topologyKey: c.topologyKey,
     selector,
@@ -59,6 +62,27 @@ function eligible(pod: PodInfo, c: Constraint, node: NodeInfo): boolean {
   return true;
 }
 
+/**
+ * Matching pods per node, remembered until the node changes (its generation moves): between
+ * two cycles only the node that got the last pod changed, so a cycle costs a lookup per node
+ * instead of a selector match per pod in the cluster.
+ */
+const countMemo = new WeakMap<NodeInfo, { generation: number; counts: Map<string, number> }>();
+
+function matchingPods(pod: PodInfo, c: Constraint, node: NodeInfo): number {
+  let memo = countMemo.get(node);
+  if (!memo || memo.generation !== node.generation) countMemo.set(node, (memo = { generation: node.generation, counts: new Map() }));
+  let n = memo.counts.get(c.memoKey);
+  if (n === undefined) {
+    n = 0;
+    for (const p of node.pods) {
+      if (p.namespace === pod.namespace && !p.pod.metadata.deletionTimestamp && c.selector.matches(p.labels)) n++;
+    }
+    memo.counts.set(c.memoKey, n);
+  }
+  return n;
+}
+
 /** Counts matching pods per domain over the eligible nodes that carry every constraint's key. */
 function countDomains(pod: PodInfo, constraints: Constraint[], snapshot: Snapshot): void {
   for (const node of snapshot.nodeInfos) {
@@ -66,10 +90,7 @@ function countDomains(pod: PodInfo, constraints: Constraint[], snapshot: Snapsho
     if (!constraints.every((c) => labels[c.topologyKey] !== undefined)) continue;
     for (const c of constraints) {
       if (!eligible(pod, c, node)) continue;
-      let n = 0;
-      for (const p of node.pods) {
-        if (p.namespace === pod.namespace && !p.pod.metadata.deletionTimestamp && c.selector.matches(p.labels)) n++;
-      }
+      const n = matchingPods(pod, c, node);
       const value = labels[c.topologyKey]!;
       c.counts.set(value, (c.counts.get(value) ?? 0) + n);
     }
