@@ -1,0 +1,77 @@
+// A control plane for the scheduler's integration tests: a real etcd on loopback, the built
+// keel-apiserver and keel-scheduler as processes (REST for nothing here; the keel.v1 gRPC
+// API for both the scheduler and the test's client). Everything lives in a keel-… temp
+// folder and stops by recorded PID.
+import { Client, GrpcTransport } from '@keel/client';
+import { freeLoopbackPorts, httpAnswers, startDaemon, type RunningDaemon } from '@keel/process';
+import { startEtcdCluster, type EtcdCluster } from '@keel/tools-etcd';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+const root = resolve(import.meta.dirname, '../../..');
+
+export interface TestCluster {
+  client: Client;
+  grpcAddress: string;
+  metricsUrl: string;
+  work: string;
+  stop(): Promise<void>;
+}
+
+export async function startCluster(): Promise<TestCluster> {
+  for (const app of ['apps/apiserver', 'apps/scheduler']) execFileSync('node', ['tools/scripts/bundle.mjs', app], { cwd: root, stdio: 'ignore' });
+  const work = mkdtempSync(join(tmpdir(), 'keel-scheduler-test-'));
+  let etcd: EtcdCluster | undefined;
+  const daemons: RunningDaemon[] = [];
+  let client: Client | undefined;
+  const stop = async () => {
+    client?.close();
+    for (const d of daemons.reverse()) await d.stop();
+    await etcd?.stop({ removeData: true });
+    rmSync(work, { recursive: true, force: true });
+  };
+  try {
+    etcd = await startEtcdCluster({ dir: join(work, 'keel-etcd'), members: 1 });
+    const [http, grpc, metrics] = (await freeLoopbackPorts(3)) as [number, number, number];
+    daemons.push(
+      await startDaemon({
+        argv: ['node', join(root, 'dist/apps/apiserver/main.js'), '--etcd-servers', etcd.endpoints.join(','), '--insecure-port', String(http), '--grpc-port', String(grpc)],
+        pidFile: join(work, 'apiserver.pid'),
+        logFile: join(work, 'apiserver.log'),
+        ready: () => httpAnswers(`http://127.0.0.1:${http}/healthz`),
+      }),
+    );
+    const grpcAddress = `127.0.0.1:${grpc}`;
+    daemons.push(
+      await startDaemon({
+        argv: ['node', join(root, 'dist/apps/scheduler/main.js'), '--grpc-server', grpcAddress, '--secure-port', String(metrics), '--leader-elect'],
+        pidFile: join(work, 'scheduler.pid'),
+        logFile: join(work, 'scheduler.log'),
+        ready: () => httpAnswers(`http://127.0.0.1:${metrics}/healthz`),
+      }),
+    );
+    client = new Client(new GrpcTransport({ address: grpcAddress, callTimeoutMs: 5000 }));
+    return { client, grpcAddress, metricsUrl: `http://127.0.0.1:${metrics}/metrics`, work, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+/** Polls `check` until it returns a value (not undefined) or the time is up. */
+export async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await check();
+      if (v !== undefined) return v;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out${last ? `: ${String(last)}` : ''}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
