@@ -1,0 +1,172 @@
+// keel-controller-manager: every controller of the cluster in one process — Deployment,
+// ReplicaSet, DaemonSet, Job, node lifecycle and IPAM, Endpoints and EndpointSlice,
+// ServiceAccount, Namespace and the garbage collector — reaching cluster state only through
+// the apiserver's keel.v1 gRPC API. Flags follow kube-controller-manager's where they
+// overlap. With --leader-elect, replicas share a Lease and only the holder runs controllers.
+import { Client, GrpcTransport } from '@keel/client';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { createServer, type Server } from 'node:http';
+import { hostname } from 'node:os';
+import { randomUUID } from 'node:crypto';
+import { selectControllers } from './controllers';
+import { parseCidr } from './controllers/node-ipam';
+import { ControllerManager } from './manager';
+import { LeaderElector } from './runtime/leader';
+import { jsonLogger } from './runtime/log';
+
+/** A Go-style duration (`40s`, `1m30s`, `500ms`) in milliseconds. */
+export function parseDuration(value: string): number {
+  const units: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+  const parts = [...value.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)];
+  if (parts.length === 0 || parts.map((p) => p[0]).join('') !== value) throw new InvalidArgumentError('expected a duration such as 40s, 1m or 500ms');
+  return parts.reduce((ms, p) => ms + Number(p[1]) * units[p[2]!]!, 0);
+}
+
+function address(value: string): string {
+  if (!/^[^:]+:\d+$/.test(value.replace(/^\[.*\]/, 'h'))) throw new InvalidArgumentError('expected host:port');
+  return value;
+}
+
+function cidr(value: string): string {
+  try {
+    parseCidr(value);
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
+  return value;
+}
+
+function port(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('expected a port number 0-65535');
+  return n;
+}
+
+function controllers(value: string): string[] {
+  try {
+    return selectControllers(value);
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
+}
+
+const program = new Command('keel-controller-manager')
+  .description('Keel controller manager: the cluster\'s controllers, over the apiserver\'s keel.v1 gRPC API')
+  .option('--apiserver <host:port>', 'the apiserver\'s keel.v1 gRPC address', address, '127.0.0.1:6444')
+  .option('--controllers <list>', 'controllers to run: * for all, name to add, -name to remove', controllers, selectControllers('*'))
+  .option('--leader-elect', 'run only while holding the kube-system/keel-controller-manager Lease', false)
+  .option('--leader-elect-lease-duration <duration>', 'how long a Lease holds without renewal', parseDuration, 15_000)
+  .option('--leader-elect-renew-deadline <duration>', 'how long the leader retries renewing before it steps down', parseDuration, 10_000)
+  .option('--leader-elect-retry-period <duration>', 'how often to try to acquire or renew', parseDuration, 2_000)
+  .option('--cluster-cidr <cidr>', 'IPv4 CIDR node pod CIDRs come from (node IPAM is off without it)', cidr)
+  .option('--node-cidr-mask-size <n>', 'prefix length of each node\'s pod CIDR', (v) => Number(v), 24)
+  .option('--node-monitor-grace-period <duration>', 'how long a node may go without renewing its Lease before it is Unknown', parseDuration, 40_000)
+  .option('--concurrent-syncs <n>', 'workers per controller', (v) => Number(v), 5)
+  .option('--healthz-port <port>', 'port of /healthz on 127.0.0.1 (0 picks a free one, -1 turns it off)', (v) => (v === '-1' ? -1 : port(v)), 10257)
+  .exitOverride();
+
+interface Options {
+  apiserver: string;
+  controllers: string[];
+  leaderElect: boolean;
+  leaderElectLeaseDuration: number;
+  leaderElectRenewDeadline: number;
+  leaderElectRetryPeriod: number;
+  clusterCidr?: string;
+  nodeCidrMaskSize: number;
+  nodeMonitorGracePeriod: number;
+  concurrentSyncs: number;
+  healthzPort: number;
+}
+
+async function main(): Promise<void> {
+  try {
+    program.parse(process.argv);
+  } catch (err) {
+    if (err instanceof CommanderError) process.exit(err.code === 'commander.helpDisplayed' || err.code === 'commander.version' ? 0 : 2);
+    throw err;
+  }
+  const opts = program.opts<Options>();
+  const log = jsonLogger().with({ component: 'keel-controller-manager' });
+  const client = new Client(new GrpcTransport({ address: opts.apiserver }));
+  const stop = new AbortController();
+  let manager: ControllerManager | undefined;
+  let healthy = true;
+
+  let server: Server | undefined;
+  if (opts.healthzPort >= 0) {
+    server = createServer((req, res) => {
+      if (req.url === '/healthz' || req.url === '/readyz' || req.url === '/livez') {
+        res.writeHead(healthy ? 200 : 500, { 'Content-Type': 'text/plain' });
+        res.end(healthy ? 'ok' : 'unhealthy');
+        return;
+      }
+      res.writeHead(404).end();
+    });
+    await new Promise<void>((resolve, reject) => {
+      server!.once('error', reject);
+      server!.listen(opts.healthzPort, '127.0.0.1', resolve);
+    });
+    log.info('serving /healthz', { address: `127.0.0.1:${(server.address() as { port: number }).port}` });
+  }
+
+  const runControllers = async () => {
+    manager = new ControllerManager({
+      client,
+      controllers: opts.controllers,
+      log,
+      workers: opts.concurrentSyncs,
+      config: {
+        ...(opts.clusterCidr ? { clusterCidr: opts.clusterCidr } : {}),
+        nodeCidrMaskSize: opts.nodeCidrMaskSize,
+        nodeMonitorGracePeriodMs: opts.nodeMonitorGracePeriod,
+      },
+    });
+    await manager.start();
+  };
+
+  const shutdown = async (code: number) => {
+    log.info('stopping');
+    stop.abort();
+    await manager?.stop();
+    client.close();
+    server?.close();
+    process.exit(code);
+  };
+  process.once('SIGTERM', () => void shutdown(0));
+  process.once('SIGINT', () => void shutdown(0));
+
+  log.info('starting', { apiserver: opts.apiserver, controllers: opts.controllers, leaderElect: opts.leaderElect });
+  if (!opts.leaderElect) {
+    await runControllers();
+    return;
+  }
+  const elector = new LeaderElector(
+    client,
+    {
+      namespace: 'kube-system',
+      name: 'keel-controller-manager',
+      identity: `${hostname()}_${randomUUID()}`,
+      leaseDurationMs: opts.leaderElectLeaseDuration,
+      renewDeadlineMs: opts.leaderElectRenewDeadline,
+      retryPeriodMs: opts.leaderElectRetryPeriod,
+    },
+    log,
+  );
+  const { lost } = await elector.run(stop.signal, () => {
+    runControllers().catch((err: unknown) => {
+      log.error('controllers failed to start', { err: (err as Error).message });
+      void shutdown(1);
+    });
+  });
+  // Kubernetes exits when it loses the Lease, so a fresh process starts clean.
+  if (lost) {
+    healthy = false;
+    await shutdown(1);
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`keel-controller-manager: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,64 @@
+// The fixed pipeline every controller here follows (sample-controller's shape): informers
+// enqueue keys, workers take a key and call the controller's idempotent reconcile(key),
+// which rereads the cache and makes the world match. An error requeues the key with
+// back-off; success forgets its failures. A reconcile never edits a cached object: it copies.
+import { ApiError } from '@keel/api';
+import type { Client } from '@keel/client';
+import type { InformerFactory } from './factory';
+import type { Logger } from './log';
+import { WorkQueue } from './queue';
+
+export interface ControllerConfig {
+  /** `--cluster-cidr`: where node pod CIDRs come from; node IPAM is off without it. */
+  clusterCidr?: string;
+  /** Prefix length of each node's pod CIDR. Default 24. */
+  nodeCidrMaskSize?: number;
+  /** `--node-monitor-grace-period`, ms. Default 40 s. */
+  nodeMonitorGracePeriodMs?: number;
+}
+
+export interface ControllerContext {
+  client: Client;
+  informers: InformerFactory;
+  now: () => number;
+  log: Logger;
+  config: ControllerConfig;
+}
+
+export abstract class Controller {
+  abstract readonly name: string;
+  readonly queue = new WorkQueue();
+
+  enqueue(key: string): void {
+    this.queue.add(key);
+  }
+
+  abstract reconcile(key: string): Promise<void>;
+}
+
+/** Runs `workers` loops over the controller's queue until the queue shuts down. */
+export async function runWorkers(controller: Controller, workers: number, log: Logger): Promise<void> {
+  const loop = async () => {
+    for (;;) {
+      const key = await controller.queue.get();
+      if (key === undefined) return;
+      try {
+        await controller.reconcile(key);
+        controller.queue.forget(key);
+      } catch (err) {
+        // A conflict is routine (someone wrote first): retry quietly from fresh state.
+        const quiet = err instanceof ApiError && (err.reason === 'Conflict' || err.reason === 'AlreadyExists');
+        if (!quiet) log.warn('reconcile failed', { controller: controller.name, key, err: (err as Error).message, retries: controller.queue.retries(key) });
+        controller.queue.addRateLimited(key);
+      } finally {
+        controller.queue.done(key);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: workers }, loop));
+}
+
+/** Whether an error means the object is already gone (deletes and updates that lost a race). */
+export function isNotFound(err: unknown): boolean {
+  return err instanceof ApiError && err.reason === 'NotFound';
+}

@@ -1,0 +1,48 @@
+// One shared informer per resource for the whole process, so the ReplicaSet, Deployment,
+// Job, Endpoints and garbage collector controllers share a single pod cache and a single
+// pod watch.
+import type { KubeObject } from '@keel/api';
+import type { Client, GroupVersionResource } from '@keel/client';
+import { Informer } from './informer';
+import type { Logger } from './log';
+
+export const gvrKey = (gvr: GroupVersionResource): string => (gvr.group ? `${gvr.group}/${gvr.resource}` : gvr.resource);
+
+export class InformerFactory {
+  private readonly informers = new Map<string, Informer<KubeObject>>();
+  private started = false;
+
+  constructor(
+    private readonly client: Client,
+    private readonly log: Logger,
+    private readonly relistDelayMs = 1000,
+  ) {}
+
+  for<T extends KubeObject>(gvr: GroupVersionResource): Informer<T> {
+    const key = gvrKey(gvr);
+    let informer = this.informers.get(key);
+    if (!informer) {
+      informer = new Informer<KubeObject>(this.client.resource(gvr), this.log, this.relistDelayMs);
+      this.informers.set(key, informer);
+      if (this.started) informer.start();
+    }
+    return informer as unknown as Informer<T>;
+  }
+
+  all(): [string, Informer<KubeObject>][] {
+    return [...this.informers];
+  }
+
+  start(): void {
+    this.started = true;
+    for (const informer of this.informers.values()) informer.start();
+  }
+
+  async synced(): Promise<void> {
+    await Promise.all([...this.informers.values()].map((i) => i.synced));
+  }
+
+  stop(): void {
+    for (const informer of this.informers.values()) informer.stop();
+  }
+}
