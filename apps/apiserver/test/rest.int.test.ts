@@ -50,7 +50,7 @@ describe('create, get, update, delete', () => {
     expect(created.body.metadata).toMatchObject({ name: 'p1', namespace: 'default' });
     expect(created.body.metadata.uid).toMatch(/^[0-9a-f-]{36}$/);
     expect(created.body.metadata.creationTimestamp).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
-    expect(created.body.status).toEqual({ phase: 'Pending' });
+    expect(created.body.status).toEqual({ phase: 'Pending', qosClass: 'BestEffort' });
     const got = await api.request('GET', '/api/v1/namespaces/default/pods/p1');
     expect(got.body.metadata.resourceVersion).toBe(created.body.metadata.resourceVersion);
   });

@@ -7,16 +7,18 @@
 import {
   ApiError,
   ApiErrors,
-  applyDefaults,
   recordUpdate,
   schemaFor,
   type PatchJsonObject,
   deepCopy,
   deepEqual,
   formatGroupVersion,
-  keepSpec,
-  keepStatus,
-  nextGeneration,
+  generateName,
+  prepareForCreate,
+  prepareForFinalize,
+  prepareForStatusUpdate,
+  prepareForUpdate,
+  validateStatusUpdate,
   parseGroupVersion,
   storeKey,
   storePrefix,
@@ -58,7 +60,8 @@ export interface ListBody {
 }
 
 /** Which part of an object a write may change. */
-export type WritePart = 'main' | 'status';
+/** Which part of an object a write may change: the main resource, its status, or (namespaces) its finalizers. */
+export type WritePart = 'main' | 'status' | 'finalize';
 
 export interface WriteOptions {
   dryRun?: boolean;
@@ -72,8 +75,6 @@ export interface WriteOptions {
   /** Records this write in metadata.managedFields under that manager (operation Update). */
   fieldManager?: string;
 }
-
-const GENERATE_NAME_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
 
 export class ApiHandler {
   readonly store: ObjectStore;
@@ -249,12 +250,6 @@ export class ApiHandler {
   /** Set by the server: the Namespace resource, for lifecycle checks. */
   namespaceInfo: ResourceInfo | undefined;
 
-  private generateName(prefix: string): string {
-    let suffix = '';
-    for (let i = 0; i < 5; i++) suffix += GENERATE_NAME_ALPHABET[Math.floor(this.deps.random() * GENERATE_NAME_ALPHABET.length)];
-    return `${prefix}${suffix}`;
-  }
-
   private invalid(info: ResourceInfo, name: string, causes: StatusCause[]): void {
     if (causes.length > 0) throw ApiErrors.invalid({ group: info.group, kind: info.kind }, name, causes);
   }
@@ -264,19 +259,11 @@ export class ApiHandler {
     let obj = this.checkBody(info, body);
     this.checkNamespace(info, obj, namespace);
     const now = this.now();
-    if (!obj.metadata.name && obj.metadata.generateName) obj.metadata.name = this.generateName(obj.metadata.generateName);
+    if (!obj.metadata.name && obj.metadata.generateName) obj.metadata.name = generateName(obj.metadata.generateName, this.deps.random);
     const name = obj.metadata.name ?? '';
-    // Server-owned metadata: a client cannot choose these.
-    obj.metadata.uid = this.deps.uid();
-    obj.metadata.creationTimestamp = formatTimestamp(now);
-    delete obj.metadata.resourceVersion;
-    delete obj.metadata.deletionTimestamp;
-    delete obj.metadata.deletionGracePeriodSeconds;
-    delete obj.metadata.selfLink;
+    // Defaults, server-owned metadata (uid, timestamps, generation) and the initial status.
+    obj = prepareForCreate(info, obj, { uid: this.deps.uid(), now });
     strategy.prepareForCreate?.(obj, { now });
-    obj = applyDefaults(obj);
-    const generation = nextGeneration(info, obj, undefined);
-    if (generation !== undefined) obj.metadata.generation = generation;
     this.invalid(info, name, strategy.validate?.(obj) ?? []);
     obj = this.recordManager(info, undefined, obj, opts);
     await this.checkNamespaceAlive(info, obj.metadata.namespace);
@@ -316,25 +303,17 @@ export class ApiHandler {
       if (sent && sent !== current.metadata.resourceVersion) {
         throw ApiErrors.conflict(this.ref(info), name, 'the object has been modified; please apply your changes to the latest version and try again');
       }
-      obj = part === 'status' ? keepSpec(info, obj, current) : keepStatus(info, obj, current);
-      // Identity and server-owned fields stay as stored.
+      // Which fields this write may change, and the server-owned ones kept as stored.
+      if (part === 'status') obj = prepareForStatusUpdate(info, obj, current);
+      else if (part === 'finalize') obj = prepareForFinalize(obj, current) as unknown as KubeObject;
+      else obj = prepareForUpdate(info, obj, current);
       obj.metadata.name = name;
-      obj.metadata.uid = current.metadata.uid;
-      obj.metadata.creationTimestamp = current.metadata.creationTimestamp;
-      if (current.metadata.deletionTimestamp) {
-        obj.metadata.deletionTimestamp = current.metadata.deletionTimestamp;
-        obj.metadata.deletionGracePeriodSeconds = current.metadata.deletionGracePeriodSeconds;
-      } else {
-        delete obj.metadata.deletionTimestamp;
-        delete obj.metadata.deletionGracePeriodSeconds;
-      }
       delete obj.metadata.selfLink;
-      obj = applyDefaults(obj);
       strategy.prepareForUpdate?.(obj, current, { now: this.now() });
-      const generation = nextGeneration(info, obj, current);
-      if (generation !== undefined) obj.metadata.generation = generation;
       obj.metadata.resourceVersion = current.metadata.resourceVersion;
-      if (!opts.serverSide) this.invalid(info, name, strategy.validateUpdate?.(obj, current) ?? []);
+      if (!opts.serverSide) {
+        this.invalid(info, name, part === 'status' ? validateStatusUpdate(obj, current) : (strategy.validateUpdate?.(obj, current) ?? []));
+      }
       // Nothing changed: write nothing, not even a new managedFields timestamp.
       if (deepEqual(obj, current)) return UNCHANGED;
       obj = this.recordManager(info, current, obj, opts);

@@ -5,13 +5,8 @@ import { validateCreate, validateUpdate, type DeleteOptions, type KubeObject, ty
 import type { ServiceAllocator, Service } from '../allocators/services';
 import type { Strategy } from './strategy';
 
-function baseStrategy(info: ResourceInfo): Strategy {
+function baseStrategy(_info: ResourceInfo): Strategy {
   return {
-    prepareForCreate(obj) {
-      // What a client sends as status is not trusted: observers write it later.
-      const record = obj as unknown as Record<string, unknown>;
-      for (const field of info.statusFields) delete record[field];
-    },
     // Metadata and the kind's own rules, with Kubernetes' field paths and messages.
     validate: (obj): StatusCause[] => validateCreate(obj),
     validateUpdate: (obj, old): StatusCause[] => validateUpdate(obj, old),
@@ -25,10 +20,6 @@ function podStrategy(info: ResourceInfo): Strategy {
   const base = baseStrategy(info);
   return {
     ...base,
-    prepareForCreate(obj, ctx) {
-      base.prepareForCreate?.(obj, ctx);
-      (obj as Pod).status = { phase: 'Pending' };
-    },
     gracePeriod(obj: KubeObject, options: DeleteOptions) {
       const pod = obj as Pod;
       // A pod no node has started can go at once; one on a node is stopped by its agent first.
@@ -42,12 +33,6 @@ function namespaceStrategy(info: ResourceInfo): Strategy {
   const base = baseStrategy(info);
   return {
     ...base,
-    prepareForCreate(obj, ctx) {
-      base.prepareForCreate?.(obj, ctx);
-      const ns = obj as Namespace;
-      ns.spec = { ...ns.spec, finalizers: ['kubernetes'] };
-      ns.status = { phase: 'Active' };
-    },
     blocksRemoval(obj) {
       return ((obj as Namespace).spec?.finalizers ?? []).length > 0;
     },

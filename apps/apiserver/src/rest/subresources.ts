@@ -64,9 +64,9 @@ const binding: SubresourceHandler = async ({ req, res, method, info, namespace, 
 const finalize: SubresourceHandler = async ({ req, res, method, info, name, handler }) => {
   if (method !== 'PUT') notAllowed();
   const body = parseBody(await readBody(req), req.headers['content-type']) as { spec?: { finalizers?: string[] } };
-  const updated = await handler.update(info, undefined, name, (current) => {
-    const ns = current as KubeObject & { spec?: { finalizers?: string[] } };
-    return { ...ns, spec: { ...ns.spec, finalizers: body?.spec?.finalizers ?? [] } };
+  // Only spec.finalizers changes; once empty, a terminating namespace is removed.
+  const updated = await handler.update(info, undefined, name, (current) => ({ ...current, spec: { ...(current as { spec?: object }).spec, finalizers: body?.spec?.finalizers ?? [] } }), {
+    part: 'finalize',
   });
   return send(res, 200, updated);
 };
