@@ -3,7 +3,8 @@
 // ServiceAccount, Namespace and the garbage collector — reaching cluster state only through
 // the apiserver's keel.v1 gRPC API. Flags follow kube-controller-manager's where they
 // overlap. With --leader-elect, replicas share a Lease and only the holder runs controllers.
-import { Client, GrpcTransport } from '@keel/client';
+import { Client, GrpcTransport, LeaderElector, LeaseLock, Resources } from '@keel/client';
+import type { Lease } from '@keel/api';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { createServer, type Server } from 'node:http';
 import { hostname } from 'node:os';
@@ -11,7 +12,6 @@ import { randomUUID } from 'node:crypto';
 import { selectControllers } from './controllers';
 import { parseCidr } from './controllers/node-ipam';
 import { ControllerManager } from './manager';
-import { LeaderElector } from './runtime/leader';
 import { jsonLogger } from './runtime/log';
 
 /** A Go-style duration (`40s`, `1m30s`, `500ms`) in milliseconds. */
@@ -125,9 +125,34 @@ async function main(): Promise<void> {
     await manager.start();
   };
 
+  let lost = false;
+  const elector = !opts.leaderElect
+    ? undefined
+    : new LeaderElector({
+        lock: new LeaseLock(client.resource<Lease>(Resources.leases), 'kube-system', 'keel-controller-manager'),
+        identity: `${hostname()}_${randomUUID()}`,
+        leaseDurationMs: opts.leaderElectLeaseDuration,
+        renewDeadlineMs: opts.leaderElectRenewDeadline,
+        retryPeriodMs: opts.leaderElectRetryPeriod,
+        onStartedLeading: () => {
+          log.info('leader election: became leader', { lease: 'kube-system/keel-controller-manager' });
+          runControllers().catch((err: unknown) => {
+            log.error('controllers failed to start', { err: (err as Error).message });
+            void shutdown(1);
+          });
+        },
+        onStoppedLeading: () => {
+          if (!stop.signal.aborted) lost = true;
+        },
+        onNewLeader: (identity) => log.info('leader election: leader is', { identity }),
+        onError: (err) => log.warn('leader election', { err: (err as Error).message }),
+      });
   const shutdown = async (code: number) => {
+    if (stop.signal.aborted) return;
     log.info('stopping');
     stop.abort();
+    // The Lease is released first, so a standby replica takes over without waiting it out.
+    await elector?.stop();
     await manager?.stop();
     client.close();
     server?.close();
@@ -141,27 +166,11 @@ async function main(): Promise<void> {
     await runControllers();
     return;
   }
-  const elector = new LeaderElector(
-    client,
-    {
-      namespace: 'kube-system',
-      name: 'keel-controller-manager',
-      identity: `${hostname()}_${randomUUID()}`,
-      leaseDurationMs: opts.leaderElectLeaseDuration,
-      renewDeadlineMs: opts.leaderElectRenewDeadline,
-      retryPeriodMs: opts.leaderElectRetryPeriod,
-    },
-    log,
-  );
-  const { lost } = await elector.run(stop.signal, () => {
-    runControllers().catch((err: unknown) => {
-      log.error('controllers failed to start', { err: (err as Error).message });
-      void shutdown(1);
-    });
-  });
+  await elector!.run();
   // Kubernetes exits when it loses the Lease, so a fresh process starts clean.
   if (lost) {
     healthy = false;
+    log.error('leader election: lost the lease');
     await shutdown(1);
   }
 }

@@ -2,11 +2,11 @@
 // enqueue keys, workers take a key and call the controller's idempotent reconcile(key),
 // which rereads the cache and makes the world match. An error requeues the key with
 // back-off; success forgets its failures. A reconcile never edits a cached object: it copies.
+// The queue and the runner are @keel/client's.
 import { ApiError } from '@keel/api';
-import type { Client } from '@keel/client';
+import { ReconcileRunner, WorkQueue, type Client } from '@keel/client';
 import type { InformerFactory } from './factory';
 import type { Logger } from './log';
-import { WorkQueue } from './queue';
 
 export interface ControllerConfig {
   /** `--cluster-cidr`: where node pod CIDRs come from; node IPAM is off without it. */
@@ -27,35 +27,41 @@ export interface ControllerContext {
 
 export abstract class Controller {
   abstract readonly name: string;
-  readonly queue = new WorkQueue();
+  readonly queue = new WorkQueue<string>();
+  /** Reconciles running now (the queue does not say). */
+  inFlight = 0;
 
   enqueue(key: string): void {
     this.queue.add(key);
   }
 
   abstract reconcile(key: string): Promise<void>;
+
+  /** Nothing queued and nothing running (tests wait for this). */
+  idle(): boolean {
+    return this.queue.len() === 0 && this.inFlight === 0;
+  }
 }
 
-/** Runs `workers` loops over the controller's queue until the queue shuts down. */
-export async function runWorkers(controller: Controller, workers: number, log: Logger): Promise<void> {
-  const loop = async () => {
-    for (;;) {
-      const key = await controller.queue.get();
-      if (key === undefined) return;
+/** A runner of `workers` loops over the controller's queue. */
+export function runnerFor(controller: Controller, workers: number, log: Logger): ReconcileRunner<string> {
+  return new ReconcileRunner<string>({
+    queue: controller.queue,
+    workers,
+    reconcile: async (key) => {
+      controller.inFlight++;
       try {
         await controller.reconcile(key);
-        controller.queue.forget(key);
-      } catch (err) {
-        // A conflict is routine (someone wrote first): retry quietly from fresh state.
-        const quiet = err instanceof ApiError && (err.reason === 'Conflict' || err.reason === 'AlreadyExists');
-        if (!quiet) log.warn('reconcile failed', { controller: controller.name, key, err: (err as Error).message, retries: controller.queue.retries(key) });
-        controller.queue.addRateLimited(key);
       } finally {
-        controller.queue.done(key);
+        controller.inFlight--;
       }
-    }
-  };
-  await Promise.all(Array.from({ length: workers }, loop));
+    },
+    onError: (key, err) => {
+      // A conflict is routine (someone wrote first): retry quietly from fresh state.
+      const quiet = err instanceof ApiError && (err.reason === 'Conflict' || err.reason === 'AlreadyExists');
+      if (!quiet) log.warn('reconcile failed', { controller: controller.name, key, err: (err as Error).message, retries: controller.queue.numRequeues(key) });
+    },
+  });
 }
 
 /** Whether an error means the object is already gone (deletes and updates that lost a race). */

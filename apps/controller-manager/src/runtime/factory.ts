@@ -2,7 +2,7 @@
 // Job, Endpoints and garbage collector controllers share a single pod cache and a single
 // pod watch.
 import type { KubeObject } from '@keel/api';
-import type { Client, GroupVersionResource } from '@keel/client';
+import { Informer as ClientInformer, type Client, type Clock, type GroupVersionResource } from '@keel/client';
 import { Informer } from './informer';
 import type { Logger } from './log';
 
@@ -15,22 +15,24 @@ export class InformerFactory {
   constructor(
     private readonly client: Client,
     private readonly log: Logger,
-    private readonly relistDelayMs = 1000,
+    private readonly clock?: Clock,
   ) {}
 
   for<T extends KubeObject>(gvr: GroupVersionResource): Informer<T> {
     const key = gvrKey(gvr);
     let informer = this.informers.get(key);
     if (!informer) {
-      informer = new Informer<KubeObject>(this.client.resource(gvr), this.log, this.relistDelayMs);
+      const resource = this.client.resource<KubeObject>({ group: gvr.group, version: gvr.version, resource: gvr.resource });
+      informer = new Informer<KubeObject>(
+        new ClientInformer<KubeObject>(resource, {
+          ...(this.clock ? { clock: this.clock } : {}),
+          onError: (err, context) => this.log.warn('informer', { resource: key, context, err: (err as Error).message }),
+        }),
+      );
       this.informers.set(key, informer);
       if (this.started) informer.start();
     }
     return informer as unknown as Informer<T>;
-  }
-
-  all(): [string, Informer<KubeObject>][] {
-    return [...this.informers];
   }
 
   start(): void {
