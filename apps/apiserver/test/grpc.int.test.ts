@@ -65,7 +65,7 @@ describe('create, get, update, delete', () => {
     const created = await t.client.pods('default').create(pod('g1'));
     expect(created.metadata).toMatchObject({ name: 'g1', namespace: 'default' });
     expect(created.metadata.uid).toMatch(/^[0-9a-f-]{36}$/);
-    expect(created.status).toEqual({ phase: 'Pending' });
+    expect(created.status).toMatchObject({ phase: 'Pending' });
     const got = await t.client.pods('default').get('g1');
     expect(got.metadata.resourceVersion).toBe(created.metadata.resourceVersion);
     expect(got.kind).toBe('Pod');
