@@ -6,7 +6,7 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
-import { withServiceAccountAdmission } from './auth/admission';
+import { withSecurityAdmission } from './auth/admission';
 import { loadSecurity } from './auth/config';
 import { parseDuration } from './auth/flags';
 import { ServiceAllocator } from './allocators/services';
@@ -124,7 +124,7 @@ async function main(): Promise<void> {
     nodePortRange: opts.serviceNodePortRange,
     random: Math.random,
   });
-  const handler = new ApiHandler({ etcd, strategies: withServiceAccountAdmission(defaultStrategies({ services })), uid: randomUUID, random: Math.random });
+  const handler = new ApiHandler({ etcd, strategies: withSecurityAdmission(defaultStrategies({ services })), uid: randomUUID, random: Math.random });
   handler.namespaceInfo = scheme.lookup('namespaces');
   // The system namespaces exist before the server says it is ready; the store may still be
   // electing a leader, so keep trying for a while.

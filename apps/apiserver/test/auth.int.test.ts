@@ -1,7 +1,7 @@
 // The secure apiserver end to end, against a real etcd: HTTPS with the cluster CA, anonymous
 // requests only to health, client certificates, static tokens and ServiceAccount tokens
 // (TokenRequest), RBAC with Kubernetes' exact 403 wording, the self-reviews, the bootstrap
-// roles, default ServiceAccount admission, and 429 beyond the in-flight limits.
+// roles, the escalation guard, default ServiceAccount admission, and 429 beyond the in-flight limits.
 import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
 import { readFileSync } from 'node:fs';
@@ -195,6 +195,53 @@ describe('RBAC', () => {
     expect((await kcm('GET', '/apis/apps/v1/deployments')).status).toBe(200);
     expect((await kcm('POST', '/apis/apps/v1/namespaces/b/replicasets', {})).status).not.toBe(403);
     expect((await kcm('POST', '/apis/rbac.authorization.k8s.io/v1/clusterroles', {})).status).toBe(403);
+  });
+});
+
+describe('privilege escalation', () => {
+  it('lets a namespace admin grant only what they hold', async () => {
+    expect((await api.request('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'c' } })).status).toBe(201);
+    const adminOfC = {
+      apiVersion: `${RBAC}/v1`,
+      kind: 'RoleBinding',
+      metadata: { name: 'bob-admin' },
+      roleRef: { apiGroup: RBAC, kind: 'ClusterRole', name: 'admin' },
+      subjects: [{ kind: 'User', apiGroup: RBAC, name: 'bob' }],
+    };
+    expect((await api.request('POST', '/apis/rbac.authorization.k8s.io/v1/namespaces/c/rolebindings', adminOfC)).status).toBe(201);
+    const bob = as({ token: 'bob-token-1234' });
+    const role = (name: string, rules: unknown[]) => ({ apiVersion: `${RBAC}/v1`, kind: 'Role', metadata: { name }, rules });
+    const ok = await eventually(() => bob('POST', '/apis/rbac.authorization.k8s.io/v1/namespaces/c/roles', role('secret-reader', [{ apiGroups: [''], resources: ['secrets'], verbs: ['get'] }])), 201);
+    expect(ok.status).toBe(201);
+    const tooMuch = await bob('POST', '/apis/rbac.authorization.k8s.io/v1/namespaces/c/roles', role('node-lister', [{ apiGroups: [''], resources: ['nodes'], verbs: ['list'] }]));
+    expect(tooMuch.status).toBe(403);
+    expect(tooMuch.body.message).toMatch(/^roles.rbac.authorization.k8s.io "node-lister" is forbidden: user "bob" .*is attempting to grant RBAC permissions not currently held:/);
+    // A PATCH is checked on the object it produces.
+    const patched = await bob('PATCH', '/apis/rbac.authorization.k8s.io/v1/namespaces/c/roles/secret-reader', { rules: [{ apiGroups: ['*'], resources: ['*'], verbs: ['*'] }] }, {
+      'Content-Type': 'application/merge-patch+json',
+    });
+    expect(patched.status).toBe(403);
+    const bind = (name: string, roleName: string) => ({
+      apiVersion: `${RBAC}/v1`,
+      kind: 'RoleBinding',
+      metadata: { name },
+      roleRef: { apiGroup: RBAC, kind: 'ClusterRole', name: roleName },
+      subjects: [{ kind: 'User', apiGroup: RBAC, name: 'eve' }],
+    });
+    expect((await bob('POST', '/apis/rbac.authorization.k8s.io/v1/namespaces/c/rolebindings', bind('eve-edit', 'edit'))).status).toBe(201);
+    expect((await bob('POST', '/apis/rbac.authorization.k8s.io/v1/namespaces/c/rolebindings', bind('eve-root', 'cluster-admin'))).status).toBe(403);
+  });
+
+  it('keeps the controller-manager, which may update any object, from taking cluster-admin', async () => {
+    const kcm = as({ cert: pki.clients['kube-controller-manager']! });
+    const res = await kcm(
+      'PATCH',
+      '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/cluster-admin',
+      { subjects: [{ kind: 'User', apiGroup: RBAC, name: 'system:kube-controller-manager' }] },
+      { 'Content-Type': 'application/merge-patch+json' },
+    );
+    expect(res.status).toBe(403);
+    expect(res.body.message).toMatch(/is attempting to grant RBAC permissions not currently held/);
   });
 });
 

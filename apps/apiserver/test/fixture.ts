@@ -13,7 +13,7 @@ import { ApiHandler } from '../src/registry/handler';
 import { ServiceAllocator } from '../src/allocators/services';
 import { defaultStrategies } from '../src/registry/strategies';
 import { RestServer } from '../src/rest/server';
-import { withServiceAccountAdmission } from '../src/auth/admission';
+import { withSecurityAdmission } from '../src/auth/admission';
 import { loadSecurity, type SecurityFlags } from '../src/auth/config';
 import { secureClient } from './auth-client';
 
@@ -50,7 +50,7 @@ export async function startTestApiServer(opts: { bookmarkIntervalMs?: number; se
     cluster = await startEtcdCluster({ dir: join(work, 'keel-etcd'), members: 1 });
     etcd = new EtcdClient({ endpoints: cluster.endpoints });
     const services = new ServiceAllocator(etcd, { serviceCidr: '10.96.0.0/24', nodePortRange: { min: 30000, max: 30010 }, random: Math.random });
-    handler = new ApiHandler({ etcd, strategies: withServiceAccountAdmission(defaultStrategies({ services })), uid: randomUUID, random: Math.random });
+    handler = new ApiHandler({ etcd, strategies: withSecurityAdmission(defaultStrategies({ services })), uid: randomUUID, random: Math.random });
     handler.namespaceInfo = scheme.lookup('namespaces');
     const secure = opts.security ? await loadSecurity(opts.security.flags, { scheme, handler }) : undefined;
     const rest = new RestServer({

@@ -1,16 +1,32 @@
-// Admission that belongs to security: the ServiceAccount plugin's defaulting. A pod that names
-// no ServiceAccount runs as its namespace's `default` one, so it is never without an identity
-// that RBAC can bind. (The ServiceAccount controller creates `default` in each namespace; token
-// volume projection is the agent's part, not done here.) Applied as a wrapper around the
-// strategy table, so the registry code stays as it is.
+// Admission that belongs to security, applied as a wrapper around the strategy table so the
+// registry code stays as it is:
+//  - the ServiceAccount plugin's defaulting: a pod that names no ServiceAccount runs as its
+//    namespace's `default` one, so it is never without an identity RBAC can bind (the
+//    ServiceAccount controller creates `default`; token volume projection is the agent's part);
+//  - RBAC's escalation check on Roles, ClusterRoles and their bindings (escalation.ts), run on
+//    the object as it will be stored.
 import type { KubeObject } from '@keel/api';
 import type { StrategyTable } from '../registry/strategy';
+import { guardRbacWrite } from './escalation';
 
 type PodSpec = { serviceAccountName?: string; serviceAccount?: string };
 
-export function withServiceAccountAdmission(strategies: StrategyTable): StrategyTable {
+export function withSecurityAdmission(strategies: StrategyTable): StrategyTable {
   return (info) => {
     const strategy = strategies(info);
+    if (info.group === 'rbac.authorization.k8s.io') {
+      return {
+        ...strategy,
+        prepareForCreate(obj, ctx) {
+          strategy.prepareForCreate?.(obj, ctx);
+          guardRbacWrite(info.resource, obj);
+        },
+        prepareForUpdate(obj, old, ctx) {
+          strategy.prepareForUpdate?.(obj, old, ctx);
+          guardRbacWrite(info.resource, obj);
+        },
+      };
+    }
     if (info.group !== '' || info.resource !== 'pods') return strategy;
     return {
       ...strategy,

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import type { ServerOptions } from 'node:https';
 import type { ApiHandler } from '../registry/handler';
 import { Authenticator } from './authenticator';
+import { EscalationCheck } from './escalation';
 import { InflightLimiter } from './inflight';
 import { RbacAuthorizer } from './rbac';
 import { ensureBootstrapPolicy, Security, watchCacheRbacSource } from './security';
@@ -84,12 +85,14 @@ export async function loadSecurity(
       : undefined;
 
   await ensureBootstrapPolicy(deps.handler, deps.scheme);
-  const authorizer = new RbacAuthorizer(await watchCacheRbacSource(deps.handler, deps.scheme));
+  const source = await watchCacheRbacSource(deps.handler, deps.scheme);
+  const authorizer = new RbacAuthorizer(source);
   const security = new Security({
     scheme: deps.scheme,
     handler: deps.handler,
     authenticator: new Authenticator({ ...(tokens ? { tokens } : {}), ...(serviceAccounts ? { serviceAccounts } : {}) }),
     authorizer,
+    escalation: new EscalationCheck(source),
     inflight: new InflightLimiter({ readOnly: flags.maxRequestsInflight ?? 400, mutating: flags.maxMutatingRequestsInflight ?? 200 }),
     ...(signingKey
       ? { tokens: { issuer: new TokenIssuer(signingKey, issuer), audiences, maxExpirationSeconds: flags.serviceAccountMaxTokenExpirationSeconds ?? 48 * 3600 } }

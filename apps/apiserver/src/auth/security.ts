@@ -10,6 +10,7 @@ import type { ApiHandler } from '../registry/handler';
 import { isLongRunning, isReadOnly, requestAttributes } from './attributes';
 import type { Authenticator, Credentials } from './authenticator';
 import { bootstrapClusterRoleBindings, bootstrapClusterRoles } from './bootstrap';
+import { EscalationCheck, requestContext } from './escalation';
 import type { InflightLimiter } from './inflight';
 import { forbiddenMessage, RbacAuthorizer, type RbacSource } from './rbac';
 import { reviewDiscovery, selfSubjectAccessReview, selfSubjectReview, selfSubjectRulesReview, tokenRequest, type ReviewDeps } from './reviews';
@@ -23,6 +24,8 @@ export interface SecurityOptions {
   handler: ApiHandler;
   authenticator: Authenticator;
   authorizer: RbacAuthorizer;
+  /** Guards RBAC writes against privilege escalation (runs inside the write). */
+  escalation?: EscalationCheck;
   inflight?: InflightLimiter;
   tokens?: ReviewDeps['tokens'];
   now?: () => Date;
@@ -105,7 +108,8 @@ export class Security {
           return await tokenRequest(req, res, attrs.namespace, attrs.name, this.deps);
         }
       }
-      await next();
+      if (this.opts.escalation) await requestContext.run({ user, escalation: this.opts.escalation }, next);
+      else await next();
     } finally {
       release?.();
     }
