@@ -9,6 +9,7 @@ import type { TLSSocket } from 'node:tls';
 import type { ApiHandler } from '../registry/handler';
 import { isLongRunning, isReadOnly, requestAttributes } from './attributes';
 import type { Authenticator, Credentials } from './authenticator';
+import type { ClientCertificate } from './x509';
 import { bootstrapClusterRoleBindings, bootstrapClusterRoles } from './bootstrap';
 import { EscalationCheck, requestContext } from './escalation';
 import type { InflightLimiter } from './inflight';
@@ -62,6 +63,58 @@ export class Security {
       now: opts.now ?? (() => new Date()),
       ...(opts.tokens ? { tokens: opts.tokens } : {}),
     };
+  }
+
+  // ---- for other adapters (the gRPC API): the same decisions, without HTTP ----
+
+  /**
+   * The user a call's credentials name: a client certificate its transport verified (grpc-js
+   * reports one in getAuthContext().sslPeerCertificate only when it verified it), or a bearer
+   * token. Calls without credentials are 401: only HTTP health paths are public.
+   */
+  async authenticateCall(creds: { authorization?: string; verifiedPeerCertificate?: ClientCertificate }): Promise<UserInfo> {
+    const { user, anonymous } = await this.opts.authenticator.authenticate({
+      ...(creds.authorization !== undefined ? { authorization: creds.authorization } : {}),
+      ...(creds.verifiedPeerCertificate ? { certificate: { cert: creds.verifiedPeerCertificate, verified: true } } : {}),
+    });
+    if (anonymous) throw new ApiError('Unauthorized', 'Unauthorized');
+    return user;
+  }
+
+  /** Throws a 403 with Kubernetes' wording unless RBAC allows the user this resource request. */
+  authorizeResource(
+    user: UserInfo,
+    a: { verb: string; group: string; version?: string; resource: string; subresource?: string; namespace?: string; name?: string },
+  ): void {
+    const attrs = {
+      user,
+      verb: a.verb,
+      isResourceRequest: true,
+      path: '',
+      apiGroup: a.group,
+      apiVersion: a.version ?? '',
+      resource: a.resource,
+      subresource: a.subresource ?? '',
+      namespace: a.namespace ?? '',
+      name: a.name ?? '',
+    };
+    if (!this.opts.authorizer.authorize(attrs).allowed) {
+      throw new ApiError('Forbidden', forbiddenMessage(attrs), { kind: a.resource, group: a.group, ...(a.name ? { name: a.name } : {}) });
+    }
+  }
+
+  /**
+   * Runs an authorized call's work as the user: counted in flight (unless long-running, or
+   * the user is in system:masters) and under RBAC's escalation guard.
+   */
+  async runAs<T>(user: UserInfo, work: () => Promise<T>, opts: { readOnly: boolean; longRunning?: boolean }): Promise<T> {
+    const exempt = opts.longRunning === true || user.groups.includes(Groups.masters) || !this.opts.inflight;
+    const release = exempt ? undefined : this.opts.inflight!.acquire(opts.readOnly);
+    try {
+      return this.opts.escalation ? await requestContext.run({ user, escalation: this.opts.escalation }, work) : await work();
+    } finally {
+      release?.();
+    }
   }
 
   /** Groups this filter serves, for the REST server's discovery. */
