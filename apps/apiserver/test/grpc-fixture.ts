@@ -1,5 +1,6 @@
 // The test apiserver of ./fixture.ts with the keel.v1 gRPC adapter on the same handler, on
 // a free loopback port, and @keel/client connected to it. stop() removes everything.
+import type { Metadata } from '@grpc/grpc-js';
 import { scheme } from '@keel/api';
 import { Client, GrpcTransport } from '@keel/client';
 import { GrpcApiServer, type GrpcApiOptions } from '../src/grpc/server';
@@ -10,12 +11,12 @@ export interface TestGrpcApiServer {
   grpc: GrpcApiServer;
   address: string;
   client: Client;
-  /** Another client on its own channel (e.g. a second controller replica). */
-  connect(): Client;
+  /** Another client on its own channel (e.g. a second controller replica), sending `metadata` with each call. */
+  connect(metadata?: () => Metadata): Client;
   stop(): Promise<void>;
 }
 
-export async function startTestGrpcApiServer(opts: Partial<Pick<GrpcApiOptions, 'bookmarkIntervalMs' | 'authenticate' | 'authorize'>> = {}): Promise<TestGrpcApiServer> {
+export async function startTestGrpcApiServer(opts: Partial<Pick<GrpcApiOptions, 'bookmarkIntervalMs' | 'authenticate' | 'authorize' | 'runAs'>> = {}): Promise<TestGrpcApiServer> {
   const api = await startTestApiServer();
   const clients: Client[] = [];
   let grpc: GrpcApiServer | undefined;
@@ -23,8 +24,8 @@ export async function startTestGrpcApiServer(opts: Partial<Pick<GrpcApiOptions, 
     grpc = new GrpcApiServer({ scheme, handler: api.handler, ...opts });
     const port = await grpc.listen('127.0.0.1:0');
     const address = `127.0.0.1:${port}`;
-    const connect = () => {
-      const client = new Client(new GrpcTransport({ address, callTimeoutMs: 5000 }));
+    const connect = (metadata?: () => Metadata) => {
+      const client = new Client(new GrpcTransport({ address, callTimeoutMs: 5000, ...(metadata ? { metadata } : {}) }));
       clients.push(client);
       return client;
     };

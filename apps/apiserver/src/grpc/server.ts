@@ -5,9 +5,12 @@
 // REST sends, and answers every failure with ApiError's gRPC code and the meta/v1 Status in
 // the `keel-status-bin` trailer, so the client rebuilds the same ApiError.
 //
-// Authentication and authorization are hooks: `authenticate` sees each call's metadata and
-// peer (a bearer token, later a client certificate) and `authorize` the Kubernetes request
-// attributes; both throw an ApiError (Unauthorized, Forbidden) to refuse.
+// Authentication and authorization are hooks, so the REST side's authenticator and RBAC
+// can be wired in without this file knowing them: `authenticate` sees each call's metadata
+// (a bearer token) and TLS peer certificate, `authorize` the Kubernetes request attributes
+// (verb, group, resource, subresource, namespace, name), and `runAs` wraps the work; the
+// first two throw an ApiError (Unauthorized, Forbidden) to refuse. With no hooks every call
+// is allowed: listen on loopback only until they are wired.
 import * as grpc from '@grpc/grpc-js';
 import { ApiError, ApiErrors, formatGroupVersion, type DeleteOptions, type KubeObject, type ResourceInfo, type Scheme, type Verb } from '@keel/api';
 import { toServiceError } from '@keel/client';
@@ -39,8 +42,11 @@ export interface RequestAttributes {
 export interface GrpcCallInfo {
   /** The RPC: `Get`, `Watch`, ... */
   method: string;
+  /** The call's metadata: `authorization: Bearer <token>` for token clients. */
   metadata: grpc.Metadata;
   peer: string;
+  /** The TLS peer certificate, when the client sent one (grpc-js does not say whether it verified). */
+  authContext: ReturnType<grpc.ServerUnaryCall<unknown, unknown>['getAuthContext']>;
 }
 
 export interface GrpcApiOptions {
@@ -53,6 +59,8 @@ export interface GrpcApiOptions {
   authenticate?: (call: GrpcCallInfo) => unknown;
   /** Whether the caller may; throws ApiError('Forbidden') to refuse. Absent: everything is allowed. */
   authorize?: (user: unknown, attributes: RequestAttributes) => unknown;
+  /** Runs the call's work as the user (e.g. inside an AsyncLocalStorage context for escalation checks). */
+  runAs?: <T>(user: unknown, work: () => Promise<T>) => Promise<T>;
   log?: (entry: Record<string, unknown>) => void;
 }
 
@@ -169,20 +177,22 @@ export class GrpcApiServer {
     }
   }
 
-  /** Authenticates and authorizes one call. */
-  private async admit(
+  /** Authenticates and authorizes one call, then does its work as that user. */
+  private async guard<T>(
     method: string,
-    call: { metadata: grpc.Metadata; getPeer(): string },
+    call: grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown>,
     verb: Verb,
     info: ResourceInfo,
     namespace: string | undefined,
-    name = '',
-    subresource = '',
-  ): Promise<void> {
-    const { authenticate, authorize } = this.opts;
-    if (!authenticate && !authorize) return;
-    const user = await authenticate?.({ method, metadata: call.metadata, peer: call.getPeer() });
+    name: string,
+    subresource: string,
+    work: () => Promise<T>,
+  ): Promise<T> {
+    const { authenticate, authorize, runAs } = this.opts;
+    if (!authenticate && !authorize) return work();
+    const user = await authenticate?.({ method, metadata: call.metadata, peer: call.getPeer(), authContext: call.getAuthContext() });
     await authorize?.(user, { verb, group: info.group, version: info.version, resource: info.resource, subresource, namespace: namespace ?? '', name });
+    return runAs ? runAs(user, work) : work();
   }
 
   /** Wraps a unary method: errors become ApiError statuses, and every call is logged. */
@@ -210,42 +220,46 @@ export class GrpcApiServer {
         const info = this.info(req.resource);
         const ns = this.namespace(info, req.resource);
         this.checkSubresource(info, req.subresource, ['status', 'scale']);
-        await this.admit('Get', call, 'get', info, ns, req.name, req.subresource);
-        if (req.subresource === 'scale') return { object: json(await readScale(handler, info, ns, req.name)) };
-        return { object: json(await handler.get(info, ns, req.name, req.resource_version ? { resourceVersion: req.resource_version } : {})) };
+        return this.guard('Get', call, 'get', info, ns, req.name, req.subresource, async () => {
+          if (req.subresource === 'scale') return { object: json(await readScale(handler, info, ns, req.name)) };
+          return { object: json(await handler.get(info, ns, req.name, req.resource_version ? { resourceVersion: req.resource_version } : {})) };
+        });
       }),
       List: this.unary('List', async (req, call) => {
         const info = this.info(req.resource);
         const ns = this.namespace(info, req.resource);
-        await this.admit('List', call, 'list', info, ns);
-        const o = req.options;
-        const query = compileListQuery(info, {
-          labelSelector: o?.label_selector ?? '',
-          fieldSelector: o?.field_selector ?? '',
-          limit: Number(o?.limit ?? 0),
-          continue: o?.continue ?? '',
-          // Absent and '' both mean "the newest", as on REST.
-          ...(o?.resource_version ? { resourceVersion: o.resource_version } : {}),
-          resourceVersionMatch: o?.resource_version_match ?? '',
+        return this.guard('List', call, 'list', info, ns, '', '', async () => {
+          const o = req.options;
+          const query = compileListQuery(info, {
+            labelSelector: o?.label_selector ?? '',
+            fieldSelector: o?.field_selector ?? '',
+            limit: Number(o?.limit ?? 0),
+            continue: o?.continue ?? '',
+            // Absent and '' both mean "the newest", as on REST.
+            ...(o?.resource_version ? { resourceVersion: o.resource_version } : {}),
+            resourceVersionMatch: o?.resource_version_match ?? '',
+          });
+          return listResponse(await handler.list(info, ns, query));
         });
-        return listResponse(await handler.list(info, ns, query));
       }),
       Create: this.unary('Create', async (req, call) => {
         const info = this.info(req.resource);
         const ns = this.namespace(info, req.resource);
-        await this.admit('Create', call, 'create', info, ns);
-        return { object: json(await handler.create(info, ns, parseObject(req.object), writeOptions(req.options))) };
+        return this.guard('Create', call, 'create', info, ns, '', '', async () => {
+          return { object: json(await handler.create(info, ns, parseObject(req.object), writeOptions(req.options))) };
+        });
       }),
       Update: this.unary('Update', async (req, call) => {
         const info = this.info(req.resource);
         const ns = this.namespace(info, req.resource);
         this.checkSubresource(info, req.subresource, ['status', 'scale']);
-        await this.admit('Update', call, 'update', info, ns, req.name, req.subresource);
-        const body = parseObject(req.object);
-        const opts = writeOptions(req.options);
-        if (req.subresource === 'scale') return { object: json(await updateScale(handler, info, ns, req.name, () => body, opts)) };
-        const part = req.subresource === 'status' ? 'status' : 'main';
-        return { object: json(await handler.update(info, ns, req.name, () => body, { ...opts, part })) };
+        return this.guard('Update', call, 'update', info, ns, req.name, req.subresource, async () => {
+          const body = parseObject(req.object);
+          const opts = writeOptions(req.options);
+          if (req.subresource === 'scale') return { object: json(await updateScale(handler, info, ns, req.name, () => body, opts)) };
+          const part = req.subresource === 'status' ? 'status' : 'main';
+          return { object: json(await handler.update(info, ns, req.name, () => body, { ...opts, part })) };
+        });
       }),
       Patch: this.unary('Patch', async (req, call) => {
         const info = this.info(req.resource);
@@ -253,40 +267,44 @@ export class GrpcApiServer {
         this.checkSubresource(info, req.subresource, ['status', 'scale']);
         const type = patchTypes[req.type];
         if (!type) throw ApiErrors.badRequest('the patch type is missing: one of JSON_PATCH, MERGE_PATCH, STRATEGIC_MERGE_PATCH, APPLY_PATCH');
-        await this.admit('Patch', call, 'patch', info, ns, req.name, req.subresource);
-        const patch = parseObject(req.patch, 'patch');
-        const options = writeOptions(req.options);
-        if (req.subresource === 'scale') return { object: json(await updateScale(handler, info, ns, req.name, patchScale(type, patch), options)) };
-        const part = req.subresource === 'status' ? 'status' : 'main';
-        const { object } = await patchObject(handler, info, ns, req.name, { type, patch: patch as never, part, options, force: req.force, now: this.now() });
-        return { object: json(object) };
+        return this.guard('Patch', call, 'patch', info, ns, req.name, req.subresource, async () => {
+          const patch = parseObject(req.patch, 'patch');
+          const options = writeOptions(req.options);
+          if (req.subresource === 'scale') return { object: json(await updateScale(handler, info, ns, req.name, patchScale(type, patch), options)) };
+          const part = req.subresource === 'status' ? 'status' : 'main';
+          const { object } = await patchObject(handler, info, ns, req.name, { type, patch: patch as never, part, options, force: req.force, now: this.now() });
+          return { object: json(object) };
+        });
       }),
       Delete: this.unary('Delete', async (req, call) => {
         const info = this.info(req.resource);
         const ns = this.namespace(info, req.resource);
-        await this.admit('Delete', call, 'delete', info, ns, req.name);
-        const { object, removed } = await handler.delete(info, ns, req.name, deleteOptions(req.delete_options), writeOptions(req.options, false));
-        return { object: json(object), removed };
+        return this.guard('Delete', call, 'delete', info, ns, req.name, '', async () => {
+          const { object, removed } = await handler.delete(info, ns, req.name, deleteOptions(req.delete_options), writeOptions(req.options, false));
+          return { object: json(object), removed };
+        });
       }),
       DeleteCollection: this.unary('DeleteCollection', async (req, call) => {
         const info = this.info(req.resource);
         const ns = this.namespace(info, req.resource);
-        await this.admit('DeleteCollection', call, 'deletecollection', info, ns);
-        const o = req.list_options;
-        const query = compileListQuery(info, {
-          labelSelector: o?.label_selector ?? '',
-          fieldSelector: o?.field_selector ?? '',
-          ...(o?.resource_version ? { resourceVersion: o.resource_version } : {}),
+        return this.guard('DeleteCollection', call, 'deletecollection', info, ns, '', '', async () => {
+          const o = req.list_options;
+          const query = compileListQuery(info, {
+            labelSelector: o?.label_selector ?? '',
+            fieldSelector: o?.field_selector ?? '',
+            ...(o?.resource_version ? { resourceVersion: o.resource_version } : {}),
+          });
+          return listResponse(await handler.deleteCollection(info, ns, query, deleteOptions(req.delete_options), writeOptions(req.options, false)));
         });
-        return listResponse(await handler.deleteCollection(info, ns, query, deleteOptions(req.delete_options), writeOptions(req.options, false)));
       }),
       Bind: this.unary('Bind', async (req, call) => {
         const info = this.opts.scheme.byGVR({ group: '', version: 'v1', resource: 'pods' });
         if (!info) throw notFound();
         if (!req.namespace || !req.name) throw ApiErrors.badRequest('a binding names the pod: namespace and name');
-        await this.admit('Bind', call, 'create', info, req.namespace, req.name, 'binding');
-        const opts = { ...(req.uid ? { uid: req.uid } : {}), ...(req.options?.dry_run ? { dryRun: true } : {}) };
-        return { object: json(await bindPod(handler, info, req.namespace, req.name, req.node_name, opts)) };
+        return this.guard('Bind', call, 'create', info, req.namespace, req.name, 'binding', async () => {
+          const opts = { ...(req.uid ? { uid: req.uid } : {}), ...(req.options?.dry_run ? { dryRun: true } : {}) };
+          return { object: json(await bindPod(handler, info, req.namespace, req.name, req.node_name, opts)) };
+        });
       }),
       Watch: (call) => void this.watch(call),
     };
@@ -320,7 +338,8 @@ export class GrpcApiServer {
     try {
       const info = this.info(req.resource);
       const ns = this.namespace(info, req.resource);
-      await this.admit('Watch', call, 'watch', info, ns);
+      // A watch only reads: authorization is all it needs of the user.
+      await this.guard('Watch', call, 'watch', info, ns, '', '', async () => undefined);
       const query = compileListQuery(info, {
         labelSelector: req.label_selector,
         fieldSelector: req.field_selector,
