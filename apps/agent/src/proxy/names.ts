@@ -24,8 +24,21 @@ export function base32(bytes: Uint8Array): string {
   return out;
 }
 
+// Every sync names every chain again; remembering the names makes that a map lookup (a
+// SHA-256 costs microseconds, times tens of thousands of chains). Cleared when it grows past
+// what a large cluster needs, so names of long-gone endpoints do not pile up.
+const names = new Map<string, string>();
+const MAX_REMEMBERED = 500_000;
+
 function hash16(text: string): string {
-  return base32(createHash('sha256').update(text).digest()).slice(0, 16);
+  let name = names.get(text);
+  if (name === undefined) {
+    // 16 base32 characters are the first 80 bits: 10 bytes of the digest.
+    name = base32(createHash('sha256').update(text).digest().subarray(0, 10));
+    if (names.size >= MAX_REMEMBERED) names.clear();
+    names.set(text, name);
+  }
+  return name;
 }
 
 /** kube-proxy's ServicePortName string: "ns/name:port", or "ns/name" for an unnamed port. */

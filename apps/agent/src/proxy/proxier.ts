@@ -11,7 +11,7 @@ import { staleConntrackDeletions } from './conntrack';
 import type { ConntrackBackend, IptablesBackend } from './iptables';
 import { endpointsToSlices } from './model';
 import { missingJumps, parseSave, planRestore } from './restore';
-import { computeRules, JUMPS, type ProgrammedPort, type RuleConfig, type TableChains } from './rules';
+import { computeRules, JUMPS, RuleCache, type ProgrammedPort, type RuleConfig, type TableChains } from './rules';
 
 export type LogFn = (level: 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
 
@@ -23,6 +23,12 @@ export interface ProxierOptions {
   minSyncIntervalMs?: number;
   /** A full sync at least this often (kube-proxy's --iptables-sync-period); default 300,000. */
   fullSyncIntervalMs?: number;
+  /**
+   * A sync that changes more chains than this is applied in ordered batches of this many
+   * (iptables-nft's restore slows down faster than linearly with one batch's size); each
+   * batch leaves every jump with a target. Default 500; Infinity keeps every sync atomic.
+   */
+  maxChainsPerBatch?: number;
   log?: LogFn;
   now?: () => number;
 }
@@ -35,8 +41,10 @@ export interface SyncResult {
   applyMs: number;
   chainsWritten: number;
   chainsDeleted: number;
-  /** Lines in the restore batch. */
+  /** Lines in the restore input, over all batches. */
   scriptLines: number;
+  /** iptables-restore runs (more than one only for a sync too big for one batch). */
+  batches: number;
   rules: number;
   conntrackDeletions: number;
 }
@@ -62,6 +70,7 @@ export class Proxier {
   /** Slices by "ns/name"; Endpoints objects converted to slices under "endpoints:ns/name". */
   private readonly slices = new Map<string, EndpointSlice[]>();
   private applied?: TableChains;
+  private readonly cache = new RuleCache();
   private programmed: ProgrammedPort[] = [];
   private synced = false;
   private stopped = false;
@@ -168,7 +177,7 @@ export class Proxier {
     this.lastSyncStart = started;
     this.needFull = true; // until this sync succeeds
     try {
-      const ruleSet = computeRules([...this.services.values()], [...this.slices.values()].flat(), this.opts.rules);
+      const ruleSet = computeRules([...this.services.values()], [...this.slices.values()].flat(), this.opts.rules, this.cache);
       const computed = this.now();
       let plan;
       if (full) {
@@ -177,11 +186,12 @@ export class Proxier {
           desired: ruleSet.tables,
           existing: { nat: saved.nat.chains, filter: saved.filter.chains },
           missingJumps: missingJumps(saved, JUMPS),
+          maxChainsPerBatch: this.opts.maxChainsPerBatch ?? 500,
         });
       } else {
-        plan = planRestore({ desired: ruleSet.tables, applied: this.applied });
+        plan = planRestore({ desired: ruleSet.tables, applied: this.applied, maxChainsPerBatch: this.opts.maxChainsPerBatch ?? 500 });
       }
-      if (plan.script) await this.opts.iptables.restore(plan.script);
+      for (const batch of plan.batches) await this.opts.iptables.restore(batch);
       const applied = this.now();
       this.applied = ruleSet.tables;
       this.needFull = false;
@@ -202,7 +212,8 @@ export class Proxier {
         applyMs: applied - computed,
         chainsWritten: plan.written.length,
         chainsDeleted: plan.deleted.length,
-        scriptLines: plan.script ? plan.script.split('\n').length - 1 : 0,
+        scriptLines: plan.batches.reduce((n, b) => n + b.split('\n').length - 1, 0),
+        batches: plan.batches.length,
         rules: ruleSet.counts.rules,
         conntrackDeletions: deletions.length,
       };

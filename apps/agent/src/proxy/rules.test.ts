@@ -3,7 +3,7 @@ import type { EndpointSlice, Service } from '@keel/api';
 import { service, slice } from './fixtures';
 import { endpointsToSlices } from './model';
 import { endpointChain, serviceChain } from './names';
-import { computeRules, type RuleConfig } from './rules';
+import { computeRules, RuleCache, type RuleConfig } from './rules';
 
 const config: RuleConfig = { nodeIps: ['192.168.77.1'], masqueradeOut: ['keel-cni0'] };
 const web = (n: number) => ['10.244.1.2', '10.244.1.3', '10.244.1.4', '10.244.1.5'].slice(0, n);
@@ -251,5 +251,25 @@ describe('computeRules', () => {
         }
       }
     }
+  });
+
+  it('with a cache, an unchanged Service hands back the very same lines, and a changed one is recomputed', () => {
+    const cache = new RuleCache();
+    const a = service('a', '10.96.0.1', [{ name: 'p', port: 80, targetPort: 8080 }]);
+    const b = service('b', '10.96.0.2', [{ name: 'p', port: 80, targetPort: 8080 }]);
+    const sa = slice('a', ['10.244.0.2'], [{ name: 'p', port: 8080 }]);
+    const sb = slice('b', ['10.244.0.3'], [{ name: 'p', port: 8080 }]);
+    const first = computeRules([a, b], [sa, sb], config, cache);
+    const sb2 = slice('b', ['10.244.0.3', '10.244.0.4'], [{ name: 'p', port: 8080 }]);
+    const second = computeRules([a, b], [sa, sb2], config, cache);
+    const chainA = serviceChain('default/a:p', 'TCP');
+    const chainB = serviceChain('default/b:p', 'TCP');
+    expect(second.tables.nat.get(chainA)).toBe(first.tables.nat.get(chainA));
+    expect(second.tables.nat.get(chainB)).not.toBe(first.tables.nat.get(chainB));
+    expect(second.tables.nat.get(chainB)).toHaveLength(2);
+    // Same answer as without a cache, and a different config is not served from it.
+    expect([...second.tables.nat]).toEqual([...computeRules([a, b], [sa, sb2], config).tables.nat]);
+    const other = computeRules([a, b], [sa, sb2], { ...config, clusterCidr: '10.244.0.0/16' }, cache);
+    expect(other.tables.nat.get(chainA)).toHaveLength(2);
   });
 });

@@ -12,7 +12,7 @@
 //   filter KEEL-SERVICES / KEEL-EXTERNAL-SERVICES  REJECT for ports with no ready endpoint
 import type { EndpointSlice, Service } from '@keel/api';
 import { readyEndpoints, servicePorts, sliceServiceKey, type EndpointInfo, type ServicePortInfo } from './model';
-import { endpointChain, FIXED_CHAINS, probability, serviceChain } from './names';
+import { endpointChain, probability, serviceChain } from './names';
 
 export type Table = 'nat' | 'filter';
 export const TABLES: readonly Table[] = ['filter', 'nat'];
@@ -83,93 +83,172 @@ function protoMatch(protocol: string): string {
   return `-p ${p} -m ${p}`;
 }
 
-/** Every service port with its ready endpoints, in a stable order. */
-export function programmedPorts(services: readonly Service[], slices: readonly EndpointSlice[]): ProgrammedPort[] {
-  const slicesByService = new Map<string, EndpointSlice[]>();
+/** The slices of each Service, by "ns/name", in the order they came. */
+function slicesByService(slices: readonly EndpointSlice[]): Map<string, EndpointSlice[]> {
+  const byService = new Map<string, EndpointSlice[]>();
   for (const slice of slices) {
     const key = sliceServiceKey(slice);
     if (!key) continue;
-    const list = slicesByService.get(key);
+    const list = byService.get(key);
     if (list) list.push(slice);
-    else slicesByService.set(key, [slice]);
+    else byService.set(key, [slice]);
   }
-  const ports: ProgrammedPort[] = [];
-  for (const svc of services) {
-    const own = slicesByService.get(`${svc.metadata.namespace ?? 'default'}/${svc.metadata.name ?? ''}`) ?? [];
-    for (const info of servicePorts(svc)) {
-      ports.push({ info, endpoints: readyEndpoints(info, own), svcChain: serviceChain(info.key, info.protocol) });
-    }
-  }
-  // Protocol too: one Service may serve the same port name over TCP and UDP (DNS).
-  return ports.sort((a, b) => (a.info.key < b.info.key ? -1 : a.info.key > b.info.key ? 1 : a.info.protocol < b.info.protocol ? -1 : 1));
+  return byService;
 }
 
-export function computeRules(services: readonly Service[], slices: readonly EndpointSlice[], config: RuleConfig): RuleSet {
-  const bit = config.masqueradeBit ?? 14;
-  const mark = `0x${(1 << bit).toString(16)}`;
-  const nat: Chains = new Map(FIXED_CHAINS.nat.map((c) => [c, [] as string[]]));
-  const filter: Chains = new Map(FIXED_CHAINS.filter.map((c) => [c, [] as string[]]));
-  const add = (chains: Chains, chain: string, rule: string) => {
-    let lines = chains.get(chain);
-    if (!lines) chains.set(chain, (lines = []));
-    lines.push(`-A ${chain} ${rule}`);
-  };
+const serviceKey = (svc: Service) => `${svc.metadata.namespace ?? 'default'}/${svc.metadata.name ?? ''}`;
+const byKey = (a: { key: string }, b: { key: string }) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
 
-  nat.get('KEEL-MARK-MASQ')!.push(`-A KEEL-MARK-MASQ -j MARK --or-mark ${mark}`);
-  // Unmarked packets leave untouched; the mark is cleared so a packet that comes back in
-  // (through another link of this machine) is not masqueraded twice.
-  add(nat, 'KEEL-POSTROUTING', `-m mark ! --mark ${mark}/${mark} -j RETURN`);
-  add(nat, 'KEEL-POSTROUTING', `-j MARK --xor-mark ${mark}`);
-  for (const link of config.masqueradeOut) {
-    add(nat, 'KEEL-POSTROUTING', `-o ${link} ${comment('keel service traffic requiring SNAT')} -j MASQUERADE`);
+function portsOf(svc: Service, own: readonly EndpointSlice[]): ProgrammedPort[] {
+  return servicePorts(svc)
+    .map((info) => ({ info, endpoints: readyEndpoints(info, own), svcChain: serviceChain(info.key, info.protocol) }))
+    .sort((a, b) => byKey(a.info, b.info) || (a.info.protocol < b.info.protocol ? -1 : 1));
+}
+
+/** Every service port with its ready endpoints, in a stable order (by service, then port). */
+export function programmedPorts(services: readonly Service[], slices: readonly EndpointSlice[]): ProgrammedPort[] {
+  const grouped = slicesByService(slices);
+  return services
+    .map((svc) => ({ key: serviceKey(svc), svc }))
+    .sort(byKey)
+    .flatMap(({ key, svc }) => portsOf(svc, grouped.get(key) ?? []));
+}
+
+/** What one Service contributes to the tables. */
+interface ServiceRules {
+  ports: ProgrammedPort[];
+  /** Its own nat chains (KEEL-SVC-…, KEEL-SEP-…) with their lines. */
+  chains: [string, string[]][];
+  services: string[];
+  nodePorts: string[];
+  rejects: string[];
+  externalRejects: string[];
+  endpoints: number;
+}
+
+/**
+ * Remembers each Service's rules while the Service object, its slices (by identity) and
+ * the config stay the same, so a sync recomputes only what changed. The proxy replaces an
+ * object on every update and never mutates one, which is what makes identity enough.
+ */
+export class RuleCache {
+  private entries = new WeakMap<Service, { slices: readonly EndpointSlice[]; config: RuleConfig; rules: ServiceRules }>();
+
+  get(svc: Service, slices: readonly EndpointSlice[], config: RuleConfig): ServiceRules | undefined {
+    const hit = this.entries.get(svc);
+    if (!hit || hit.config !== config || hit.slices.length !== slices.length) return undefined;
+    for (let i = 0; i < slices.length; i++) if (hit.slices[i] !== slices[i]) return undefined;
+    return hit.rules;
   }
 
-  const ports = programmedPorts(services, slices);
-  let endpoints = 0;
-  for (const { info, endpoints: eps, svcChain } of ports) {
+  set(svc: Service, slices: readonly EndpointSlice[], config: RuleConfig, rules: ServiceRules): void {
+    this.entries.set(svc, { slices, config, rules });
+  }
+}
+
+function serviceRules(svc: Service, own: readonly EndpointSlice[], config: RuleConfig): ServiceRules {
+  const out: ServiceRules = { ports: portsOf(svc, own), chains: [], services: [], nodePorts: [], rejects: [], externalRejects: [], endpoints: 0 };
+  for (const { info, endpoints: eps, svcChain } of out.ports) {
     const proto = protoMatch(info.protocol);
     const vip = `-d ${info.clusterIp}/32 ${proto} --dport ${info.port}`;
     if (eps.length === 0) {
       // Nothing to DNAT to: say so at once instead of letting the packet wander.
-      add(filter, 'KEEL-SERVICES', `${comment(`${info.key} has no endpoints`)} ${vip} -j REJECT`);
+      out.rejects.push(`-A KEEL-SERVICES ${comment(`${info.key} has no endpoints`)} ${vip} -j REJECT`);
       if (info.nodePort !== undefined) {
         for (const ip of config.nodeIps) {
-          add(filter, 'KEEL-EXTERNAL-SERVICES', `${comment(`${info.key} has no endpoints`)} -d ${ip}/32 ${proto} --dport ${info.nodePort} -j REJECT`);
+          out.externalRejects.push(
+            `-A KEEL-EXTERNAL-SERVICES ${comment(`${info.key} has no endpoints`)} -d ${ip}/32 ${proto} --dport ${info.nodePort} -j REJECT`,
+          );
         }
       }
       continue;
     }
-    endpoints += eps.length;
-    add(nat, 'KEEL-SERVICES', `${comment(`${info.key} cluster IP`)} ${vip} -j ${svcChain}`);
+    out.endpoints += eps.length;
+    out.services.push(`-A KEEL-SERVICES ${comment(`${info.key} cluster IP`)} ${vip} -j ${svcChain}`);
+    const svcLines: string[] = [];
+    out.chains.push([svcChain, svcLines]);
     if (config.clusterCidr) {
-      add(nat, svcChain, `${comment(`${info.key} cluster IP`)} ! -s ${config.clusterCidr} ${vip} -j KEEL-MARK-MASQ`);
+      svcLines.push(`-A ${svcChain} ${comment(`${info.key} cluster IP`)} ! -s ${config.clusterCidr} ${vip} -j KEEL-MARK-MASQ`);
     }
     if (info.nodePort !== undefined) {
       // Traffic from outside reaches a pod with the node as its source, so the reply comes back through us.
-      add(nat, 'KEEL-NODEPORTS', `${comment(info.key)} ${proto} --dport ${info.nodePort} -j KEEL-MARK-MASQ`);
-      add(nat, 'KEEL-NODEPORTS', `${comment(info.key)} ${proto} --dport ${info.nodePort} -j ${svcChain}`);
+      out.nodePorts.push(`-A KEEL-NODEPORTS ${comment(info.key)} ${proto} --dport ${info.nodePort} -j KEEL-MARK-MASQ`);
+      out.nodePorts.push(`-A KEEL-NODEPORTS ${comment(info.key)} ${proto} --dport ${info.nodePort} -j ${svcChain}`);
     }
     const sepChains = eps.map((ep) => endpointChain(info.key, info.protocol, `${ep.ip}:${ep.port}`));
     if (info.affinitySeconds !== undefined) {
       eps.forEach((ep, i) => {
-        add(nat, svcChain, `${comment(`${info.key} -> ${ep.ip}:${ep.port}`)} -m recent --name ${sepChains[i]} --rcheck --seconds ${info.affinitySeconds} --reap -j ${sepChains[i]}`);
+        const sep = sepChains[i]!;
+        svcLines.push(`-A ${svcChain} ${comment(`${info.key} -> ${ep.ip}:${ep.port}`)} -m recent --name ${sep} --rcheck --seconds ${info.affinitySeconds} --reap -j ${sep}`);
       });
     }
     eps.forEach((ep, i) => {
       const left = eps.length - i;
       const pick = left > 1 ? ` -m statistic --mode random --probability ${probability(left)}` : '';
-      add(nat, svcChain, `${comment(`${info.key} -> ${ep.ip}:${ep.port}`)}${pick} -j ${sepChains[i]}`);
+      svcLines.push(`-A ${svcChain} ${comment(`${info.key} -> ${ep.ip}:${ep.port}`)}${pick} -j ${sepChains[i]}`);
     });
     eps.forEach((ep, i) => {
       const sep = sepChains[i]!;
-      // Hairpin: a pod reaching itself through its Service must not see its own address as the source.
-      add(nat, sep, `${comment(info.key)} -s ${ep.ip}/32 -j KEEL-MARK-MASQ`);
       const recent = info.affinitySeconds !== undefined ? ` -m recent --name ${sep} --set` : '';
-      add(nat, sep, `${comment(info.key)}${recent} ${proto} -j DNAT --to-destination ${ep.ip}:${ep.port}`);
+      out.chains.push([
+        sep,
+        [
+          // Hairpin: a pod reaching itself through its Service must not see its own address as the source.
+          `-A ${sep} ${comment(info.key)} -s ${ep.ip}/32 -j KEEL-MARK-MASQ`,
+          `-A ${sep} ${comment(info.key)}${recent} ${proto} -j DNAT --to-destination ${ep.ip}:${ep.port}`,
+        ],
+      ]);
     });
   }
+  return out;
+}
+
+export function computeRules(services: readonly Service[], slices: readonly EndpointSlice[], config: RuleConfig, cache?: RuleCache): RuleSet {
+  const bit = config.masqueradeBit ?? 14;
+  const mark = `0x${(1 << bit).toString(16)}`;
+  const natServices: string[] = [];
+  const nodePorts: string[] = [];
+  const rejects: string[] = [];
+  const externalRejects: string[] = [];
+  const postrouting = [
+    // Unmarked packets leave untouched; the mark is cleared so a packet that comes back in
+    // (through another link of this machine) is not masqueraded twice.
+    `-A KEEL-POSTROUTING -m mark ! --mark ${mark}/${mark} -j RETURN`,
+    `-A KEEL-POSTROUTING -j MARK --xor-mark ${mark}`,
+    ...config.masqueradeOut.map((link) => `-A KEEL-POSTROUTING -o ${link} ${comment('keel service traffic requiring SNAT')} -j MASQUERADE`),
+  ];
+  const nat: Chains = new Map([
+    ['KEEL-SERVICES', natServices],
+    ['KEEL-NODEPORTS', nodePorts],
+    ['KEEL-POSTROUTING', postrouting],
+    ['KEEL-MARK-MASQ', [`-A KEEL-MARK-MASQ -j MARK --or-mark ${mark}`]],
+  ]);
+  const filter: Chains = new Map([
+    ['KEEL-SERVICES', rejects],
+    ['KEEL-EXTERNAL-SERVICES', externalRejects],
+  ]);
+
+  const grouped = slicesByService(slices);
+  const ordered = services.map((svc) => ({ key: serviceKey(svc), svc })).sort(byKey);
+  const ports: ProgrammedPort[] = [];
+  let endpoints = 0;
+  for (const { key, svc } of ordered) {
+    const own = grouped.get(key) ?? [];
+    let rules = cache?.get(svc, own, config);
+    if (!rules) {
+      rules = serviceRules(svc, own, config);
+      cache?.set(svc, own, config, rules);
+    }
+    for (const p of rules.ports) ports.push(p);
+    for (const [chain, lines] of rules.chains) nat.set(chain, lines);
+    for (const l of rules.services) natServices.push(l);
+    for (const l of rules.nodePorts) nodePorts.push(l);
+    for (const l of rules.rejects) rejects.push(l);
+    for (const l of rules.externalRejects) externalRejects.push(l);
+    endpoints += rules.endpoints;
+  }
   for (const ip of config.nodeIps) {
-    add(nat, 'KEEL-SERVICES', `${comment('keel service nodeports; NOTE: this must be the last rule in this chain')} -d ${ip}/32 -j KEEL-NODEPORTS`);
+    natServices.push(`-A KEEL-SERVICES ${comment('keel service nodeports; NOTE: this must be the last rule in this chain')} -d ${ip}/32 -j KEEL-NODEPORTS`);
   }
 
   let rules = 0;
