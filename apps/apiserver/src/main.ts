@@ -8,6 +8,7 @@ import { createServer, type Server } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import { withSecurityAdmission } from './auth/admission';
 import { loadSecurity } from './auth/config';
+import type { Security } from './auth/security';
 import { parseDuration } from './auth/flags';
 import { ServiceAllocator } from './allocators/services';
 import { parseCidr } from './allocators/range';
@@ -155,8 +156,10 @@ async function main(): Promise<void> {
     log({ msg: 'serving', url: `${scheme}://${address.address}:${address.port}`, etcd: opts.etcdServers });
   };
   const serverOptions = { requestTimeout: 0, keepAliveTimeout: 65_000 };
+  // Authentication, RBAC and in-flight limits, for every adapter that serves with TLS.
+  let security: Security | undefined;
   if (opts.tlsCertFile && opts.tlsPrivateKeyFile) {
-    const { tls, security } = await loadSecurity(
+    const loaded = await loadSecurity(
       {
         tlsCertFile: opts.tlsCertFile,
         tlsPrivateKeyFile: opts.tlsPrivateKeyFile,
@@ -172,8 +175,9 @@ async function main(): Promise<void> {
       },
       { scheme, handler, log },
     );
+    security = loaded.security;
     const secure = new RestServer({ ...restOptions, filter: security.filter, extraGroups: security.discovery });
-    await listen(createHttpsServer({ ...serverOptions, ...tls }, secure.listener), opts.securePort, 'https');
+    await listen(createHttpsServer({ ...serverOptions, ...loaded.tls }, secure.listener), opts.securePort, 'https');
   }
   if (insecurePort !== undefined) {
     log({ msg: 'serving plain HTTP with no authentication or authorization', port: insecurePort });
