@@ -1,19 +1,29 @@
 // Real kubectl (1.33 from npm, 1.20 from Debian) against the apiserver on a real etcd:
 // get in its output forms, create, apply twice (the second "unchanged"), patch, label,
-// annotate, scale, delete, describe, get -w, and errors that name the field.
+// annotate, scale, delete, describe, get -w, and errors that name the field. Over TLS, as the
+// admin (system:masters) with a client certificate from the PKI tool, as a real cluster runs.
 import { ensureKubectl, type KubectlVersion } from '@keel/tools-kubectl';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { clusterPki } from './auth-pki';
 import { startTestApiServer, type TestApiServer } from './fixture';
 
 let api: TestApiServer;
 const work = mkdtempSync(join(tmpdir(), 'keel-kubectl-test-'));
 const kubeconfig = join(work, 'kubeconfig');
 beforeAll(async () => {
-  api = await startTestApiServer();
+  const pki = await clusterPki(join(work, 'pki'));
+  const admin = pki.clients['admin']!;
+  api = await startTestApiServer({
+    security: {
+      flags: { tlsCertFile: pki.apiserver.certFile, tlsPrivateKeyFile: pki.apiserver.keyFile, clientCaFile: pki.ca.certFile },
+      caFile: pki.ca.certFile,
+      admin,
+    },
+  });
   writeFileSync(
     kubeconfig,
     `apiVersion: v1
@@ -22,9 +32,12 @@ clusters:
 - name: keel
   cluster:
     server: ${api.url}
+    certificate-authority: ${pki.ca.certFile}
 users:
 - name: admin
-  user: {}
+  user:
+    client-certificate: ${admin.certFile}
+    client-key: ${admin.keyFile}
 contexts:
 - name: keel
   context:
