@@ -46,6 +46,10 @@ export class Indexer<T extends KubeObject> {
     }
   }
 
+  hasIndexer(name: string): boolean {
+    return this.indexers.has(name);
+  }
+
   private indexOne(index: Map<string, Set<string>>, fn: IndexFunc<T>, key: string, obj: T): void {
     for (const value of new Set(fn(obj))) {
       let keys = index.get(value);

@@ -15,3 +15,4 @@ export * from './informer';
 export * from './fake';
 export * from './leader-election';
 export * from './events';
+export * from './informer-factory';

@@ -5,6 +5,7 @@ import { Client } from './client';
 import { FakeClock, flushPromises } from './clock';
 import { FakeApi } from './fake';
 import { Informer } from './informer';
+import { InformerFactory } from './informer-factory';
 
 const PODS = { group: '', version: 'v1', resource: 'pods' };
 
@@ -195,5 +196,31 @@ describe('Informer', () => {
     await clock.advance(2000);
     expect(updates).toEqual(['r', 'r']);
     informer.stop();
+  });
+});
+
+describe('InformerFactory', () => {
+  it('shares one informer (one list, one watch) per resource, namespace and selectors', async () => {
+    const api = new FakeApi();
+    api.seed(PODS, pod('p1', 'default', 'n1'));
+    const factory = new InformerFactory(new Client(api), { clock: new FakeClock() });
+    const a = factory.forResource<Pod>(PODS, { indexers: { node: (p) => (p.spec?.nodeName ? [p.spec.nodeName] : []) } });
+    const b = factory.forResource<Pod>(PODS, { indexers: { node: (p) => (p.spec?.nodeName ? [p.spec.nodeName] : []) } });
+    const other = factory.forResource<Pod>(PODS, { namespace: 'kube-system' });
+    expect(a).toBe(b);
+    expect(other).not.toBe(a);
+    factory.start();
+    await factory.waitForSync();
+    await flushPromises();
+    expect(api.calls.filter((c) => c === 'list pods')).toHaveLength(2);
+    expect(api.openWatches).toBe(2);
+    expect(a.store.byIndex('node', 'n1')).toHaveLength(1);
+    expect(other.store.size).toBe(0);
+    // Asked for after start: started at once.
+    const late = factory.forResource<Pod>(PODS, { labelSelector: 'app=web' });
+    await late.waitForSync();
+    expect(late.store.size).toBe(1);
+    factory.stop();
+    expect(api.openWatches).toBe(0);
   });
 });

@@ -187,6 +187,10 @@ export class GrpcTransport implements ApiTransport {
     this.stub = new Api(opts.address, opts.credentials ?? grpc.credentials.createInsecure(), {
       'grpc.max_receive_message_length': MAX_MESSAGE,
       'grpc.max_send_message_length': MAX_MESSAGE,
+      // A watch may be silent for minutes: pings find a dead server (or path) long before TCP does.
+      'grpc.keepalive_time_ms': 30_000,
+      'grpc.keepalive_timeout_ms': 10_000,
+      'grpc.keepalive_permit_without_calls': 1,
     });
     this.callTimeoutMs = opts.callTimeoutMs ?? 10_000;
   }

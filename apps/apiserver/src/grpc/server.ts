@@ -130,6 +130,9 @@ export class GrpcApiServer {
     this.server = new grpc.Server({
       'grpc.max_receive_message_length': 2 * MAX_OBJECT_BYTES,
       'grpc.max_send_message_length': 64 * 1024 * 1024,
+      // Pings find clients that vanished, so their watches end and free their subscriptions.
+      'grpc.keepalive_time_ms': 60_000,
+      'grpc.keepalive_timeout_ms': 20_000,
     });
     const proto = loadProto<ProtoGrpcType>('keel/v1/keel.proto');
     this.server.addService(proto.keel.v1.Api.service, this.handlers());
