@@ -4,7 +4,7 @@
 // loopback ports with LevelDB data under one keel-… folder, and are started, killed and
 // stopped only by their recorded PIDs (tools/process).
 import { build } from 'esbuild';
-import { freeLoopbackPorts, httpAnswers, killDaemon, startDaemon, stopDaemon } from '@keel/tools-process';
+import { freeLoopbackPorts, httpAnswers, killDaemon, startDaemon, stopDaemon } from '@keel/process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';

@@ -1,7 +1,7 @@
 // A three-member keel-store on loopback for the benchmark: the built command
 // (dist/apps/store/main.js, bundled here first so the run measures the current source),
 // one keel-… folder for data, logs and PID files, members stopped only by recorded PID.
-import { freeLoopbackPorts, httpAnswers, startDaemon, stopDaemon } from '@keel/tools-process';
+import { freeLoopbackPorts, httpAnswers, startDaemon, stopDaemon } from '@keel/process';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
@@ -39,6 +39,8 @@ export async function startKeelStore(dir: string, members: number): Promise<Benc
         const daemon = await startDaemon({
           argv: [
             process.execPath,
+            // KEEL_PROF=dir: CPU profiles of each member, for finding where time goes.
+            ...(process.env['KEEL_PROF'] ? ['--cpu-prof', `--cpu-prof-dir=${process.env['KEEL_PROF']}/member-${i}`] : []),
             script,
             `--name=${s.name}`,
             `--data-dir=${join(dir, `member-${i}`)}`,

@@ -12,7 +12,7 @@ import { EtcdClient } from '@keel/etcd-client';
 import { startEtcdCluster } from '@keel/tools-etcd';
 import { Command } from 'commander';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { startKeelStore } from './keel-cluster';
@@ -189,6 +189,8 @@ async function main(): Promise<void> {
     node: process.version,
     etcd: '3.4 (Debian etcd-server)',
     date: new Date().toISOString(),
+    loadAverageAtStart: Number(loadavg()[0]!.toFixed(1)),
+    loadAverageAtEnd: 0,
     note: 'one machine: the load generator (one Node process) and all 3 members share the cores; systems run one after the other',
   };
   const work = mkdtempSync(join(tmpdir(), 'keel-bench-store-'));
@@ -215,9 +217,10 @@ async function main(): Promise<void> {
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
+  conditions.loadAverageAtEnd = Number(loadavg()[0]!.toFixed(1));
   const rss = (system: string) => results.find((r) => r.system === system)?.rssMiB?.join(' / ') ?? '-';
   const text = [
-    `conditions: ${opts.members} members each on loopback; clients ${opts.clients.join(', ')} over ${opts.connections} gRPC channels; keys 8 B, values ${opts.valueSize} B, ${KEY_SPACE} keys; ${opts.duration} s per cell; ${conditions.cores} cores (${conditions.cpu}); Node ${process.version}; etcd 3.4`,
+    `conditions: ${opts.members} members each on loopback; clients ${opts.clients.join(', ')} over ${opts.connections} gRPC channels; keys 8 B, values ${opts.valueSize} B, ${KEY_SPACE} keys; ${opts.duration} s per cell; ${conditions.cores} cores (${conditions.cpu}); Node ${process.version}; etcd 3.4; load average ${conditions.loadAverageAtStart} at start, ${conditions.loadAverageAtEnd} at end (a shared machine)`,
     '',
     table(results, opts.clients),
     '',
