@@ -53,6 +53,7 @@ function controllers(value: string): string[] {
 const program = new Command('keel-controller-manager')
   .description('Keel controller manager: the cluster\'s controllers, over the apiserver\'s keel.v1 gRPC API')
   .option('--apiserver <host:port>', 'the apiserver\'s keel.v1 gRPC address', address, '127.0.0.1:6444')
+  .option('--apiserver-url <url>', 'the apiserver\'s REST URL, only for namespaces/finalize, which keel.v1 does not serve (e.g. http://127.0.0.1:6443)')
   .option('--controllers <list>', 'controllers to run: * for all, name to add, -name to remove', controllers, selectControllers('*'))
   .option('--leader-elect', 'run only while holding the kube-system/keel-controller-manager Lease', false)
   .option('--leader-elect-lease-duration <duration>', 'how long a Lease holds without renewal', parseDuration, 15_000)
@@ -67,6 +68,7 @@ const program = new Command('keel-controller-manager')
 
 interface Options {
   apiserver: string;
+  apiserverUrl?: string;
   controllers: string[];
   leaderElect: boolean;
   leaderElectLeaseDuration: number;
@@ -118,6 +120,7 @@ async function main(): Promise<void> {
       workers: opts.concurrentSyncs,
       config: {
         ...(opts.clusterCidr ? { clusterCidr: opts.clusterCidr } : {}),
+        ...(opts.apiserverUrl ? { apiserverUrl: opts.apiserverUrl } : {}),
         nodeCidrMaskSize: opts.nodeCidrMaskSize,
         nodeMonitorGracePeriodMs: opts.nodeMonitorGracePeriod,
       },

@@ -1,10 +1,11 @@
 // The Namespace controller: when a namespace is deleted (it lingers, Terminating, held by
 // its `kubernetes` spec finalizer) it deletes every namespaced object in it, resource by
 // resource, asks the apiserver again until nothing is left, and then takes the `kubernetes`
-// finalizer off so the apiserver removes the namespace. Kubernetes does that last step with
-// `PUT /api/v1/namespaces/<name>/finalize`; keel.v1 does not serve the finalize subresource,
-// so it is an ordinary update of spec.finalizers, which Keel's apiserver accepts.
-import { deepCopy, scheme, setCondition, type KubeObject, type Namespace, type NamespaceCondition, type ResourceInfo } from '@keel/api';
+// finalizer off so the apiserver removes the namespace. That last step is the `finalize`
+// subresource (an ordinary update may not touch spec.finalizers): it is tried over keel.v1
+// first, and since keel.v1 does not serve it yet, then as Kubernetes' own
+// `PUT /api/v1/namespaces/<name>/finalize` on the REST URL given by --apiserver-url.
+import { ApiError, deepCopy, scheme, setCondition, type KubeObject, type Namespace, type NamespaceCondition, type ResourceInfo } from '@keel/api';
 import { Resources } from '@keel/client';
 import { Controller, isNotFound, type ControllerContext } from '../runtime/controller';
 import type { Informer } from '../runtime/informer';
@@ -36,6 +37,7 @@ export class NamespaceController extends Controller {
     if (!ns?.metadata.deletionTimestamp) return;
     if (!(ns.spec?.finalizers ?? []).includes(KubernetesFinalizer)) return;
     let remaining = 0;
+    const left: Record<string, number> = {};
     const failures: string[] = [];
     for (const info of namespacedResources()) {
       const client = this.ctx.client.resource<KubeObject>(info).namespace(name);
@@ -43,6 +45,7 @@ export class NamespaceController extends Controller {
         const list = await client.list();
         if (list.items.length === 0) continue;
         remaining += list.items.length;
+        left[info.resource] = list.items.length;
         // One by one rather than deletecollection: a pod on a node lingers gracefully and
         // objects with finalizers wait for their owners' controllers either way.
         for (const item of list.items) {
@@ -56,17 +59,39 @@ export class NamespaceController extends Controller {
       }
     }
     if (remaining > 0 || failures.length > 0) {
+      this.ctx.log.info('namespace content remaining', { namespace: name, left, failures });
       await this.setConditions(ns, remaining, failures);
       this.queue.addAfter(name, this.retryMs);
       return;
     }
     const copy = deepCopy(ns);
     copy.spec = { ...copy.spec, finalizers: (copy.spec?.finalizers ?? []).filter((f) => f !== KubernetesFinalizer) };
+    await this.finalize(copy);
+  }
+
+  /** Writes spec.finalizers through the finalize subresource, over gRPC or else REST. */
+  private async finalize(ns: Namespace): Promise<void> {
+    const name = ns.metadata.name!;
     try {
-      await this.ctx.client.namespaces().update(copy);
+      await this.ctx.client.transport.update(Resources.namespaces, undefined, name, ns, { subresource: 'finalize' });
+      return;
     } catch (err) {
-      if (!isNotFound(err)) throw err;
+      if (isNotFound(err)) return;
+      if (!(err instanceof ApiError && err.reason === 'MethodNotAllowed')) throw err;
     }
+    const url = this.ctx.config.apiserverUrl;
+    if (!url) {
+      throw new ApiError('MethodNotAllowed', `cannot finalize namespace ${name}: keel.v1 does not serve namespaces/finalize and no --apiserver-url is set`);
+    }
+    const res = await fetch(`${url.replace(/\/$/, '')}/api/v1/namespaces/${encodeURIComponent(name)}/finalize`, {
+      method: 'PUT',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', ...ns }),
+      signal: AbortSignal.timeout(10_000),
+    });
+    const body = await res.text();
+    if (res.status === 404) return;
+    if (!res.ok) throw new Error(`PUT namespaces/${name}/finalize: ${res.status} ${body.slice(0, 200)}`);
   }
 
   /** NamespaceContentRemaining and NamespaceDeletionContentFailure, as `kubectl describe ns` shows them. */

@@ -13,6 +13,11 @@ export interface ControllerConfig {
   clusterCidr?: string;
   /** Prefix length of each node's pod CIDR. Default 24. */
   nodeCidrMaskSize?: number;
+  /**
+   * `--apiserver-url`: the apiserver's REST URL, used only for what keel.v1 does not serve
+   * yet (namespaces/finalize).
+   */
+  apiserverUrl?: string;
   /** `--node-monitor-grace-period`, ms. Default 40 s. */
   nodeMonitorGracePeriodMs?: number;
 }
