@@ -1,6 +1,6 @@
 // Real kubectl (1.33 and 1.20) against the secure apiserver over TLS, with client
 // certificate kubeconfigs from the PKI tool: get, `auth can-i` yes and no, the RBAC reason
-// of a forbidden call, `auth whoami`, and a ServiceAccount token from `create token`.
+// of a forbidden call, `--as` impersonation, `auth whoami`, and a token from `create token`.
 import { ensureKubectl, type KubectlVersion } from '@keel/tools-kubectl';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -154,6 +154,17 @@ for (const version of ['1.33', '1.20'] as KubectlVersion[]) {
       expect(res.err).toBe('Error from server (Forbidden): pods is forbidden: User "alice" cannot list resource "pods" in API group "" in the namespace "b"');
       const del = await kubectl('alice', ['-n', 'a', 'delete', 'pod', 'web']);
       expect(del.err).toBe('Error from server (Forbidden): pods "web" is forbidden: User "alice" cannot delete resource "pods" in API group "" in the namespace "a"');
+    });
+
+    it('lets the admin act as alice with --as (impersonation)', async () => {
+      expect(await kubectl('admin', ['--as', 'alice', '-n', 'a', 'auth', 'can-i', 'list', 'pods'])).toMatchObject({ code: 0, out: 'yes' });
+      expect(await kubectl('admin', ['--as', 'alice', '-n', 'b', 'auth', 'can-i', 'list', 'pods'])).toMatchObject({ code: 1, out: 'no' });
+      expect((await kubectl('admin', ['--as', 'alice', '-n', 'b', 'get', 'pods'])).err).toBe(
+        'Error from server (Forbidden): pods is forbidden: User "alice" cannot list resource "pods" in API group "" in the namespace "b"',
+      );
+      expect((await kubectl('alice', ['--as', 'kubernetes-admin', 'get', 'pods'])).err).toBe(
+        'Error from server (Forbidden): users "kubernetes-admin" is forbidden: User "alice" cannot impersonate resource "users" in API group "" at the cluster scope',
+      );
     });
 
     if (version === '1.33') {

@@ -1,5 +1,5 @@
 // The security filter in front of the REST adapter, in kube-apiserver's order:
-// authenticate → (anonymous only to health and version) → max in flight → authorize (RBAC)
+// authenticate → (anonymous only to health and version) → impersonation → max in flight → authorize (RBAC)
 // → the review endpoints and TokenRequest it serves itself, or on to the router.
 // Also: the RBAC source over the handler's watch caches (no store trip per decision) and the
 // bootstrap policy written at startup.
@@ -7,6 +7,7 @@ import { ApiError, storeKey, type ClusterRole, type ClusterRoleBinding, type Kub
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import type { ApiHandler } from '../registry/handler';
+import { impersonate } from './impersonation';
 import { isLongRunning, isReadOnly, requestAttributes } from './attributes';
 import type { Authenticator, Credentials } from './authenticator';
 import type { ClientCertificate } from './x509';
@@ -132,7 +133,9 @@ export class Security {
       this.opts.log?.({ msg: 'unauthorized', uri: req.url, why: (err as { why?: string }).why });
       throw err;
     }
-    const { user, anonymous } = authn;
+    const { anonymous } = authn;
+    // `kubectl --as`: the rest of the request runs as the impersonated user.
+    const user = anonymous ? authn.user : impersonate(authn.user, req.headers, this.opts.authorizer);
     users.set(req, user);
     if (anonymous) {
       if (method === 'GET' && PUBLIC_PATHS.test(path)) return next();
