@@ -1,0 +1,238 @@
+// The kubelet part of keel-agent: registers the node (node.ts), watches the pods bound to
+// it (field selector spec.nodeName=<node>) and runs one PodWorker per pod uid, serialised
+// per pod: an informer event or a worker's own timer schedules a sync, and a sync that
+// arrives while one runs is folded into a single re-run. Housekeeping every 10 s finds
+// sandboxes labelled as ours whose pod the API no longer has (deleted while the agent was
+// down, or forgotten) and gives them a worker that tears them down. Stopping the kubelet
+// stops watching and working; pods keep running, as with kubelet, and the next agent
+// adopts them by their labels.
+import { readFileSync, writeFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import type { Pod } from '@keel/api';
+import { EventRecorder, Informer, type Client } from '@keel/client';
+import type { CriClient } from '@keel/cri';
+import { Backoff, CrashLoopBackoff, ImagePullBackoff } from './backoff';
+import { conflistSubnet, withSubnet } from './cni';
+import { Labels, ManagedBy, type NodeSettings } from './cri-config';
+import { createLogServer } from './log-server';
+import { NodeAgent } from './node';
+import { PodWorker, type Log } from './pod-worker';
+
+export interface KubeletOptions {
+  client: Client;
+  cri: CriClient;
+  nodeName: string;
+  nodeIP: string;
+  /** The agent's keel-… folder: pod volumes, logs. */
+  rootDir: string;
+  cgroupParent: string;
+  /** Used until the controller-manager sets spec.podCIDR. */
+  podCidr?: string;
+  /** The node's CNI conflist, rewritten when the pod CIDR differs (before the first sandbox). */
+  cniConflist?: string;
+  /** Where the logs endpoint listens; port 0 picks one. */
+  address?: string;
+  port?: number;
+  clusterDNS?: string[];
+  clusterDomain?: string;
+  housekeepingMs?: number;
+  log: Log;
+}
+
+interface Slot {
+  worker: PodWorker;
+  timer?: NodeJS.Timeout;
+  running: boolean;
+  again: boolean;
+}
+
+export class Kubelet {
+  private readonly slots = new Map<string, Slot>();
+  private informer: Informer<Pod> | undefined;
+  private node: NodeAgent | undefined;
+  private server: Server | undefined;
+  private events: EventRecorder;
+  private housekeeping: NodeJS.Timeout | undefined;
+  private stopped = false;
+  private podCidr: string | undefined;
+  private networkWaiters: (() => void)[] = [];
+  private firstSandbox = false;
+  private readonly crashBackoff = new Backoff(CrashLoopBackoff);
+  private readonly pullBackoff = new Backoff(ImagePullBackoff);
+  private readonly settings: NodeSettings;
+  port = 0;
+
+  constructor(private readonly opts: KubeletOptions) {
+    this.events = new EventRecorder({ client: opts.client, component: 'kubelet', host: opts.nodeName, onError: (err) => opts.log('debug', 'event not written', { error: String(err) }) });
+    this.settings = { nodeName: opts.nodeName, rootDir: opts.rootDir, cgroupParent: opts.cgroupParent, clusterDNS: opts.clusterDNS ?? [], clusterDomain: opts.clusterDomain ?? 'cluster.local' };
+  }
+
+  async start(): Promise<void> {
+    const { opts } = this;
+    this.server = createLogServer({ cri: opts.cri, rootDir: opts.rootDir });
+    await new Promise<void>((ok, fail) => {
+      this.server!.once('error', fail);
+      this.server!.listen(opts.port ?? 10250, opts.address ?? opts.nodeIP, ok);
+    });
+    this.port = (this.server.address() as AddressInfo).port;
+
+    this.node = new NodeAgent({
+      client: opts.client,
+      cri: opts.cri,
+      nodeName: opts.nodeName,
+      nodeIP: opts.nodeIP,
+      rootDir: opts.rootDir,
+      port: this.port,
+      log: opts.log,
+      onPodCidr: (cidr) => this.setPodCidr(cidr, 'spec.podCIDR'),
+    });
+    if (opts.podCidr) this.setPodCidr(opts.podCidr, '--pod-cidr');
+    await this.node.start();
+
+    this.informer = new Informer<Pod>(opts.client.pods(), {
+      fieldSelector: `spec.nodeName=${opts.nodeName}`,
+      onError: (err, context) => opts.log('warn', 'pod informer', { context, error: String(err) }),
+    });
+    this.informer.addEventHandler({
+      add: (pod) => this.podChanged(pod),
+      update: (_, pod) => this.podChanged(pod),
+      delete: (pod) => this.podGone(pod.metadata.uid!),
+    });
+    this.informer.start();
+    this.housekeeping = setInterval(() => void this.collectOrphans().catch((err) => opts.log('warn', 'housekeeping', { error: String(err) })), opts.housekeepingMs ?? 10_000);
+    opts.log('info', 'kubelet started', { node: opts.nodeName, logs: `http://${opts.address ?? opts.nodeIP}:${this.port}` });
+  }
+
+  /** Stops watching and working; running pods are left alone. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.housekeeping);
+    this.informer?.stop();
+    this.node?.stop();
+    for (const s of this.slots.values()) clearTimeout(s.timer);
+    const deadline = Date.now() + 10_000;
+    while ([...this.slots.values()].some((s) => s.running) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    await this.events.flush();
+    await new Promise<void>((ok) => (this.server ? this.server.close(() => ok()) : ok()));
+    this.server?.closeAllConnections();
+  }
+
+  // ---- the pod CIDR ----
+
+  private setPodCidr(cidr: string, source: string): void {
+    if (cidr === this.podCidr) return;
+    if (this.firstSandbox && this.podCidr) {
+      this.opts.log('warn', 'pod CIDR changed after pods started; keeping the CNI config', { from: this.podCidr, to: cidr, source });
+      return;
+    }
+    if (this.opts.cniConflist) {
+      const text = readFileSync(this.opts.cniConflist, 'utf8');
+      if (conflistSubnet(text) !== cidr) {
+        writeFileSync(this.opts.cniConflist, withSubnet(text, cidr));
+        this.opts.log('info', 'wrote pod CIDR into the CNI config', { cidr, source, file: this.opts.cniConflist });
+      }
+    }
+    this.podCidr = cidr;
+    void this.opts.cri.updatePodCidr(cidr).catch(() => undefined);
+    for (const w of this.networkWaiters.splice(0)) w();
+  }
+
+  private networkReady = (): Promise<void> => {
+    if (this.podCidr) {
+      this.firstSandbox = true;
+      return Promise.resolve();
+    }
+    return new Promise<void>((ok, fail) => {
+      const timer = setTimeout(() => fail(new Error('network is not ready: no pod CIDR yet (spec.podCIDR or --pod-cidr)')), 5_000);
+      this.networkWaiters.push(() => {
+        clearTimeout(timer);
+        this.firstSandbox = true;
+        ok();
+      });
+    });
+  };
+
+  // ---- workers ----
+
+  private slot(uid: string): Slot {
+    let s = this.slots.get(uid);
+    if (!s) {
+      const worker = new PodWorker(uid, {
+        cri: this.opts.cri,
+        client: this.opts.client,
+        events: this.events,
+        settings: this.settings,
+        hostIP: () => this.opts.nodeIP,
+        log: this.opts.log,
+        now: Date.now,
+        crashBackoff: this.crashBackoff,
+        pullBackoff: this.pullBackoff,
+        networkReady: this.networkReady,
+      });
+      s = { worker, running: false, again: false };
+      this.slots.set(uid, s);
+    }
+    return s;
+  }
+
+  private podChanged(pod: Pod): void {
+    const s = this.slot(pod.metadata.uid!);
+    s.worker.pod = pod;
+    this.schedule(s, 0);
+  }
+
+  private podGone(uid: string): void {
+    const s = this.slot(uid);
+    s.worker.pod = undefined;
+    this.schedule(s, 0);
+  }
+
+  private schedule(s: Slot, delayMs: number): void {
+    if (this.stopped) return;
+    if (s.running) {
+      if (delayMs === 0) s.again = true;
+      return;
+    }
+    clearTimeout(s.timer);
+    s.timer = setTimeout(() => void this.run(s), delayMs);
+  }
+
+  private async run(s: Slot): Promise<void> {
+    s.running = true;
+    s.again = false;
+    let next: number | undefined;
+    try {
+      next = await s.worker.sync();
+    } catch (err) {
+      this.opts.log('warn', 'pod sync failed', { pod: s.worker.pod ? `${s.worker.pod.metadata.namespace}/${s.worker.pod.metadata.name}` : s.worker.uid, error: (err as Error).message });
+      next = 2_000;
+    } finally {
+      s.running = false;
+    }
+    if (this.stopped) return;
+    if (s.worker.finished && !s.worker.pod) {
+      this.slots.delete(s.worker.uid);
+      return;
+    }
+    if (s.again) this.schedule(s, 0);
+    else if (next !== undefined) this.schedule(s, next);
+  }
+
+  /** Sandboxes of ours whose pod the API does not list: tear them down. */
+  async collectOrphans(): Promise<void> {
+    if (!this.informer?.hasSynced()) return;
+    const sandboxes = await this.opts.cri.listPodSandbox({ label_selector: { [Labels.managedBy]: ManagedBy } });
+    for (const sb of sandboxes) {
+      const uid = sb.labels[Labels.podUid];
+      if (!uid || this.slots.has(uid)) continue;
+      this.opts.log('info', 'removing the sandbox of a pod that is gone', { uid, sandbox: sb.id.slice(0, 12) });
+      this.podGone(uid);
+    }
+  }
+
+  /** Pods the agent is working on (for tests and metrics). */
+  get podCount(): number {
+    return this.slots.size;
+  }
+}

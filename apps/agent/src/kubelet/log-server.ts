@@ -1,0 +1,73 @@
+// The agent's HTTP endpoint, what kubelet's port 10250 serves for `kubectl logs`:
+//   GET /containerLogs/<namespace>/<pod>/<container>?follow=true&tailLines=N&timestamps=true
+//       &previous=true&sinceSeconds=S&sinceTime=RFC3339
+// answers the container's log as plain text (chunked while following), read from the CRI
+// log file with libs/cri's reader; /healthz answers ok. The container is found through CRI
+// labels (namespace, pod name, container name), newest attempt, or the one before it with
+// `previous`. Plain HTTP on the node IP; the apiserver proxies pods/log to it.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { join } from 'node:path';
+import { formatRfc3339Nano, readLogs, type CriClient } from '@keel/cri';
+import { Labels, podLogDir } from './cri-config';
+
+export interface LogServerOptions {
+  cri: CriClient;
+  rootDir: string;
+}
+
+function fail(res: ServerResponse, code: number, message: string): void {
+  res.writeHead(code, { 'Content-Type': 'text/plain; charset=utf-8' });
+  res.end(`${message}\n`);
+}
+
+async function serveLogs(opts: LogServerOptions, req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+  const parts = url.pathname.split('/').slice(2).map(decodeURIComponent);
+  if (parts.length !== 3 || parts.some((p) => !p)) return fail(res, 400, 'expected /containerLogs/<namespace>/<pod>/<container>');
+  const [namespace, podName, container] = parts as [string, string, string];
+  const q = url.searchParams;
+  const containers = await opts.cri.listContainers({
+    label_selector: { [Labels.podNamespace]: namespace, [Labels.podName]: podName, [Labels.containerName]: container },
+  });
+  containers.sort((a, b) => (b.metadata?.attempt ?? 0) - (a.metadata?.attempt ?? 0));
+  const previous = q.get('previous') === 'true';
+  const target = containers[previous ? 1 : 0];
+  if (!target) return fail(res, 404, previous ? `previous terminated container "${container}" in pod "${podName}" not found` : `container "${container}" in pod "${podName}" not found`);
+  const uid = target.labels[Labels.podUid]!;
+  const path = join(podLogDir(opts.rootDir, { metadata: { namespace, name: podName, uid } }), container, `${target.metadata?.attempt ?? 0}.log`);
+
+  const tail = q.has('tailLines') ? Number(q.get('tailLines')) : undefined;
+  const since = q.has('sinceSeconds') ? new Date(Date.now() - Number(q.get('sinceSeconds')) * 1000) : q.has('sinceTime') ? new Date(q.get('sinceTime')!) : undefined;
+  const timestamps = q.get('timestamps') === 'true';
+  const follow = q.get('follow') === 'true' && !previous;
+  const abort = new AbortController();
+  req.on('close', () => abort.abort());
+  res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8', ...(follow ? { 'Transfer-Encoding': 'chunked' } : {}) });
+  try {
+    for await (const line of readLogs(path, { tail: tail !== undefined && tail >= 0 ? tail : undefined, since, follow, signal: abort.signal })) {
+      res.write(`${timestamps ? `${formatRfc3339Nano(line.time)} ` : ''}${line.text}\n`);
+      // While following, stop as soon as the container is gone.
+    }
+  } catch (err) {
+    if (!abort.signal.aborted) res.write(`error reading logs: ${(err as Error).message}\n`);
+  }
+  res.end();
+}
+
+export function createLogServer(opts: LogServerOptions): Server {
+  return createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://agent');
+    if (req.method !== 'GET') return fail(res, 405, 'only GET');
+    if (url.pathname === '/healthz') {
+      res.writeHead(200, { 'Content-Type': 'text/plain' });
+      return void res.end('ok');
+    }
+    if (url.pathname.startsWith('/containerLogs/')) {
+      serveLogs(opts, req, res, url).catch((err) => {
+        if (!res.headersSent) fail(res, 500, (err as Error).message);
+        else res.end();
+      });
+      return;
+    }
+    fail(res, 404, 'not found');
+  });
+}

@@ -1,0 +1,475 @@
+// One pod's worker: a level-triggered reconcile of the desired pod (its spec, or its
+// absence or deletion) against what CRI shows for the pod's uid, run serialised per pod
+// by the Kubelet. Each sync:
+//  1. observes the pod's sandboxes and containers (found by the pod-uid label, so an agent
+//     that restarted adopts what is already running and creates no duplicates);
+//  2. when the pod is gone or being deleted: preStop hooks, StopContainer with the grace
+//     period, stop and remove the sandboxes, the pod's folders and cgroup; then the final
+//     DELETE (gracePeriodSeconds 0) so the apiserver removes it;
+//  3. when the pod has finished (Succeeded/Failed): stops its sandbox, keeps its exited
+//     containers for logs;
+//  4. otherwise: a ready sandbox, volumes written, init containers one at a time in
+//     order, then every container — pulled by policy with ImagePullBackOff, restarted by
+//     restart policy with CrashLoopBackOff, probed (startup, liveness, readiness);
+//  5. computes the status (status.ts) and writes it through the status subresource when
+//     it changed.
+// It answers how soon it wants to run again (probes and back-offs make that sooner).
+import { rmSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { ApiError, base64Decode, type Container, type Pod } from '@keel/api';
+import type { Client, EventRecorder } from '@keel/client';
+import { CriError, nanos, type Container__Output, type ContainerStatus__Output, type CriClient, type PodSandbox__Output, type PodSandboxConfig } from '@keel/cri';
+import { Backoff } from './backoff';
+import { removePodCgroup } from './cgroups';
+import { Labels, containerConfig, podCgroupParent, podLogDir, sandboxConfig, type NodeSettings } from './cri-config';
+import { ConfigError, referencedObjects, resolveEnv } from './env';
+import { ProbeState, runHandler, type ProbeKind, type ProbeResult } from './probes';
+import { computePodStatus, type ContainerView, type ObservedContainer } from './status';
+import { containerMounts, planVolumes, podDir, writeVolumes, type VolumeSources } from './volumes';
+
+export type Log = (level: 'debug' | 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
+
+export interface WorkerDeps {
+  cri: CriClient;
+  client: Client;
+  events: EventRecorder;
+  settings: NodeSettings;
+  hostIP: () => string;
+  log: Log;
+  now: () => number;
+  crashBackoff: Backoff;
+  pullBackoff: Backoff;
+  /** Resolves once the pod network can be set up (a pod CIDR is known and in the CNI config). */
+  networkReady: () => Promise<void>;
+}
+
+const ms = (n: string | undefined) => Number(nanos(n) / 1_000_000n);
+const ACTIVE_RESYNC_MS = 1_000;
+
+interface Observed {
+  sandboxes: PodSandbox__Output[];
+  ready?: PodSandbox__Output;
+  podIP?: string;
+  /** By container name, newest attempt first. */
+  byName: Map<string, ObservedContainer[]>;
+  raw: Container__Output[];
+}
+
+export class PodWorker {
+  /** The pod as the informer last saw it; undefined once it is gone from the API. */
+  pod: Pod | undefined;
+  /** Set once a sync found nothing left to do for a removed pod. */
+  finished = false;
+  private readonly waiting = new Map<string, { reason: string; message?: string }>();
+  private readonly probes = new Map<string, Partial<Record<ProbeKind, ProbeState>>>();
+  private lastStatus = '';
+  private readonly startTime: string;
+  private deleteSent = false;
+
+  constructor(
+    readonly uid: string,
+    private readonly deps: WorkerDeps,
+  ) {
+    this.startTime = new Date(deps.now()).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  }
+
+  private key(name: string): string {
+    return `${this.uid}/${name}`;
+  }
+
+  async sync(): Promise<number | undefined> {
+    const pod = this.pod;
+    let obs = await this.observe();
+    if (!pod || pod.metadata.deletionTimestamp) {
+      await this.terminate(pod, obs);
+      if (pod && !this.deleteSent) {
+        try {
+          await this.deps.client.pods(pod.metadata.namespace).delete(pod.metadata.name!, { gracePeriodSeconds: 0, preconditions: { uid: this.uid } });
+          this.deleteSent = true;
+        } catch (err) {
+          if (err instanceof ApiError && (err.reason === 'NotFound' || err.reason === 'Conflict')) this.deleteSent = true;
+          else throw err;
+        }
+      }
+      if (!pod) this.finished = true;
+      return pod ? 2_000 : undefined;
+    }
+    if (pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') {
+      // Finished pods free their sandbox (and its IP) but keep exited containers for logs.
+      for (const c of obs.raw) if (c.state === 'CONTAINER_RUNNING') await this.deps.cri.stopContainer(c.id, 0);
+      for (const s of obs.sandboxes) if (s.state === 'SANDBOX_READY') await this.deps.cri.stopPodSandbox(s.id);
+      return undefined;
+    }
+
+    const acted = await this.reconcile(pod, obs);
+    if (acted) obs = await this.observe();
+    await this.writeStatus(pod, obs);
+    return this.nextWakeMs();
+  }
+
+  // ---- observation ----
+
+  private async observe(): Promise<Observed> {
+    const { cri } = this.deps;
+    const selector = { label_selector: { [Labels.podUid]: this.uid } };
+    const sandboxes = (await cri.listPodSandbox(selector)).sort((a, b) => Number(nanos(b.created_at) - nanos(a.created_at)));
+    const ready = sandboxes.find((s) => s.state === 'SANDBOX_READY');
+    let podIP: string | undefined;
+    if (ready) podIP = (await cri.podSandboxStatus(ready.id)).status?.network?.ip || undefined;
+    const raw = await cri.listContainers(selector);
+    const byName = new Map<string, ObservedContainer[]>();
+    for (const c of raw) {
+      const name = c.labels[Labels.containerName] ?? c.metadata?.name ?? '';
+      const list = byName.get(name) ?? [];
+      list.push({ id: c.id, name, attempt: c.metadata?.attempt ?? 0, state: 'unknown', exitCode: 0, reason: '', message: '', startedAt: 0, finishedAt: 0, imageRef: c.image_ref });
+      byName.set(name, list);
+    }
+    for (const list of byName.values()) {
+      list.sort((a, b) => b.attempt - a.attempt);
+      // Only the newest two matter (state and lastState).
+      for (const oc of list.slice(0, 2)) {
+        let st: ContainerStatus__Output | null = null;
+        try {
+          st = (await cri.containerStatus(oc.id)).status;
+        } catch (err) {
+          if (!CriError.is(err, 'NotFound')) throw err;
+        }
+        if (!st) continue;
+        oc.state = st.state === 'CONTAINER_RUNNING' ? 'running' : st.state === 'CONTAINER_EXITED' ? 'exited' : st.state === 'CONTAINER_CREATED' ? 'created' : 'unknown';
+        oc.exitCode = st.exit_code;
+        oc.reason = st.reason;
+        oc.message = st.message;
+        oc.startedAt = ms(st.started_at);
+        oc.finishedAt = ms(st.finished_at);
+        oc.imageRef = st.image_ref;
+      }
+    }
+    return { sandboxes, ready, podIP, byName, raw };
+  }
+
+  // ---- running the pod ----
+
+  /** Drives the runtime one step towards the spec; answers whether it changed anything. */
+  private async reconcile(pod: Pod, obs: Observed): Promise<boolean> {
+    const { cri, settings } = this.deps;
+    const spec = pod.spec!;
+    let acted = false;
+    let sandboxId = obs.ready?.id;
+    const attempt = obs.sandboxes.length ? Math.max(...obs.sandboxes.map((s) => s.metadata?.attempt ?? 0)) + (obs.ready ? 0 : 1) : 0;
+    const sbConfig = sandboxConfig(pod, settings, attempt);
+
+    if (!sandboxId) {
+      // A sandbox that died takes its containers with it: start the pod over.
+      for (const c of obs.raw) if (c.state === 'CONTAINER_RUNNING') await cri.stopContainer(c.id, 0);
+      for (const s of obs.sandboxes) {
+        await cri.stopPodSandbox(s.id);
+        await cri.removePodSandbox(s.id);
+      }
+      if (obs.sandboxes.length) this.deps.events.event(pod, 'Normal', 'SandboxChanged', 'Pod sandbox changed, it will be killed and re-created.');
+      try {
+        await this.deps.networkReady();
+        mkdirSync(sbConfig.log_directory!, { recursive: true });
+        sandboxId = await cri.runPodSandbox(sbConfig);
+      } catch (err) {
+        this.deps.events.event(pod, 'Warning', 'FailedCreatePodSandBox', `Failed to create pod sandbox: ${(err as Error).message}`);
+        this.deps.log('warn', 'sandbox failed', { pod: this.name(pod), error: (err as Error).message });
+        return true;
+      }
+      return true;
+    }
+
+    let sources: VolumeSources;
+    let volumes: ReturnType<typeof planVolumes>;
+    try {
+      sources = await this.fetchSources(pod, obs.podIP);
+      volumes = planVolumes(pod, settings.rootDir, sources);
+      writeVolumes(volumes.values());
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      for (const c of [...(spec.initContainers ?? []), ...spec.containers]) this.waiting.set(c.name, { reason: 'CreateContainerConfigError', message: err.message });
+      this.deps.events.event(pod, 'Warning', 'Failed', `Error: ${err.message}`);
+      return false;
+    }
+    const start = async (c: Container, n: number) => {
+      acted = (await this.startContainer(pod, c, n, sandboxId!, sbConfig, sources, volumes)) || acted;
+    };
+
+    // Init containers, one at a time and in order.
+    for (const c of spec.initContainers ?? []) {
+      const cur = obs.byName.get(c.name)?.[0];
+      if (cur?.state === 'exited' && cur.exitCode === 0) continue;
+      if (!cur) await start(c, 0);
+      else if (cur.state === 'exited' && spec.restartPolicy !== 'Never') await this.restart(pod, c, cur, start);
+      else if (cur.state === 'created') await this.retryCreated(c, cur, start);
+      return acted;
+    }
+
+    for (const c of spec.containers) {
+      const list = obs.byName.get(c.name) ?? [];
+      const cur = list[0];
+      if (!cur) await start(c, 0);
+      else if (cur.state === 'running') acted = (await this.probe(pod, c, cur, obs.podIP)) || acted;
+      else if (cur.state === 'created') await this.retryCreated(c, cur, start);
+      else if (cur.state === 'exited') {
+        const policy = spec.restartPolicy ?? 'Always';
+        if (policy === 'Always' || (policy === 'OnFailure' && cur.exitCode !== 0)) await this.restart(pod, c, cur, start);
+      }
+      // Keep the newest two attempts (state and lastState); older ones are garbage.
+      for (const old of list.slice(2)) if (old.state !== 'running') await cri.removeContainer(old.id);
+    }
+    return acted;
+  }
+
+  /** Restarts an exited container unless it is in CrashLoopBackOff. */
+  private async restart(pod: Pod, c: Container, cur: ObservedContainer, start: (c: Container, n: number) => Promise<void>): Promise<void> {
+    const { crashBackoff } = this.deps;
+    const now = this.deps.now();
+    const key = this.key(c.name);
+    // A container that ran for 10 minutes starts its back-off over.
+    if (cur.startedAt && cur.finishedAt - cur.startedAt > 600_000) crashBackoff.reset(key);
+    if (crashBackoff.inBackoff(key, now, cur.finishedAt || undefined)) {
+      const message = `back-off ${Math.round(crashBackoff.delay(key) / 1000)}s restarting failed container=${c.name} pod=${this.name(pod)}(${this.uid})`;
+      if (this.waiting.get(c.name)?.reason !== 'CrashLoopBackOff') this.deps.events.event(pod, 'Warning', 'BackOff', 'Back-off restarting failed container');
+      this.waiting.set(c.name, { reason: 'CrashLoopBackOff', message });
+      return;
+    }
+    crashBackoff.next(key, now);
+    await start(c, cur.attempt + 1);
+  }
+
+  /** A container left in CREATED (its start failed): remove it and try again after the back-off. */
+  private async retryCreated(c: Container, cur: ObservedContainer, start: (c: Container, n: number) => Promise<void>): Promise<void> {
+    if (this.deps.crashBackoff.inBackoff(this.key(c.name), this.deps.now())) return;
+    await this.deps.cri.removeContainer(cur.id);
+    await start(c, cur.attempt + 1);
+  }
+
+  private async ensureImage(pod: Pod, c: Container): Promise<string | undefined> {
+    const { cri, pullBackoff, events } = this.deps;
+    const image = c.image ?? '';
+    const policy = c.imagePullPolicy ?? (image.endsWith(':latest') || !/:[^/]+$/.test(image) ? 'Always' : 'IfNotPresent');
+    const present = await cri.imageStatus(image);
+    if (present && policy !== 'Always') return present.id;
+    if (!present && policy === 'Never') {
+      this.waiting.set(c.name, { reason: 'ErrImageNeverPull', message: `Container image "${image}" is not present with pull policy of Never` });
+      return undefined;
+    }
+    const key = `${this.key(c.name)}/${image}`;
+    if (pullBackoff.inBackoff(key, this.deps.now())) {
+      this.waiting.set(c.name, { reason: 'ImagePullBackOff', message: `Back-off pulling image "${image}"` });
+      return undefined;
+    }
+    events.event(pod, 'Normal', 'Pulling', `Pulling image "${image}"`);
+    const t0 = this.deps.now();
+    try {
+      const ref = await cri.pullImage(image);
+      pullBackoff.reset(key);
+      events.event(pod, 'Normal', 'Pulled', `Successfully pulled image "${image}" in ${this.deps.now() - t0}ms`);
+      return ref;
+    } catch (err) {
+      pullBackoff.next(key, this.deps.now());
+      const message = `Failed to pull image "${image}": ${(err as Error).message}`;
+      events.event(pod, 'Warning', 'Failed', message);
+      events.event(pod, 'Warning', 'Failed', 'Error: ErrImagePull');
+      this.waiting.set(c.name, { reason: 'ErrImagePull', message });
+      return undefined;
+    }
+  }
+
+  private async startContainer(
+    pod: Pod,
+    c: Container,
+    attempt: number,
+    sandboxId: string,
+    sbConfig: PodSandboxConfig,
+    sources: VolumeSources,
+    volumes: ReturnType<typeof planVolumes>,
+  ): Promise<boolean> {
+    const { cri, events } = this.deps;
+    const imageRef = await this.ensureImage(pod, c);
+    if (!imageRef) return false;
+    let config;
+    try {
+      config = containerConfig(pod, c, attempt, resolveEnv(pod, c, sources), containerMounts(c, volumes), c.image ?? imageRef);
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      this.waiting.set(c.name, { reason: 'CreateContainerConfigError', message: err.message });
+      events.event(pod, 'Warning', 'Failed', `Error: ${err.message}`);
+      return false;
+    }
+    mkdirSync(join(sbConfig.log_directory!, c.name), { recursive: true });
+    let id: string;
+    try {
+      id = await cri.createContainer(sandboxId, config, sbConfig);
+    } catch (err) {
+      this.deps.crashBackoff.next(this.key(c.name), this.deps.now());
+      this.waiting.set(c.name, { reason: 'CreateContainerError', message: (err as Error).message });
+      events.event(pod, 'Warning', 'Failed', `Error: ${(err as Error).message}`);
+      return false;
+    }
+    events.event(pod, 'Normal', 'Created', `Created container ${c.name}`);
+    try {
+      await cri.startContainer(id);
+    } catch (err) {
+      this.deps.crashBackoff.next(this.key(c.name), this.deps.now());
+      this.waiting.set(c.name, { reason: 'RunContainerError', message: (err as Error).message });
+      events.event(pod, 'Warning', 'Failed', `Error: ${(err as Error).message}`);
+      return true;
+    }
+    this.waiting.delete(c.name);
+    events.event(pod, 'Normal', 'Started', `Started container ${c.name}`);
+    return true;
+  }
+
+  // ---- probes ----
+
+  private probeStates(c: Container, cur: ObservedContainer): Partial<Record<ProbeKind, ProbeState>> {
+    let states = this.probes.get(cur.id);
+    if (!states) {
+      const started = cur.startedAt || this.deps.now();
+      states = {
+        ...(c.startupProbe ? { startup: new ProbeState('startup', c.startupProbe, started) } : {}),
+        ...(c.livenessProbe ? { liveness: new ProbeState('liveness', c.livenessProbe, started) } : {}),
+        ...(c.readinessProbe ? { readiness: new ProbeState('readiness', c.readinessProbe, started) } : {}),
+      };
+      this.probes.set(cur.id, states);
+    }
+    return states;
+  }
+
+  /** Runs the probes that are due; a failed liveness or startup probe kills the container. */
+  private async probe(pod: Pod, c: Container, cur: ObservedContainer, podIP: string | undefined): Promise<boolean> {
+    const states = this.probeStates(c, cur);
+    const now = this.deps.now();
+    const run = async (kind: ProbeKind) => {
+      const state = states[kind]!;
+      const probe = kind === 'startup' ? c.startupProbe! : kind === 'liveness' ? c.livenessProbe! : c.readinessProbe!;
+      const { result, message } = await runHandler(probe, { cri: this.deps.cri, containerId: cur.id, container: c, podIP, timeoutSeconds: state.timeoutSeconds });
+      if (result === 'failure') this.deps.events.event(pod, 'Warning', 'Unhealthy', `${kind[0]!.toUpperCase()}${kind.slice(1)} probe failed: ${message}`);
+      state.record(result, now);
+      return state.result;
+    };
+    const startup = states.startup;
+    if (startup && startup.result !== 'success') {
+      if (!startup.due(now)) return false;
+      await run('startup');
+      if (startup.thresholdFailed()) return this.kill(pod, c, cur, 'failed startup probe, will be restarted');
+      if ((startup.result as ProbeResult) !== 'success') return false;
+    }
+    if (states.liveness?.due(now) && (await run('liveness')) === 'failure') return this.kill(pod, c, cur, 'failed liveness probe, will be restarted');
+    if (states.readiness?.due(now)) await run('readiness');
+    return false;
+  }
+
+  private async kill(pod: Pod, c: Container, cur: ObservedContainer, why: string): Promise<boolean> {
+    this.deps.events.event(pod, 'Normal', 'Killing', `Container ${c.name} ${why}`);
+    await this.deps.cri.stopContainer(cur.id, pod.spec?.terminationGracePeriodSeconds ?? 30);
+    this.probes.delete(cur.id);
+    return true;
+  }
+
+  private nextWakeMs(): number {
+    const now = this.deps.now();
+    let next = now + ACTIVE_RESYNC_MS;
+    for (const states of this.probes.values()) for (const s of Object.values(states)) next = Math.min(next, s.nextDueMs());
+    return Math.max(50, next - now);
+  }
+
+  // ---- stopping ----
+
+  private async terminate(pod: Pod | undefined, obs: Observed): Promise<void> {
+    const { cri } = this.deps;
+    const grace = pod?.metadata.deletionGracePeriodSeconds ?? pod?.spec?.terminationGracePeriodSeconds ?? Number(obs.sandboxes[0]?.annotations?.['io.kubernetes.pod.terminationGracePeriod'] ?? 30);
+    const running = obs.raw.filter((c) => c.state === 'CONTAINER_RUNNING');
+    await Promise.all(
+      running.map(async (rc) => {
+        const name = rc.labels[Labels.containerName] ?? '';
+        const spec = pod?.spec?.containers.find((c) => c.name === name) ?? pod?.spec?.initContainers?.find((c) => c.name === name);
+        const deadline = this.deps.now() + grace * 1000;
+        if (pod && spec?.lifecycle?.preStop) {
+          const res = await runHandler(spec.lifecycle.preStop, { cri, containerId: rc.id, container: spec, podIP: pod.status?.podIP, timeoutSeconds: Math.max(1, grace) });
+          if (res.result === 'failure') this.deps.events.event(pod, 'Warning', 'FailedPreStopHook', `PreStopHook failed: ${res.message}`);
+        }
+        if (pod) this.deps.events.event(pod, 'Normal', 'Killing', `Stopping container ${name}`);
+        await cri.stopContainer(rc.id, Math.max(0, Math.ceil((deadline - this.deps.now()) / 1000)));
+      }),
+    );
+    for (const s of obs.sandboxes) {
+      await cri.stopPodSandbox(s.id);
+      await cri.removePodSandbox(s.id);
+    }
+    for (const c of await cri.listContainers({ label_selector: { [Labels.podUid]: this.uid } })) await cri.removeContainer(c.id);
+    removePodCgroup(podCgroupParent(this.deps.settings, this.uid));
+    rmSync(podDir(this.deps.settings.rootDir, this.uid), { recursive: true, force: true });
+    if (pod) rmSync(podLogDir(this.deps.settings.rootDir, pod), { recursive: true, force: true });
+    this.probes.clear();
+    this.deps.crashBackoff.forgetPrefix(`${this.uid}/`);
+    this.deps.pullBackoff.forgetPrefix(`${this.uid}/`);
+  }
+
+  // ---- status ----
+
+  private async writeStatus(pod: Pod, obs: Observed): Promise<void> {
+    const views = (containers: Container[]) =>
+      new Map(
+        containers.map((c): [string, ContainerView] => {
+          const list = obs.byName.get(c.name) ?? [];
+          const cur = list[0];
+          const probes = cur ? this.probes.get(cur.id) : undefined;
+          const waiting = this.waiting.get(c.name);
+          return [
+            c.name,
+            {
+              current: cur,
+              previous: list[1],
+              // A waiting reason only speaks for a container that is not running now.
+              waiting: cur?.state === 'running' ? undefined : waiting,
+              ready: !probes?.readiness || probes.readiness.result === 'success',
+              started: !probes?.startup || probes.startup.result === 'success',
+            },
+          ];
+        }),
+      );
+    const status = computePodStatus(
+      pod,
+      { podIP: obs.podIP, hostIP: this.deps.hostIP(), startTime: this.startTime, init: views(pod.spec!.initContainers ?? []), containers: views(pod.spec!.containers) },
+      this.deps.now(),
+    );
+    const text = JSON.stringify(status);
+    if (text === this.lastStatus) return;
+    await this.deps.client.pods(pod.metadata.namespace).patch(pod.metadata.name!, 'merge', { status }, { subresource: 'status' });
+    this.lastStatus = text;
+  }
+
+  private async fetchSources(pod: Pod, podIP: string | undefined): Promise<VolumeSources> {
+    const refs = referencedObjects(pod);
+    const ns = pod.metadata.namespace;
+    const configMaps = new Map<string, Record<string, string>>();
+    const secrets = new Map<string, Record<string, string>>();
+    const secretBytes = new Map<string, Record<string, Uint8Array>>();
+    const get = async <T>(fn: () => Promise<T>) => {
+      try {
+        return await fn();
+      } catch (err) {
+        if ((err as ApiError).reason === 'NotFound') return undefined;
+        throw err;
+      }
+    };
+    for (const name of refs.configMaps) {
+      const cm = await get(() => this.deps.client.configMaps(ns).get(name));
+      if (cm) configMaps.set(name, { ...cm.data, ...Object.fromEntries(Object.entries(cm.binaryData ?? {}).map(([k, v]) => [k, Buffer.from(base64Decode(v) ?? []).toString()])) });
+    }
+    for (const name of refs.secrets) {
+      const s = await get(() => this.deps.client.secrets(ns).get(name));
+      if (!s) continue;
+      const bytes = Object.fromEntries(Object.entries(s.data ?? {}).map(([k, v]) => [k, base64Decode(v) ?? new Uint8Array()]));
+      secretBytes.set(name, bytes);
+      secrets.set(name, Object.fromEntries(Object.entries(bytes).map(([k, v]) => [k, Buffer.from(v).toString()])));
+    }
+    return { configMaps, secrets, secretBytes, podIP, hostIP: this.deps.hostIP() };
+  }
+
+  private name(pod: Pod): string {
+    return `${pod.metadata.name}_${pod.metadata.namespace}`;
+  }
+}

@@ -1,0 +1,74 @@
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Pod } from '@keel/api';
+import { afterAll, describe, expect, it } from 'vitest';
+import { containerMounts, planVolumes, writeVolumes } from './volumes';
+
+const root = mkdtempSync(join(tmpdir(), 'keel-volumes-test-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+const pod: Pod = {
+  apiVersion: 'v1',
+  kind: 'Pod',
+  metadata: { name: 'p', namespace: 'ns', uid: 'uid-1' },
+  spec: {
+    containers: [
+      {
+        name: 'c',
+        volumeMounts: [
+          { name: 'scratch', mountPath: '/scratch' },
+          { name: 'config', mountPath: '/etc/config' },
+          { name: 'creds', mountPath: '/etc/creds' },
+          { name: 'host', mountPath: '/host', readOnly: true },
+          { name: 'config', mountPath: '/etc/app.conf', subPath: 'app.conf' },
+        ],
+      },
+    ],
+    volumes: [
+      { name: 'scratch', emptyDir: {} },
+      { name: 'config', configMap: { name: 'cfg' } },
+      { name: 'creds', secret: { secretName: 'sec', items: [{ key: 'password', path: 'db/password', mode: 0o400 }] } },
+      { name: 'host', hostPath: { path: join(root, 'keel-host-dir'), type: 'DirectoryOrCreate' } },
+    ],
+  },
+};
+
+const sources = {
+  configMaps: new Map([['cfg', { 'app.conf': 'color=blue\n', 'other.conf': 'x' }]]),
+  secrets: new Map([['sec', { password: 'pw', user: 'u' }]]),
+  secretBytes: new Map([['sec', { password: new TextEncoder().encode('pw'), user: new TextEncoder().encode('u') }]]),
+  hostIP: '127.0.0.1',
+};
+
+describe('volumes', () => {
+  it('lays volumes out under <root>/pods/<uid>/volumes/<kind>/<name> and mounts config read-only', () => {
+    const plans = planVolumes(pod, root, sources);
+    const base = join(root, 'pods', 'uid-1', 'volumes');
+    expect(containerMounts(pod.spec!.containers[0]!, plans)).toEqual([
+      { container_path: '/scratch', host_path: join(base, 'empty-dir', 'scratch'), readonly: false },
+      { container_path: '/etc/config', host_path: join(base, 'configmap', 'config'), readonly: true },
+      { container_path: '/etc/creds', host_path: join(base, 'secret', 'creds'), readonly: true },
+      { container_path: '/host', host_path: join(root, 'keel-host-dir'), readonly: true },
+      { container_path: '/etc/app.conf', host_path: join(base, 'configmap', 'config', 'app.conf'), readonly: true },
+    ]);
+    writeVolumes(plans.values());
+    expect(readdirSync(join(base, 'configmap', 'config')).sort()).toEqual(['app.conf', 'other.conf']);
+    expect(readFileSync(join(base, 'secret', 'creds', 'db', 'password'), 'utf8')).toBe('pw');
+    expect(statSync(join(base, 'secret', 'creds', 'db', 'password')).mode & 0o777).toBe(0o400);
+    expect(statSync(join(root, 'keel-host-dir')).isDirectory()).toBe(true);
+
+    // A rewrite leaves exactly the current keys.
+    writeFileSync(join(base, 'configmap', 'config', 'stale'), 'x');
+    writeVolumes(planVolumes(pod, root, { ...sources, configMaps: new Map([['cfg', { 'app.conf': 'y' }]]) }).values());
+    expect(readdirSync(join(base, 'configmap', 'config'))).toEqual(['app.conf']);
+  });
+
+  it('refuses a missing ConfigMap, a missing key and a path escaping the volume', () => {
+    expect(() => planVolumes(pod, root, { ...sources, configMaps: new Map() })).toThrow('configmap "cfg" not found');
+    const bad: Pod = { ...pod, spec: { containers: [], volumes: [{ name: 'x', configMap: { name: 'cfg', items: [{ key: 'app.conf', path: '../../etc' }] } }] } };
+    expect(() => planVolumes(bad, root, sources)).toThrow('invalid volume path');
+    const missing: Pod = { ...pod, spec: { containers: [], volumes: [{ name: 'x', configMap: { name: 'cfg', items: [{ key: 'nope', path: 'n' }] } }] } };
+    expect(() => planVolumes(missing, root, sources)).toThrow("couldn't find key nope in ConfigMap ns/cfg");
+  });
+});
