@@ -181,6 +181,33 @@ describe('RBAC', () => {
     expect((await bob('GET', '/api/v1/namespaces/b/secrets')).status).toBe(403);
   });
 
+  it('aggregates ClusterRoles by label selector', async () => {
+    const idle = as({ token: 'idle-token' });
+    const post = (resource: string, obj: unknown) => api.request('POST', `/apis/rbac.authorization.k8s.io/v1/${resource}`, obj);
+    expect(
+      (
+        await post('clusterroles', {
+          apiVersion: `${RBAC}/v1`,
+          kind: 'ClusterRole',
+          metadata: { name: 'aggregate' },
+          aggregationRule: { clusterRoleSelectors: [{ matchLabels: { 'keel.dev/aggregate-to-aggregate': 'true' } }] },
+        })
+      ).status,
+    ).toBe(201);
+    const binding = { apiVersion: `${RBAC}/v1`, kind: 'ClusterRoleBinding', metadata: { name: 'idle-aggregate' }, roleRef: { apiGroup: RBAC, kind: 'ClusterRole', name: 'aggregate' }, subjects: [{ kind: 'User', apiGroup: RBAC, name: 'idle' }] };
+    expect((await post('clusterrolebindings', binding)).status).toBe(201);
+    expect((await idle('GET', '/api/v1/namespaces/b/configmaps')).status).toBe(403);
+    const part = {
+      apiVersion: `${RBAC}/v1`,
+      kind: 'ClusterRole',
+      metadata: { name: 'configmap-lister', labels: { 'keel.dev/aggregate-to-aggregate': 'true' } },
+      rules: [{ apiGroups: [''], resources: ['configmaps'], verbs: ['list'] }],
+    };
+    expect((await post('clusterroles', part)).status).toBe(201);
+    expect((await eventually(() => idle('GET', '/api/v1/namespaces/b/configmaps'), 200)).status).toBe(200);
+    expect((await idle('GET', '/api/v1/namespaces/b/secrets')).status).toBe(403);
+  });
+
   it('gives each component its bootstrap role', async () => {
     const scheduler = as({ cert: pki.clients['kube-scheduler']! });
     expect((await scheduler('GET', '/api/v1/nodes')).status).toBe(200);

@@ -3,7 +3,7 @@
 // → the review endpoints and TokenRequest it serves itself, or on to the router.
 // Also: the RBAC source over the handler's watch caches (no store trip per decision) and the
 // bootstrap policy written at startup.
-import { ApiError, storeKey, type ClusterRole, type ClusterRoleBinding, type KubeObject, type ResourceInfo, type Role, type RoleBinding, type Scheme } from '@keel/api';
+import { ApiError, labelSelectorAsQuery, storeKey, type ClusterRole, type ClusterRoleBinding, type KubeObject, type ResourceInfo, type Role, type RoleBinding, type Scheme } from '@keel/api';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import type { ApiHandler } from '../registry/handler';
@@ -200,7 +200,18 @@ export async function watchCacheRbacSource(handler: ApiHandler, scheme: Scheme):
       // clusters grow many thousands of them.
       for (const o of roleBindingCache.objects.values()) if (o.metadata.namespace === namespace) yield o as RoleBinding;
     },
-    clusterRole: (name) => clusterRoleCache.objects.get(storeKey(clusterRoles, undefined, name)) as ClusterRole | undefined,
+    clusterRole: (name) => {
+      const role = clusterRoleCache.objects.get(storeKey(clusterRoles, undefined, name)) as ClusterRole | undefined;
+      const selectors = role?.aggregationRule?.clusterRoleSelectors;
+      if (!role || !selectors?.length) return role;
+      // An aggregated ClusterRole has the rules of every ClusterRole its selectors pick, read
+      // here rather than written back by a controller, so it is never stale.
+      const queries = selectors.map((sel) => labelSelectorAsQuery(sel));
+      const rules = [...clusterRoleCache.objects.values()]
+        .filter((o) => o !== role && queries.some((q) => q.matches(o.metadata.labels ?? {})))
+        .flatMap((o) => (o as ClusterRole).rules ?? []);
+      return { ...role, rules };
+    },
     role: (namespace, name) => roleCache.objects.get(storeKey(roles, namespace, name)) as Role | undefined,
   };
 }
