@@ -132,3 +132,51 @@ describe('Scheduler', () => {
     expect(api.bindings).toEqual([['p', 'a']]);
   });
 });
+
+describe('nominated pods', () => {
+  it('room freed by preemption is kept for the nominated pod, not taken by a lesser one', async () => {
+    const { api, s, drain, advance } = setup();
+    s.onNodeEvent('ADDED', makeNode('a', { cpu: '2' }));
+    const filler = makePod('filler', { cpu: '2', nodeName: 'a', priority: 0 });
+    s.onPodEvent('ADDED', filler);
+    s.onPodEvent('ADDED', makePod('vip', { cpu: '2', priority: 100 }));
+    await drain();
+    expect(s.nominatedNode('default/vip')).toBe('a');
+    // The victim is gone; a low-priority pod arrives before the vip is retried.
+    s.onPodEvent('DELETED', filler);
+    s.onPodEvent('ADDED', makePod('sneaky', { cpu: '2', priority: 1 }));
+    await drain(); // the vip is still backing off; the sneaky pod is tried first
+    expect(api.bindings).toEqual([]);
+    advance(2000);
+    s.queue.flush();
+    await drain();
+    expect(api.bindings).toEqual([['vip', 'a']]);
+    expect(s.nominatedNode('default/vip')).toBeUndefined();
+  });
+});
+
+describe('topology spread through the cache', () => {
+  it('keeps zones within maxSkew as pods are assumed, bound and deleted (incremental counts)', async () => {
+    const { api, s, drain } = setup();
+    for (const [name, zone] of [['a1', 'z1'], ['a2', 'z1'], ['b1', 'z2'], ['c1', 'z3']] as const) {
+      s.onNodeEvent('ADDED', makeNode(name, { labels: { zone } }));
+    }
+    const spread = [{ maxSkew: 1, topologyKey: 'zone', whenUnsatisfiable: 'DoNotSchedule' as const, labelSelector: { matchLabels: { app: 'web' } } }];
+    const zoneOf: Record<string, string> = { a1: 'z1', a2: 'z1', b1: 'z2', c1: 'z3' };
+    const counts = () => {
+      const c: Record<string, number> = {};
+      for (const [, n] of api.bindings) c[zoneOf[n]!] = (c[zoneOf[n]!] ?? 0) + 1;
+      return c;
+    };
+    for (let i = 0; i < 6; i++) s.onPodEvent('ADDED', makePod(`w${i}`, { labels: { app: 'web' }, spread }));
+    await drain();
+    expect(counts()).toEqual({ z1: 2, z2: 2, z3: 2 });
+    // The informer confirms two bindings in z3, then one of them is deleted: z3 is now the emptiest.
+    const inZ3 = api.bindings.filter(([, n]) => n === 'c1').map(([p]) => p);
+    for (const p of inZ3) s.onPodEvent('MODIFIED', makePod(p, { labels: { app: 'web' }, nodeName: 'c1' }));
+    s.onPodEvent('DELETED', makePod(inZ3[0]!, { labels: { app: 'web' }, nodeName: 'c1' }));
+    s.onPodEvent('ADDED', makePod('w6', { labels: { app: 'web' }, spread }));
+    await drain();
+    expect(api.bindings.at(-1)).toEqual(['w6', 'c1']);
+  });
+});

@@ -11,7 +11,7 @@ import { SchedulerCache } from './framework/cache';
 import type { SchedulerConfiguration } from './framework/config';
 import { Framework } from './framework/framework';
 import type { ClusterEvent } from './framework/interfaces';
-import { newPodInfo, podKey } from './framework/pod-info';
+import { newPodInfo, podKey, type PodInfo } from './framework/pod-info';
 import { preempt } from './preemption/preemption';
 import { PriorityResolver } from './priority';
 import { registry } from './plugins/registry';
@@ -60,11 +60,24 @@ export class Scheduler {
   readonly metrics: SchedulerMetrics = { scheduled: 0, unschedulable: 0, errors: 0, preemptions: 0, bindFailures: 0, decisionMsSum: 0, attempts: 0 };
   private readonly algorithm: PodScheduler;
   private readonly pendingBindings = new Set<Promise<void>>();
+  /** Node → pods nominated there by preemption (key → pod), until they are bound or gone. */
+  private readonly nominations = new Map<string, Map<string, PodInfo>>();
+  private readonly nominatedNodeOf = new Map<string, string>();
   private readonly log: Log;
 
   constructor(private readonly opts: SchedulerOptions) {
     this.framework = new Framework(registry, opts.config);
-    this.algorithm = new PodScheduler(this.framework, { random: opts.random, percentageOfNodesToScore: opts.config?.percentageOfNodesToScore ?? 0 });
+    this.algorithm = new PodScheduler(this.framework, {
+      random: opts.random,
+      percentageOfNodesToScore: opts.config?.percentageOfNodesToScore ?? 0,
+      nominated: {
+        any: () => this.nominatedNodeOf.size > 0,
+        on: (node) => {
+          const m = this.nominations.get(node);
+          return m && m.size > 0 ? [...m.values()] : undefined;
+        },
+      },
+    });
     const interest = new Map<ClusterEvent, Set<string>>();
     this.queue = new SchedulingQueue({
       now: opts.now,
@@ -83,6 +96,7 @@ export class Scheduler {
 
   onPodEvent(type: WatchEventType, pod: Pod): void {
     const key = podKey(pod);
+    if (type === 'DELETED' || pod.spec?.nodeName) this.clearNomination(key);
     if (type === 'DELETED') {
       if (this.cache.hasPod(key)) {
         this.cache.removePod(pod);
@@ -144,6 +158,7 @@ export class Scheduler {
       const preemption = preempt(this.framework, info, snapshot, diagnosis);
       if (preemption.ok) {
         nominated = preemption.candidate.node;
+        this.nominate(info, nominated);
         this.metrics.preemptions++;
         for (const victim of preemption.candidate.victims) {
           this.background(
@@ -164,10 +179,31 @@ export class Scheduler {
       return true;
     }
     const node = result.node;
+    this.clearNomination(info.key);
     this.cache.assumePod(info, node);
     this.metrics.decisionMsSum += this.opts.now() - started;
     this.background(this.bind(queued, node), 'bind');
     return true;
+  }
+
+  private nominate(info: PodInfo, node: string): void {
+    this.clearNomination(info.key);
+    let m = this.nominations.get(node);
+    if (!m) this.nominations.set(node, (m = new Map()));
+    m.set(info.key, info);
+    this.nominatedNodeOf.set(info.key, node);
+  }
+
+  private clearNomination(key: string): void {
+    const node = this.nominatedNodeOf.get(key);
+    if (node === undefined) return;
+    this.nominatedNodeOf.delete(key);
+    this.nominations.get(node)?.delete(key);
+  }
+
+  /** The node a pod is nominated to, if any (tests and metrics). */
+  nominatedNode(key: string): string | undefined {
+    return this.nominatedNodeOf.get(key);
   }
 
   private async bind(queued: ReturnType<SchedulingQueue['pop']> & object, node: string): Promise<void> {

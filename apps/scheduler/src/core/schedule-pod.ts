@@ -26,13 +26,34 @@ export function numFeasibleNodesToFind(numAllNodes: number, percentage = 0): num
   return Math.max(minFeasibleNodesToFind, Math.floor((numAllNodes * pct) / 100));
 }
 
+/** Pods nominated to a node by an earlier preemption, waiting for their victims to go. */
+export interface NominatedPods {
+  any(): boolean;
+  on(node: string): readonly PodInfo[] | undefined;
+}
+
 export class PodScheduler {
   private nextStartNodeIndex = 0;
 
   constructor(
     private readonly framework: Framework,
-    private readonly opts: { random: () => number; percentageOfNodesToScore?: number },
+    private readonly opts: { random: () => number; percentageOfNodesToScore?: number; nominated?: NominatedPods },
   ) {}
+
+  /**
+   * The node as this pod must see it: with the pods nominated there at equal or higher
+   * priority counted as if already placed, so room freed by preemption for them is not
+   * taken by a lesser pod meanwhile.
+   */
+  private withNominated(pod: PodInfo, node: NodeInfo): NodeInfo {
+    const nominated = this.opts.nominated?.on(node.name);
+    if (!nominated || nominated.length === 0) return node;
+    const ahead = nominated.filter((p) => p.key !== pod.key && p.priority >= pod.priority);
+    if (ahead.length === 0) return node;
+    const clone = node.clone();
+    for (const p of ahead) clone.addPod(p);
+    return clone;
+  }
 
   schedule(pod: PodInfo, snapshot: Snapshot): ScheduleResult {
     const nodes = snapshot.nodeInfos;
@@ -53,10 +74,11 @@ export class PodScheduler {
     const feasible: NodeInfo[] = [];
     let evaluated = 0;
     const start = this.nextStartNodeIndex % nodes.length;
+    const anyNominated = this.opts.nominated?.any() ?? false;
     for (let i = 0; i < nodes.length && feasible.length < wanted; i++) {
       const node = nodes[(start + i) % nodes.length]!;
       evaluated++;
-      const s = this.framework.runFilters(state, pod, node, pre.skipped);
+      const s = this.framework.runFilters(state, pod, anyNominated ? this.withNominated(pod, node) : node, pre.skipped);
       if (s.code === 'Success') feasible.push(node);
       else if (s.code === 'Error') return { ok: false, diagnosis, numAllNodes: nodes.length, error: s.reasons.join('; ') };
       else {

@@ -22,6 +22,8 @@ export class SchedulerCache {
   private index?: NodeIndex;
   /** Which nodes hold pods with (anti-)affinity; dropped when such a pod or a node comes or goes. */
   private affinityMemo?: { affinity: NodeInfo[]; antiAffinity: NodeInfo[] };
+  /** Which node's pods changed at each version, so plugins can update counts incrementally. */
+  private readonly changes = new ChangeLog();
 
   addNode(node: Node): void {
     const name = node.metadata.name ?? '';
@@ -62,6 +64,7 @@ export class SchedulerCache {
     const info = newPodInfo(pod);
     if (hasAffinity(info)) this.affinityMemo = undefined;
     this.nodeFor(node).addPod(info);
+    this.changes.record(node);
     this.pods.set(key, { info, node, assumed: false });
   }
 
@@ -85,6 +88,7 @@ export class SchedulerCache {
     const assumed: PodInfo = { ...info, pod };
     if (hasAffinity(info)) this.affinityMemo = undefined;
     this.nodeFor(node).addPod(assumed);
+    this.changes.record(node);
     this.pods.set(info.key, { info: assumed, node, assumed: true });
   }
 
@@ -98,6 +102,7 @@ export class SchedulerCache {
 
   private removeFromNode(state: PodState): void {
     this.nodes.get(state.node)?.removePod(state.info.key);
+    this.changes.record(state.node);
     if (hasAffinity(state.info)) this.affinityMemo = undefined;
   }
 
@@ -129,6 +134,42 @@ export class SchedulerCache {
         affinity: nodes.filter((n) => n.podsWithAffinity.length > 0),
         antiAffinity: nodes.filter((n) => n.podsWithRequiredAntiAffinity.length > 0),
       });
-    });
+    }, this.changes);
+  }
+}
+
+/**
+ * A bounded log of (version, node name) for pod changes. A plugin that remembers counts as of
+ * version v asks for the nodes changed since; when v has fallen off the log it recounts.
+ */
+export class ChangeLog {
+  version = 0;
+  private versions: number[] = [];
+  private names: string[] = [];
+  private static readonly max = 65_536;
+
+  record(node: string): void {
+    this.version++;
+    this.versions.push(this.version);
+    this.names.push(node);
+    if (this.versions.length > ChangeLog.max) {
+      this.versions = this.versions.slice(ChangeLog.max / 2);
+      this.names = this.names.slice(ChangeLog.max / 2);
+    }
+  }
+
+  /** Distinct nodes changed after `since`, or undefined when the log no longer reaches back. */
+  changedSince(since: number): Set<string> | undefined {
+    if (since === this.version) return new Set();
+    const first = this.versions[0];
+    if (first === undefined || first > since + 1) return undefined;
+    let lo = 0;
+    let hi = this.versions.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.versions[mid]! <= since) lo = mid + 1;
+      else hi = mid;
+    }
+    return new Set(this.names.slice(lo));
   }
 }

@@ -5,6 +5,12 @@
 
 import type { NodeInfo } from './node-info';
 
+/** The cache's record of which nodes' pods changed, by version. */
+export interface PodChanges {
+  readonly version: number;
+  changedSince(version: number): Set<string> | undefined;
+}
+
 /** What depends only on the set of nodes and their objects, shared until a node changes. */
 export class NodeIndex {
   readonly byName: Map<string, NodeInfo>;
@@ -36,8 +42,26 @@ export class Snapshot {
     private readonly index: NodeIndex = new NodeIndex(nodeInfos),
     /** The cache's memo of the two affinity lists, so a cycle need not scan every node. */
     private readonly affinityLists?: () => { affinity: NodeInfo[]; antiAffinity: NodeInfo[] },
+    private readonly changes?: PodChanges,
   ) {
     this.nodeInfos = nodeInfos;
+    this.version = changes?.version;
+  }
+
+  /** The pod-change version this snapshot reflects; undefined for snapshots outside the cache. */
+  readonly version: number | undefined;
+
+  /** Identifies the node set: equal while no node came, went or changed. */
+  get nodeSetIdentity(): object {
+    return this.index;
+  }
+
+  /**
+   * The nodes whose pods changed after `version` (by name), or undefined when unknown
+   * (a snapshot outside the cache, or a version too old): then recount everything.
+   */
+  changedSince(version: number): Set<string> | undefined {
+    return this.changes?.changedSince(version);
   }
 
   get(name: string): NodeInfo | undefined {

@@ -62,38 +62,75 @@ function eligible(pod: PodInfo, c: Constraint, node: NodeInfo): boolean {
   return true;
 }
 
-/**
- * Matching pods per node, remembered until the node changes (its generation moves): between
- * two cycles only the node that got the last pod changed, so a cycle costs a lookup per node
- * instead of a selector match per pod in the cluster.
- */
-const countMemo = new WeakMap<NodeInfo, { generation: number; counts: Map<string, number> }>();
-
 function matchingPods(pod: PodInfo, c: Constraint, node: NodeInfo): number {
-  let memo = countMemo.get(node);
-  if (!memo || memo.generation !== node.generation) countMemo.set(node, (memo = { generation: node.generation, counts: new Map() }));
-  let n = memo.counts.get(c.memoKey);
-  if (n === undefined) {
-    n = 0;
-    for (const p of node.pods) {
-      if (p.namespace === pod.namespace && !p.pod.metadata.deletionTimestamp && c.selector.matches(p.labels)) n++;
-    }
-    memo.counts.set(c.memoKey, n);
+  let n = 0;
+  for (const p of node.pods) {
+    if (p.namespace === pod.namespace && !p.pod.metadata.deletionTimestamp && c.selector.matches(p.labels)) n++;
   }
   return n;
 }
 
-/** Counts matching pods per domain over the eligible nodes that carry every constraint's key. */
-function countDomains(pod: PodInfo, constraints: Constraint[], snapshot: Snapshot): void {
-  for (const node of snapshot.nodeInfos) {
-    const labels = node.node.metadata.labels ?? {};
-    if (!constraints.every((c) => labels[c.topologyKey] !== undefined)) continue;
-    for (const c of constraints) {
-      if (!eligible(pod, c, node)) continue;
-      const n = matchingPods(pod, c, node);
-      const value = labels[c.topologyKey]!;
-      c.counts.set(value, (c.counts.get(value) ?? 0) + n);
+/** Domain counts of one constraint as of a cache version, updated by the nodes changed since. */
+interface DomainMemo {
+  nodeSet: object;
+  version: number;
+  perNode: Map<string, number>;
+  domains: Map<string, number>;
+}
+
+function hasKeys(node: NodeInfo, keys: readonly string[]): boolean {
+  const labels = node.node.metadata.labels;
+  if (!labels) return keys.length === 0;
+  for (const k of keys) if (labels[k] === undefined) return false;
+  return true;
+}
+
+/**
+ * Counts matching pods per domain over the eligible nodes that carry every constraint's key.
+ * When every node is eligible (no node affinity or taint policy in play), the counts are
+ * remembered per selector and only the nodes whose pods changed since are recounted: a
+ * cycle then costs a few nodes, not every pod in the cluster.
+ */
+function countDomains(pod: PodInfo, constraints: Constraint[], snapshot: Snapshot, memos: Map<string, DomainMemo>): void {
+  const keys = constraints.map((c) => c.topologyKey);
+  for (const c of constraints) {
+    const spec = pod.pod.spec;
+    const everyNodeEligible =
+      (!c.honorAffinity || (!spec?.nodeSelector && !spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution)) && !c.honorTaints;
+    if (!everyNodeEligible || snapshot.version === undefined) {
+      for (const node of snapshot.nodeInfos) {
+        if (!hasKeys(node, keys) || !eligible(pod, c, node)) continue;
+        const value = node.node.metadata.labels![c.topologyKey]!;
+        c.counts.set(value, (c.counts.get(value) ?? 0) + matchingPods(pod, c, node));
+      }
+      continue;
     }
+    const memoKey = `${c.memoKey}|${keys.join(',')}`;
+    let memo = memos.get(memoKey);
+    const changed = memo && memo.nodeSet === snapshot.nodeSetIdentity ? snapshot.changedSince(memo.version) : undefined;
+    if (!memo || !changed) {
+      memo = { nodeSet: snapshot.nodeSetIdentity, version: snapshot.version, perNode: new Map(), domains: new Map() };
+      for (const node of snapshot.nodeInfos) {
+        if (!hasKeys(node, keys)) continue;
+        const n = matchingPods(pod, c, node);
+        const value = node.node.metadata.labels![c.topologyKey]!;
+        memo.perNode.set(node.name, n);
+        memo.domains.set(value, (memo.domains.get(value) ?? 0) + n);
+      }
+      memos.set(memoKey, memo);
+    } else {
+      for (const name of changed) {
+        const node = snapshot.get(name);
+        if (!node || !hasKeys(node, keys)) continue;
+        const n = matchingPods(pod, c, node);
+        const value = node.node.metadata.labels![c.topologyKey]!;
+        memo.domains.set(value, (memo.domains.get(value) ?? 0) + n - (memo.perNode.get(name) ?? 0));
+        memo.perNode.set(name, n);
+      }
+      memo.version = snapshot.version;
+    }
+    // Read-only for the rest of this cycle; the next cycle updates the memo first.
+    c.counts = memo.domains;
   }
 }
 
@@ -107,13 +144,14 @@ interface FilterState {
 }
 
 export function newPodTopologySpread(): PreFilterPlugin & FilterPlugin & PreScorePlugin & ScorePlugin {
+  const memos = new Map<string, DomainMemo>();
   return {
     name: 'PodTopologySpread',
     events: ['AssignedPodAdd', 'AssignedPodUpdate', 'PodDelete', 'NodeAdd', 'NodeUpdate'],
     preFilter(state, pod, snapshot) {
       const constraints = constraintsOf(pod, 'DoNotSchedule');
       if (constraints.length === 0) return Status.skip();
-      countDomains(pod, constraints, snapshot);
+      countDomains(pod, constraints, snapshot, memos);
       // Fewer domains than minDomains: the global minimum counts as 0, so pods go to new domains.
       const minima = constraints.map((c) => (c.counts.size < c.minDomains ? 0 : Math.min(...c.counts.values())));
       state.write(filterKey, { constraints, minima } satisfies FilterState);
@@ -136,7 +174,7 @@ export function newPodTopologySpread(): PreFilterPlugin & FilterPlugin & PreScor
     preScore(state, pod, nodes, snapshot) {
       const constraints = constraintsOf(pod, 'ScheduleAnyway');
       if (constraints.length === 0) return Status.skip();
-      countDomains(pod, constraints, snapshot);
+      countDomains(pod, constraints, snapshot, memos);
       // More domains weigh more (log), as Kubernetes' topologyNormalizingWeight.
       const weights = constraints.map((c) => {
         const domains = new Set(nodes.map((n) => n.node.metadata.labels?.[c.topologyKey]).filter((v) => v !== undefined));
