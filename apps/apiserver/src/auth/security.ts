@@ -193,13 +193,24 @@ export async function watchCacheRbacSource(handler: ApiHandler, scheme: Scheme):
     (typeof caches)[0],
     (typeof caches)[0],
   ];
+  // RoleBindings by namespace, rebuilt only when the cache has moved on (every change
+  // advances its revision), so a decision looks at one namespace's bindings, not all.
+  let indexedAt = -1;
+  let index = new Map<string, RoleBinding[]>();
+  const bindingsByNamespace = () => {
+    if (roleBindingCache.revision !== indexedAt) {
+      index = new Map();
+      for (const o of roleBindingCache.objects.values()) {
+        const ns = o.metadata.namespace ?? '';
+        index.set(ns, [...(index.get(ns) ?? []), o as RoleBinding]);
+      }
+      indexedAt = roleBindingCache.revision;
+    }
+    return index;
+  };
   return {
     clusterRoleBindings: () => clusterRoleBindingCache.objects.values() as Iterable<ClusterRoleBinding>,
-    *roleBindings(namespace: string) {
-      // Kept simple: a scan of all RoleBindings. An index by namespace is the next step if
-      // clusters grow many thousands of them.
-      for (const o of roleBindingCache.objects.values()) if (o.metadata.namespace === namespace) yield o as RoleBinding;
-    },
+    roleBindings: (namespace: string) => bindingsByNamespace().get(namespace) ?? [],
     clusterRole: (name) => {
       const role = clusterRoleCache.objects.get(storeKey(clusterRoles, undefined, name)) as ClusterRole | undefined;
       const selectors = role?.aggregationRule?.clusterRoleSelectors;
