@@ -125,6 +125,7 @@ export class JobController extends Controller {
     let active = counts.active;
     let failed = counts.failed;
     let error: unknown;
+    let created = 0;
     if (failure) {
       // A failed Job stops what still runs; those pods count as failed too.
       await this.deletePods(key, active);
@@ -143,10 +144,11 @@ export class JobController extends Controller {
         await this.deletePods(key, extra);
         active = active.filter((p) => !extra.includes(p));
       } else if (active.length < want) {
-        error = await this.createPods(key, job, want - active.length);
+        ({ created, error } = await this.createPods(key, job, want - active.length));
       }
     }
-    status.active = active.length;
+    // Pods just created count as active, as Kubernetes reports them, before the watch shows them.
+    status.active = active.length + created;
     status.ready = active.filter(isPodReady).length;
     status.succeeded = counts.succeeded;
     status.failed = failed;
@@ -165,7 +167,7 @@ export class JobController extends Controller {
     }
   }
 
-  private async createPods(key: string, job: Job & { apiVersion: string; kind: string }, count: number): Promise<unknown> {
+  private async createPods(key: string, job: Job & { apiVersion: string; kind: string }, count: number): Promise<{ created: number; error: unknown }> {
     this.expectations.expect(key, count);
     const pod = podFromTemplate(job.spec?.template, job, `${job.metadata.name}-`);
     const client = this.ctx.client.pods(job.metadata.namespace);
@@ -178,7 +180,7 @@ export class JobController extends Controller {
       }
     });
     for (let i = 0; i < result.skipped; i++) this.expectations.creationFailed(key);
-    return result.error;
+    return { created: result.done, error: result.error };
   }
 
   private async deletePods(key: string, pods: Pod[]): Promise<void> {

@@ -1,0 +1,11 @@
+import { describe, expect, it } from 'vitest';
+import { selectControllers } from './index';
+
+describe('--controllers', () => {
+  it('takes *, names and -names as kube-controller-manager does', () => {
+    expect(selectControllers('*')).toHaveLength(9);
+    expect(selectControllers('*,-nodelifecycle')).not.toContain('nodelifecycle');
+    expect(selectControllers('deployment,replicaset')).toEqual(['deployment', 'replicaset']);
+    expect(() => selectControllers('deployment,cronjob')).toThrow(/unknown controller "cronjob"/);
+  });
+});
