@@ -6,7 +6,7 @@
 // down, or forgotten) and gives them a worker that tears them down. Stopping the kubelet
 // stops watching and working; pods keep running, as with kubelet, and the next agent
 // adopts them by their labels.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import type { Pod } from '@keel/api';
@@ -37,6 +37,8 @@ export interface KubeletOptions {
   clusterDNS?: string[];
   clusterDomain?: string;
   housekeepingMs?: number;
+  /** Lease renewal interval (10 s). */
+  leaseRenewMs?: number;
   log: Log;
 }
 
@@ -70,6 +72,7 @@ export class Kubelet {
 
   async start(): Promise<void> {
     const { opts } = this;
+    mkdirSync(opts.rootDir, { recursive: true });
     this.server = createLogServer({ cri: opts.cri, rootDir: opts.rootDir });
     await new Promise<void>((ok, fail) => {
       this.server!.once('error', fail);
@@ -84,6 +87,7 @@ export class Kubelet {
       nodeIP: opts.nodeIP,
       rootDir: opts.rootDir,
       port: this.port,
+      leaseRenewMs: opts.leaseRenewMs,
       log: opts.log,
       onPodCidr: (cidr) => this.setPodCidr(cidr, 'spec.podCIDR'),
     });

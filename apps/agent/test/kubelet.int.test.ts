@@ -1,0 +1,286 @@
+// Integration: the kubelet against REAL containerd (started by tools/containerd on the
+// host network, with its egress guard), images from a real docker-registry on a free
+// loopback port, and a real keel-apiserver on etcd. The agent registers its node and
+// renews its Lease; pods bound to the node (spec.nodeName set, no scheduler) run: keel/web
+// becomes Running and Ready with a pod IP and answers from the host; keel/job-ok ends
+// Succeeded; keel/job-fail (Never) ends Failed with exit code 1; keel/crasher (Always)
+// restarts into CrashLoopBackOff; a restarted agent adopts running pods without
+// duplicates; deleting a pod stops its containers and removes it. Everything is torn
+// down afterwards and checked to be gone.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { get } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ApiError, type Pod } from '@keel/api';
+import { Client, GrpcTransport } from '@keel/client';
+import { CriClient } from '@keel/cri';
+import { freeLoopbackPort, freeLoopbackPorts, httpAnswers, startDaemon, type RunningDaemon } from '@keel/process';
+import { startContainerd, type RunningContainerd } from '@keel/tools-containerd';
+import { startEtcdCluster, type EtcdCluster } from '@keel/tools-etcd';
+import { buildImages } from '@keel/tools-images';
+import { pushImage, startRegistry, type Registry } from '@keel/tools-registry';
+import { Labels } from '../src/kubelet/cri-config';
+import { Kubelet } from '../src/kubelet/kubelet';
+import { kubectlStatus } from '../src/kubelet/status';
+
+const root = resolve(import.meta.dirname, '../../..');
+const work = mkdtempSync(join(tmpdir(), 'keel-kubelet-test-'));
+const NODE = 'keel-kt-node';
+const POD_CIDR = '10.244.233.0/24';
+const logs: string[] = [];
+const log = (level: string, msg: string, fields?: Record<string, unknown>) => logs.push(JSON.stringify({ level, msg, ...fields }));
+
+let registry: Registry | undefined;
+let containerd: RunningContainerd | undefined;
+let etcd: EtcdCluster | undefined;
+let apiserver: RunningDaemon | undefined;
+let client: Client;
+let cri: CriClient;
+let kubelet: Kubelet | undefined;
+let image: (name: string) => string;
+
+function startKubelet(): Kubelet {
+  return new Kubelet({
+    client,
+    cri,
+    nodeName: NODE,
+    nodeIP: '127.0.0.1',
+    rootDir: join(work, 'keel-agent'),
+    cgroupParent: containerd!.cgroupParent,
+    podCidr: POD_CIDR,
+    cniConflist: containerd!.paths.cniConflist,
+    port: 0,
+    leaseRenewMs: 1_000,
+    housekeepingMs: 1_000,
+    log,
+  });
+}
+
+beforeAll(async () => {
+  execFileSync('node', ['tools/scripts/bundle.mjs', 'apps/apiserver'], { cwd: root, stdio: 'ignore' });
+  const images = await buildImages(join(work, 'images'));
+  registry = await startRegistry({ dir: join(work, 'keel-registry'), addr: `127.0.0.1:${await freeLoopbackPort()}` });
+  for (const i of images) await pushImage(i.layoutDir, i.ref, registry.addr);
+  image = (name) => `${registry!.addr}/${images.find((i) => i.name === name)!.ref}`;
+  containerd = await startContainerd({
+    dir: join(work, 'keel-kt-containerd'),
+    sandboxImage: image('keel/pause'),
+    podCidr: POD_CIDR,
+    bridge: 'keel-kt0',
+    registries: [{ host: registry.addr, endpoint: `http://${registry.addr}` }],
+  });
+  cri = new CriClient(containerd.endpoint);
+  // Warm the images, so the startup time below is the kubelet's, not the registry's.
+  for (const name of ['keel/web', 'keel/job-ok', 'keel/job-fail', 'keel/crasher']) await cri.pullImage(image(name));
+
+  etcd = await startEtcdCluster({ dir: join(work, 'keel-etcd'), members: 1 });
+  const [http, grpc] = (await freeLoopbackPorts(2)) as [number, number];
+  apiserver = await startDaemon({
+    argv: ['node', join(root, 'dist/apps/apiserver/main.js'), '--etcd-servers', etcd.endpoints.join(','), '--insecure-port', String(http), '--grpc-port', String(grpc)],
+    pidFile: join(work, 'apiserver.pid'),
+    logFile: join(work, 'apiserver.log'),
+    ready: () => httpAnswers(`http://127.0.0.1:${http}/healthz`),
+  });
+  client = new Client(new GrpcTransport({ address: `127.0.0.1:${grpc}`, callTimeoutMs: 5_000 }));
+  kubelet = startKubelet();
+  await kubelet.start();
+}, 180_000);
+
+afterAll(async () => {
+  await kubelet?.stop();
+  client?.close();
+  cri?.close();
+  await apiserver?.stop();
+  await etcd?.stop({ removeData: true });
+  const report = await containerd?.stop({ removeDir: true });
+  await registry?.stop();
+  if (report?.problems.length) console.log('containerd teardown problems', report.problems);
+  if (containerd) {
+    // Nothing of the node is left: process, mounts, bridge, rules, pod cgroups.
+    expect(existsSync(`/proc/${containerd.pid}/cmdline`) && readFileSync(`/proc/${containerd.pid}/cmdline`, 'utf8').includes(containerd.paths.config)).toBe(false);
+    expect(readFileSync('/proc/self/mountinfo', 'utf8')).not.toContain(containerd.paths.dir);
+    expect(execFileSync('ip', ['-o', 'link', 'show'], { encoding: 'utf8' })).not.toContain('keel-kt0:');
+    expect(execFileSync('iptables-save', { encoding: 'utf8' })).not.toContain(containerd.record.network);
+    expect(existsSync(join('/sys/fs/cgroup/memory', containerd.cgroupParent))).toBe(false);
+  }
+  rmSync(work, { recursive: true, force: true });
+}, 120_000);
+
+async function eventually<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await check();
+      if (v !== undefined) return v;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}\n${logs.slice(-15).join('\n')}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+function pod(name: string, img: string, extra: Partial<NonNullable<Pod['spec']>> = {}, container: Partial<NonNullable<Pod['spec']>['containers'][number]> = {}): Pod {
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, namespace: 'default', labels: { app: name } },
+    spec: { nodeName: NODE, terminationGracePeriodSeconds: 2, containers: [{ name: 'main', image: image(img), ...container }], ...extra },
+  };
+}
+
+const getPod = (name: string) => client.pods('default').get(name);
+
+function httpGet(url: string): Promise<string> {
+  return new Promise((ok, fail) => {
+    get(url, { timeout: 3_000 }, (res) => {
+      let body = '';
+      res.on('data', (d) => (body += d));
+      res.on('end', () => ok(body));
+    }).on('error', fail);
+  });
+}
+
+const sandboxesOf = async (uid: string) => cri.listPodSandbox({ label_selector: { [Labels.podUid]: uid } });
+
+describe('kubelet on containerd', () => {
+  it('registers its node with capacity, node info and conditions, and renews its Lease', async () => {
+    const node = await eventually('node Ready', async () => {
+      const n = await client.nodes().get(NODE);
+      return n.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True' ? n : undefined;
+    });
+    expect(node.status!.nodeInfo!.containerRuntimeVersion).toMatch(/^containerd:\/\/1\./);
+    expect(Number(node.status!.capacity!['cpu'])).toBeGreaterThan(0);
+    expect(Object.keys(node.status!.allocatable!).sort()).toEqual(['cpu', 'ephemeral-storage', 'memory', 'pods']);
+    expect(node.status!.addresses).toEqual([
+      { type: 'InternalIP', address: '127.0.0.1' },
+      { type: 'Hostname', address: NODE },
+    ]);
+    expect(node.status!.conditions!.map((c) => `${c.type}=${c.status}`).sort()).toEqual(['DiskPressure=False', 'MemoryPressure=False', 'NetworkUnavailable=False', 'PIDPressure=False', 'Ready=True']);
+    const lease = await client.leases('kube-node-lease').get(NODE);
+    expect(lease.spec).toMatchObject({ holderIdentity: NODE, leaseDurationSeconds: 40 });
+    const renewed = await eventually('lease renewal', async () => {
+      const l = await client.leases('kube-node-lease').get(NODE);
+      return l.spec!.renewTime !== lease.spec!.renewTime ? l : undefined;
+    });
+    expect(Date.parse(renewed.spec!.renewTime!)).toBeGreaterThan(Date.parse(lease.spec!.renewTime!));
+  });
+
+  it('runs keel/web to Running and Ready with a pod IP that answers from the host, and serves its logs', async () => {
+    const t0 = Date.now();
+    await client.pods('default').create(
+      pod('web', 'keel/web', {}, {
+        ports: [{ name: 'http', containerPort: 8080 }],
+        env: [{ name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } }],
+        readinessProbe: { httpGet: { path: '/', port: 'http' }, periodSeconds: 1 },
+      }),
+    );
+    const running = await eventually('web Running', async () => {
+      const p = await getPod('web');
+      return p.status?.phase === 'Running' ? p : undefined;
+    });
+    const tRunning = Date.now() - t0;
+    const ready = await eventually('web Ready', async () => {
+      const p = await getPod('web');
+      return p.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True' ? p : undefined;
+    });
+    console.log(`pod startup (image present): create → Running ${tRunning} ms, → Ready ${Date.now() - t0} ms`);
+    expect(running.status!.podIP).toMatch(/^10\.244\.233\./);
+    expect(ready.status).toMatchObject({ hostIP: '127.0.0.1', podIPs: [{ ip: running.status!.podIP }] });
+    const cs = ready.status!.containerStatuses![0]!;
+    expect(cs).toMatchObject({ name: 'main', ready: true, started: true, restartCount: 0, image: image('keel/web') });
+    expect(cs.containerID).toMatch(/^containerd:\/\/[0-9a-f]{64}$/);
+    expect(cs.imageID).toMatch(/sha256:/);
+    expect(ready.status!.conditions!.map((c) => `${c.type}=${c.status}`)).toEqual(['Initialized=True', 'Ready=True', 'ContainersReady=True', 'PodScheduled=True']);
+    expect(kubectlStatus(ready)).toBe('Running');
+    expect(await httpGet(`http://${ready.status!.podIP}:8080/`)).toBe('hello from keel\n');
+
+    // The environment from the downward API, through CRI exec.
+    const exec = await cri.execSync(cs.containerID!.replace('containerd://', ''), ['sh', '-c', 'echo $POD_NAME; cat /proc/1/cmdline | tr "\\0" " "'], 5);
+    expect(Buffer.from(exec.stdout).toString()).toMatch(/^web\nhttpd -f -v -p 8080/);
+
+        const text = await eventually('logs', async () => {
+      const body = await httpGet(`http://127.0.0.1:${kubelet!.port}/containerLogs/default/web/main?tailLines=5`);
+      return body.includes('response:200') ? body : undefined;
+    });
+    // busybox httpd -v logs one line per request (the readiness probe's and ours) to stderr.
+    expect(text).toMatch(/^\[::ffff:10\.244\.233\.1\]:\d+: response:200$/m);
+    const events = (await client.events('default').list()).items.filter((e) => e.involvedObject.name === 'web').map((e) => e.reason);
+    expect(events).toEqual(expect.arrayContaining(['Created', 'Started']));
+  });
+
+  it('ends keel/job-ok Succeeded and keel/job-fail (Never) Failed with exit code 1', async () => {
+    await client.pods('default').create(pod('job-ok', 'keel/job-ok', { restartPolicy: 'Never' }));
+    await client.pods('default').create(pod('job-fail', 'keel/job-fail', { restartPolicy: 'Never' }));
+    const ok = await eventually('job-ok Succeeded', async () => {
+      const p = await getPod('job-ok');
+      return p.status?.phase === 'Succeeded' ? p : undefined;
+    });
+    expect(ok.status!.containerStatuses![0]!.state!.terminated).toMatchObject({ exitCode: 0, reason: 'Completed' });
+    expect(kubectlStatus(ok)).toBe('Completed');
+    const failed = await eventually('job-fail Failed', async () => {
+      const p = await getPod('job-fail');
+      return p.status?.phase === 'Failed' ? p : undefined;
+    });
+    expect(failed.status!.containerStatuses![0]!.state!.terminated).toMatchObject({ exitCode: 1, reason: 'Error' });
+    expect(failed.status!.containerStatuses![0]!.restartCount).toBe(0);
+    // A finished pod frees its sandbox (and IP) but keeps its exited container for logs.
+    await eventually('job sandbox stopped', async () => ((await sandboxesOf(ok.metadata.uid!)).every((s) => s.state === 'SANDBOX_NOTREADY') ? true : undefined));
+    expect(await httpGet(`http://127.0.0.1:${kubelet!.port}/containerLogs/default/job-ok/main`)).toBe('job: working\njob: done\n');
+  });
+
+  it('restarts keel/crasher (Always) into CrashLoopBackOff', async () => {
+    await client.pods('default').create(pod('crasher', 'keel/crasher', {}, { env: [{ name: 'CRASH_AFTER', value: '0' }] }));
+    const looping = await eventually('CrashLoopBackOff', async () => {
+      const p = await getPod('crasher');
+      const s = p.status?.containerStatuses?.[0];
+      return s && s.restartCount >= 1 && s.state?.waiting?.reason === 'CrashLoopBackOff' ? p : undefined;
+    });
+    const s = looping.status!.containerStatuses![0]!;
+    expect(s.lastState!.terminated).toMatchObject({ exitCode: 2, reason: 'Error' });
+    expect(s.state!.waiting!.message).toMatch(/^back-off 10s restarting failed container=main pod=crasher_default/);
+    expect(looping.status!.phase).toBe('Running');
+    expect(kubectlStatus(looping)).toBe('CrashLoopBackOff');
+    const events = (await client.events('default').list()).items.filter((e) => e.involvedObject.name === 'crasher').map((e) => e.reason);
+    expect(events).toContain('BackOff');
+  });
+
+  it('adopts running pods after an agent restart, duplicating none', async () => {
+    const web = await getPod('web');
+    const before = await sandboxesOf(web.metadata.uid!);
+    const containersBefore = (await cri.listContainers({ label_selector: { [Labels.podUid]: web.metadata.uid! } })).map((c) => c.id);
+    await kubelet!.stop();
+    kubelet = startKubelet();
+    await kubelet.start();
+    // Give the new agent a few syncs.
+    await new Promise((r) => setTimeout(r, 3_000));
+    expect((await sandboxesOf(web.metadata.uid!)).map((s) => s.id)).toEqual(before.map((s) => s.id));
+    expect((await cri.listContainers({ label_selector: { [Labels.podUid]: web.metadata.uid! } })).map((c) => c.id)).toEqual(containersBefore);
+    expect((await getPod('web')).status!.containerStatuses![0]!.ready).toBe(true);
+  });
+
+  it('deleting a pod stops its containers, removes its sandbox, and the pod goes', async () => {
+    const web = await getPod('web');
+    const uid = web.metadata.uid!;
+    await client.pods('default').delete('web');
+    await eventually('pod removed', async () => {
+      try {
+        await getPod('web');
+        return undefined;
+      } catch (err) {
+        return err instanceof ApiError && err.reason === 'NotFound' ? true : undefined;
+      }
+    });
+    expect(await sandboxesOf(uid)).toEqual([]);
+    expect(await cri.listContainers({ label_selector: { [Labels.podUid]: uid } })).toEqual([]);
+    expect(existsSync(join(work, 'keel-agent', 'pods', uid))).toBe(false);
+    expect(existsSync(join('/sys/fs/cgroup/memory', containerd!.cgroupParent, `pod${uid}`))).toBe(false);
+
+    // The rest go too, including finished pods.
+    for (const name of ['job-ok', 'job-fail', 'crasher']) await client.pods('default').delete(name);
+    await eventually('all pods removed', async () => ((await client.pods('default').list()).items.length === 0 && (await cri.listPodSandbox()).length === 0 ? true : undefined));
+  });
+});
