@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { service, slice } from '../src/proxy/fixtures';
+import { serviceChain } from '../src/proxy/names';
 import { JUMPS } from '../src/proxy/rules';
 import { cleanupProxy, MemorySource, startProxy, type RunningProxy } from '../src/proxy/run';
 
@@ -201,6 +202,13 @@ describe('proxy on real iptables in a node namespace', () => {
     expect(tcp(ns.a, '10.96.0.30', 80, 5)).toEqual({ 'pod-a': 5 });
   });
 
+  it('session affinity ClientIP keeps a client on one endpoint', async () => {
+    source.service('upsert', service('sticky', '10.96.0.40', [{ name: 'http', port: 80, targetPort: 8080 }], { sessionAffinity: 'ClientIP' }));
+    source.endpointSlice('upsert', slice('sticky', [POD.a, POD.b], [{ name: 'http', port: 8080 }]));
+    await settle();
+    expect(Object.values(tcp(ns.node, '10.96.0.40', 80, 20))).toEqual([20]);
+  });
+
   it('removing an endpoint stops traffic to it, with a partial sync of the changed chains only', async () => {
     const fullBefore = proxy!.proxier.metrics.syncs.full;
     source.endpointSlice('upsert', webSlice([POD.a]));
@@ -229,9 +237,18 @@ describe('proxy on real iptables in a node namespace', () => {
     expect(udp(ns.node, '10.96.0.53', 53, 40053)).toBe('pod-b');
   });
 
-  it('a full resync rewrites everything and leaves the same working rules', async () => {
-    await proxy!.proxier.sync({ full: true });
+  it('what iptables-save shows is exactly what we wrote: a full resync rewrites nothing', async () => {
+    expect(await proxy!.proxier.sync({ full: true })).toMatchObject({ chainsWritten: 0, chainsDeleted: 0 });
+  });
+
+  it('a full resync repairs chains changed behind our back', async () => {
+    const svcChain = serviceChain('default/web:http', 'TCP');
+    inNs(ns.node, ['iptables', '-w', '-t', 'nat', '-F', svcChain]);
+    inNs(ns.node, ['iptables', '-w', '-t', 'nat', '-D', 'OUTPUT', '-m', 'comment', '--comment', 'keel service portals', '-j', 'KEEL-SERVICES']);
+    expect(await proxy!.proxier.sync({ full: true })).toMatchObject({ chainsWritten: 1 });
     expect(Object.keys(tcp(ns.a, '10.96.0.10', 80, 40)).sort()).toEqual(['pod-a', 'pod-b']);
+    // The OUTPUT jump is back: the node itself reaches the cluster IP again.
+    expect(Object.keys(tcp(ns.node, '10.96.0.10', 80, 40)).sort()).toEqual(['pod-a', 'pod-b']);
     // One jump per built-in chain and target: a full sync re-inserts only missing ones.
     const jumps = natSave().split('\n').filter((l) => /^-A (PREROUTING|INPUT|FORWARD|OUTPUT|POSTROUTING) .* -j KEEL-/.test(l));
     expect(jumps).toHaveLength(JUMPS.length);

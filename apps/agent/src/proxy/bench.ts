@@ -2,8 +2,8 @@
 // with E ready endpoints each — computing the rules and applying them with
 // iptables-restore --noflush on real iptables (nf_tables) inside a scratch network
 // namespace (keel-bench-<pid>, deleted at the end), never the host's tables. Measures a
-// cold full sync (empty tables), a warm full sync (periodic resync: iptables-save + every
-// chain rewritten), and partial syncs (one endpoint changed, one service added, one
+// cold full sync (empty tables), a warm full sync (periodic resync: iptables-save, compare,
+// rewrite what differs), one rewriting every chain as kube-proxy's does, and partial syncs (one endpoint changed, one service added, one
 // removed), each the median of several runs. Prints the conditions and a table, writes
 // JSON to tmp/bench-proxy.json and the "Proxy sync" section of docs/benchmarks.md.
 //   npx tsx apps/agent/src/proxy/bench.ts [--services 1000,5000] [--endpoints 3] [--repeat 5] [--batch 500] [--no-docs]
@@ -16,7 +16,7 @@ import type { EndpointSlice, Service } from '@keel/api';
 import { service, slice } from './fixtures';
 import { conntrackIn, iptablesIn } from './iptables';
 import { Proxier, type SyncResult } from './proxier';
-import { computeRules } from './rules';
+import { computeRules, type RuleConfig } from './rules';
 
 const args = process.argv.slice(2);
 const flag = (name: string, fallback: string) => {
@@ -51,6 +51,8 @@ function objects(n: number): { services: Service[]; slices: EndpointSlice[] } {
   }
   return { services, slices };
 }
+
+const ruleConfig: RuleConfig = { nodeIps: ['192.168.77.1'], masqueradeOut: ['keel-cni0'], clusterCidr: '10.128.0.0/9' };
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const round = (x: number) => Math.round(x * 10) / 10;
@@ -96,21 +98,30 @@ async function benchSize(n: number): Promise<Row[]> {
     const proxier = new Proxier({
       iptables: iptablesIn(target),
       conntrack: conntrackIn(target),
-      rules: { nodeIps: ['192.168.77.1'], masqueradeOut: ['keel-cni0'], clusterCidr: '10.128.0.0/9' },
+      rules: ruleConfig,
       maxChainsPerBatch: batch,
     });
     for (const s of services) proxier.upsertService(s);
     for (const s of slices) proxier.upsertEndpointSlice(s);
 
     const t0 = performance.now();
-    const ruleSet = computeRules(services, slices, { nodeIps: ['192.168.77.1'], masqueradeOut: ['keel-cni0'] });
+    const ruleSet = computeRules(services, slices, ruleConfig);
     const computeOnly = performance.now() - t0;
     const { rules, chains } = ruleSet.counts;
     const rows: Row[] = [];
     rows.push(row(n, rules, chains, 'full, cold (empty tables)', [await proxier.sync({ full: true })]));
     const warm: SyncResult[] = [];
     for (let i = 0; i < repeat; i++) warm.push(await proxier.sync({ full: true }));
-    rows.push(row(n, rules, chains, 'full, warm (periodic resync)', warm));
+    rows.push(row(n, rules, chains, 'full, warm (periodic resync: compare with iptables-save)', warm));
+    const rewriter = new Proxier({
+      iptables: iptablesIn(target),
+      rules: ruleConfig,
+      maxChainsPerBatch: batch,
+      rewriteAllOnFullSync: true,
+    });
+    for (const s of services) rewriter.upsertService(s);
+    for (const s of slices) rewriter.upsertEndpointSlice(s);
+    rows.push(row(n, rules, chains, 'full, warm, every chain rewritten (kube-proxy style)', [await rewriter.sync({ full: true })]));
 
     const changed: SyncResult[] = [];
     for (let i = 0; i < repeat; i++) {
@@ -138,7 +149,7 @@ async function benchSize(n: number): Promise<Row[]> {
     }
     rows.push(row(n, rules, chains, 'partial: one service added', added));
     rows.push(row(n, rules, chains, 'partial: one service removed', removed));
-    rows.push({ ...row(n, rules, chains, 'rules computed only (no iptables)', [{ ...changed[0]!, durationMs: computeOnly, computeMs: computeOnly, applyMs: 0 }]), chainsWritten: 0, batches: 0, batchLines: 0 });
+    rows.push({ ...row(n, rules, chains, 'rules computed from scratch (no cache, no iptables)', [{ ...changed[0]!, durationMs: computeOnly, computeMs: computeOnly, applyMs: 0 }]), chainsWritten: 0, batches: 0, batchLines: 0 });
     proxier.stop();
     return rows;
   } finally {
@@ -186,7 +197,7 @@ if (writeDocs) {
     `Command: \`npx tsx apps/agent/src/proxy/bench.ts --services ${sizes.join(',')} --endpoints ${endpointsPer} --repeat ${repeat} --batch ${batch}\` (JSON in \`tmp/bench-proxy.json\`).`,
     '',
     `Conditions: ${conditions.cpus}, Node ${conditions.node}, kernel ${conditions.kernel}, ${conditions.iptables}; load average ${conditions.loadAverage.join(' ')} at the start.`,
-    `Real iptables in a scratch network namespace with nothing else in its tables; ${conditions.shape}. Median of ${repeat} runs (one for the cold sync).`,
+    `Real iptables in a scratch network namespace with nothing else in its tables; ${conditions.shape}. Median of ${repeat} runs (one for the cold sync and the rewrite-all sync).`,
     '',
     table,
     '',

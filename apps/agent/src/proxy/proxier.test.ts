@@ -132,6 +132,22 @@ describe('Proxier', () => {
     expect(ipt.tables.filter!.get('FORWARD')).toHaveLength(2);
   });
 
+  it('a full sync compares with the tables as they are: only a chain that drifted is rewritten', async () => {
+    const ipt = new FakeIptables();
+    const p = proxier(ipt);
+    p.upsertService(webSvc);
+    p.upsertEndpointSlice(web(['10.244.0.2', '10.244.0.3']));
+    p.setSynced();
+    await p.idle();
+    expect((await p.sync({ full: true })).chainsWritten).toBe(0);
+    ipt.tables.nat!.get(serviceChain('default/web:http', 'TCP'))!.pop();
+    ipt.tables.nat!.get('PREROUTING')!.length = 0;
+    const repair = await p.sync({ full: true });
+    expect(repair).toMatchObject({ chainsWritten: 1 });
+    expect(ipt.tables.nat!.get(serviceChain('default/web:http', 'TCP'))).toHaveLength(2);
+    expect(ipt.tables.nat!.get('PREROUTING')).toHaveLength(1);
+  });
+
   it('deletes conntrack entries of a removed UDP endpoint after the rules are applied', async () => {
     const ipt = new FakeIptables();
     const deleted: string[] = [];

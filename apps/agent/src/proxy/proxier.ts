@@ -3,14 +3,15 @@
 // syncs are coalesced (at most one per minimum interval, one at a time) and each one
 // recomputes every rule from the current objects. A partial sync writes only the chains
 // that differ from the last applied state; a full sync (the first, every full-sync
-// interval, and after any failure, since the tables may then be anything) rewrites every
-// chain of ours, re-inserts missing jumps and deletes stale chains it finds. After a
+// interval, and after any failure, since the tables may then be anything) reads the tables
+// back with iptables-save and rewrites every chain of ours that differs from what it wants,
+// re-inserts missing jumps and deletes stale chains it finds. After a
 // successful sync, conntrack entries of removed UDP endpoints are deleted.
 import type { Endpoints, EndpointSlice, Service } from '@keel/api';
 import { staleConntrackDeletions } from './conntrack';
 import type { ConntrackBackend, IptablesBackend } from './iptables';
 import { endpointsToSlices } from './model';
-import { missingJumps, parseSave, planRestore } from './restore';
+import { missingJumps, ownChains, parseSave, planRestore } from './restore';
 import { computeRules, JUMPS, RuleCache, type ProgrammedPort, type RuleConfig, type TableChains } from './rules';
 
 export type LogFn = (level: 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
@@ -29,6 +30,8 @@ export interface ProxierOptions {
    * batch leaves every jump with a target. Default 500; Infinity keeps every sync atomic.
    */
   maxChainsPerBatch?: number;
+  /** A full sync rewrites every chain (as kube-proxy's does) instead of only those that differ from the kernel's. */
+  rewriteAllOnFullSync?: boolean;
   log?: LogFn;
   now?: () => number;
 }
@@ -184,6 +187,8 @@ export class Proxier {
         const saved = parseSave(await this.opts.iptables.save());
         plan = planRestore({
           desired: ruleSet.tables,
+          // The kernel's own state, not what we believe we wrote: anything that drifted is rewritten.
+          applied: this.opts.rewriteAllOnFullSync ? undefined : ownChains(saved),
           existing: { nat: saved.nat.chains, filter: saved.filter.chains },
           missingJumps: missingJumps(saved, JUMPS),
           maxChainsPerBatch: this.opts.maxChainsPerBatch ?? 500,

@@ -1,9 +1,10 @@
 // Turning a wanted rule set into one iptables-restore --noflush batch (pure). A batch names
 // only the chains it rewrites: `:CHAIN - [0:0]` flushes and refills that chain and leaves
 // every other chain of the table alone (CNI's, the kubelet's, the host's). A partial sync
-// writes the chains whose lines differ from the last applied state; a full sync writes them
-// all and also removes our chains it finds in iptables-save that nothing wants any more
-// (left by an earlier process). Chains no longer wanted are flushed and deleted in the same
+// writes the chains whose lines differ from the last applied state; a full sync compares
+// with what iptables-save shows instead (rules are written in iptables-save's own form),
+// so it rewrites what drifted or is missing, and removes our chains that nothing wants any
+// more (left by an earlier process). Chains no longer wanted are flushed and deleted in the same
 // batch, after the rules that jumped to them were rewritten, so the batch applies atomically.
 // Only a sync too big for one batch (thousands of chains: a full sync of a large cluster) is
 // split, in an order that keeps every intermediate state consistent.
@@ -151,18 +152,33 @@ export function planRestore(input: PlanInput): RestorePlan {
 export interface SavedTable {
   chains: Set<string>;
   rules: string[];
+  /** The rules of each chain, in order, as printed. */
+  byChain: Map<string, string[]>;
 }
 
 export function parseSave(save: string): Record<Table, SavedTable> {
-  const result: Record<Table, SavedTable> = { nat: { chains: new Set(), rules: [] }, filter: { chains: new Set(), rules: [] } };
+  const empty = (): SavedTable => ({ chains: new Set(), rules: [], byChain: new Map() });
+  const result: Record<Table, SavedTable> = { nat: empty(), filter: empty() };
   let current: SavedTable | undefined;
   for (const line of save.split('\n')) {
     if (line.startsWith('*')) current = (TABLES as readonly string[]).includes(line.slice(1)) ? result[line.slice(1) as Table] : undefined;
     else if (!current) continue;
-    else if (line.startsWith(':')) current.chains.add(line.slice(1).split(' ')[0]!);
-    else if (line.startsWith('-A ')) current.rules.push(line);
+    else if (line.startsWith(':')) {
+      const chain = line.slice(1).split(' ')[0]!;
+      current.chains.add(chain);
+      current.byChain.set(chain, []);
+    } else if (line.startsWith('-A ')) {
+      current.rules.push(line);
+      current.byChain.get(line.slice(3, line.indexOf(' ', 3)))?.push(line);
+    }
   }
   return result;
+}
+
+/** Our chains as the kernel has them now: what a full sync compares the wanted rules with. */
+export function ownChains(saved: Record<Table, SavedTable>): TableChains {
+  const own = (table: Table): Chains => new Map([...saved[table].byChain].filter(([chain]) => isOwnChain(table, chain)));
+  return { nat: own('nat'), filter: own('filter') };
 }
 
 /** The jumps of `JUMPS` that a dump does not have (matched by chain and target, not by spelling). */

@@ -28,11 +28,11 @@ const cases: Case[] = [
     services: [service('web', '10.96.0.10', [{ name: 'http', port: 80, targetPort: 8080 }])],
     slices: [slice('web', [], [{ name: 'http', port: 8080 }])],
     filter: {
-      'KEEL-SERVICES': ['-A KEEL-SERVICES -m comment --comment "default/web:http has no endpoints" -d 10.96.0.10/32 -p tcp -m tcp --dport 80 -j REJECT'],
+      'KEEL-SERVICES': ['-A KEEL-SERVICES -d 10.96.0.10/32 -p tcp -m comment --comment "default/web:http has no endpoints" -m tcp --dport 80 -j REJECT --reject-with icmp-port-unreachable'],
       'KEEL-EXTERNAL-SERVICES': [],
     },
     nat: {
-      'KEEL-SERVICES': ['-A KEEL-SERVICES -m comment --comment "keel service nodeports; NOTE: this must be the last rule in this chain" -d 192.168.77.1/32 -j KEEL-NODEPORTS'],
+      'KEEL-SERVICES': ['-A KEEL-SERVICES -d 192.168.77.1/32 -m comment --comment "keel service nodeports; NOTE: this must be the last rule in this chain" -j KEEL-NODEPORTS'],
     },
     absent: [SVC],
   },
@@ -41,7 +41,7 @@ const cases: Case[] = [
     services: [service('web', '10.96.0.10', [{ name: 'http', port: 80, targetPort: 8080 }])],
     slices: [slice('web', [{ ip: '10.244.1.2', ready: false }], [{ name: 'http', port: 8080 }])],
     filter: {
-      'KEEL-SERVICES': ['-A KEEL-SERVICES -m comment --comment "default/web:http has no endpoints" -d 10.96.0.10/32 -p tcp -m tcp --dport 80 -j REJECT'],
+      'KEEL-SERVICES': ['-A KEEL-SERVICES -d 10.96.0.10/32 -p tcp -m comment --comment "default/web:http has no endpoints" -m tcp --dport 80 -j REJECT --reject-with icmp-port-unreachable'],
     },
     absent: [SVC],
   },
@@ -52,8 +52,8 @@ const cases: Case[] = [
     nat: {
       [SVC]: [`-A ${SVC} -m comment --comment "default/web:http -> 10.244.1.2:8080" -j ${sep('10.244.1.2')}`],
       [sep('10.244.1.2')]: [
-        `-A ${sep('10.244.1.2')} -m comment --comment "default/web:http" -s 10.244.1.2/32 -j KEEL-MARK-MASQ`,
-        `-A ${sep('10.244.1.2')} -m comment --comment "default/web:http" -p tcp -m tcp -j DNAT --to-destination 10.244.1.2:8080`,
+        `-A ${sep('10.244.1.2')} -s 10.244.1.2/32 -m comment --comment "default/web:http" -j KEEL-MARK-MASQ`,
+        `-A ${sep('10.244.1.2')} -p tcp -m comment --comment "default/web:http" -m tcp -j DNAT --to-destination 10.244.1.2:8080`,
       ],
     },
     filter: { 'KEEL-SERVICES': [] },
@@ -69,8 +69,8 @@ const cases: Case[] = [
         `-A ${SVC} -m comment --comment "default/web:http -> 10.244.1.4:8080" -j ${sep('10.244.1.4')}`,
       ],
       'KEEL-SERVICES': [
-        `-A KEEL-SERVICES -m comment --comment "default/web:http cluster IP" -d 10.96.0.10/32 -p tcp -m tcp --dport 80 -j ${SVC}`,
-        '-A KEEL-SERVICES -m comment --comment "keel service nodeports; NOTE: this must be the last rule in this chain" -d 192.168.77.1/32 -j KEEL-NODEPORTS',
+        `-A KEEL-SERVICES -d 10.96.0.10/32 -p tcp -m comment --comment "default/web:http cluster IP" -m tcp --dport 80 -j ${SVC}`,
+        '-A KEEL-SERVICES -d 192.168.77.1/32 -m comment --comment "keel service nodeports; NOTE: this must be the last rule in this chain" -j KEEL-NODEPORTS',
       ],
     },
   },
@@ -80,12 +80,12 @@ const cases: Case[] = [
     slices: [slice('web', ['10.244.1.2'], [{ name: 'http', port: 9090 }], { name: 'a' }), slice('web', ['10.244.1.3'], [{ name: 'http', port: 9191 }], { name: 'b' })],
     nat: {
       [sep('10.244.1.2', 9090)]: [
-        `-A ${sep('10.244.1.2', 9090)} -m comment --comment "default/web:http" -s 10.244.1.2/32 -j KEEL-MARK-MASQ`,
-        `-A ${sep('10.244.1.2', 9090)} -m comment --comment "default/web:http" -p tcp -m tcp -j DNAT --to-destination 10.244.1.2:9090`,
+        `-A ${sep('10.244.1.2', 9090)} -s 10.244.1.2/32 -m comment --comment "default/web:http" -j KEEL-MARK-MASQ`,
+        `-A ${sep('10.244.1.2', 9090)} -p tcp -m comment --comment "default/web:http" -m tcp -j DNAT --to-destination 10.244.1.2:9090`,
       ],
       [sep('10.244.1.3', 9191)]: [
-        `-A ${sep('10.244.1.3', 9191)} -m comment --comment "default/web:http" -s 10.244.1.3/32 -j KEEL-MARK-MASQ`,
-        `-A ${sep('10.244.1.3', 9191)} -m comment --comment "default/web:http" -p tcp -m tcp -j DNAT --to-destination 10.244.1.3:9191`,
+        `-A ${sep('10.244.1.3', 9191)} -s 10.244.1.3/32 -m comment --comment "default/web:http" -j KEEL-MARK-MASQ`,
+        `-A ${sep('10.244.1.3', 9191)} -p tcp -m comment --comment "default/web:http" -m tcp -j DNAT --to-destination 10.244.1.3:9191`,
       ],
     },
   },
@@ -101,8 +101,8 @@ const cases: Case[] = [
     slices: [slice('web', web(2), [{ name: 'http', port: 8080 }])],
     nat: {
       'KEEL-NODEPORTS': [
-        '-A KEEL-NODEPORTS -m comment --comment "default/web:http" -p tcp -m tcp --dport 30080 -j KEEL-MARK-MASQ',
-        `-A KEEL-NODEPORTS -m comment --comment "default/web:http" -p tcp -m tcp --dport 30080 -j ${SVC}`,
+        '-A KEEL-NODEPORTS -p tcp -m comment --comment "default/web:http" -m tcp --dport 30080 -j KEEL-MARK-MASQ',
+        `-A KEEL-NODEPORTS -p tcp -m comment --comment "default/web:http" -m tcp --dport 30080 -j ${SVC}`,
       ],
     },
   },
@@ -111,7 +111,7 @@ const cases: Case[] = [
     services: [service('web', '10.96.0.10', [{ name: 'http', port: 80, targetPort: 8080, nodePort: 30080 }], { type: 'NodePort' })],
     slices: [],
     filter: {
-      'KEEL-EXTERNAL-SERVICES': ['-A KEEL-EXTERNAL-SERVICES -m comment --comment "default/web:http has no endpoints" -d 192.168.77.1/32 -p tcp -m tcp --dport 30080 -j REJECT'],
+      'KEEL-EXTERNAL-SERVICES': ['-A KEEL-EXTERNAL-SERVICES -d 192.168.77.1/32 -p tcp -m comment --comment "default/web:http has no endpoints" -m tcp --dport 30080 -j REJECT --reject-with icmp-port-unreachable'],
     },
     nat: { 'KEEL-NODEPORTS': [] },
   },
@@ -132,13 +132,13 @@ const cases: Case[] = [
     slices: [slice('dns', ['10.244.1.5'], [{ name: 'dns', port: 5353, protocol: 'UDP' }, { name: 'dns-tcp', port: 5353, protocol: 'TCP' }])],
     nat: {
       [sep('10.244.1.5', 5353, 'UDP', 'default/dns:dns')]: [
-        `-A ${sep('10.244.1.5', 5353, 'UDP', 'default/dns:dns')} -m comment --comment "default/dns:dns" -s 10.244.1.5/32 -j KEEL-MARK-MASQ`,
-        `-A ${sep('10.244.1.5', 5353, 'UDP', 'default/dns:dns')} -m comment --comment "default/dns:dns" -p udp -m udp -j DNAT --to-destination 10.244.1.5:5353`,
+        `-A ${sep('10.244.1.5', 5353, 'UDP', 'default/dns:dns')} -s 10.244.1.5/32 -m comment --comment "default/dns:dns" -j KEEL-MARK-MASQ`,
+        `-A ${sep('10.244.1.5', 5353, 'UDP', 'default/dns:dns')} -p udp -m comment --comment "default/dns:dns" -m udp -j DNAT --to-destination 10.244.1.5:5353`,
       ],
       'KEEL-SERVICES': [
-        `-A KEEL-SERVICES -m comment --comment "default/dns:dns cluster IP" -d 10.96.0.53/32 -p udp -m udp --dport 53 -j ${serviceChain('default/dns:dns', 'UDP')}`,
-        `-A KEEL-SERVICES -m comment --comment "default/dns:dns-tcp cluster IP" -d 10.96.0.53/32 -p tcp -m tcp --dport 53 -j ${serviceChain('default/dns:dns-tcp', 'TCP')}`,
-        '-A KEEL-SERVICES -m comment --comment "keel service nodeports; NOTE: this must be the last rule in this chain" -d 192.168.77.1/32 -j KEEL-NODEPORTS',
+        `-A KEEL-SERVICES -d 10.96.0.53/32 -p udp -m comment --comment "default/dns:dns cluster IP" -m udp --dport 53 -j ${serviceChain('default/dns:dns', 'UDP')}`,
+        `-A KEEL-SERVICES -d 10.96.0.53/32 -p tcp -m comment --comment "default/dns:dns-tcp cluster IP" -m tcp --dport 53 -j ${serviceChain('default/dns:dns-tcp', 'TCP')}`,
+        '-A KEEL-SERVICES -d 192.168.77.1/32 -m comment --comment "keel service nodeports; NOTE: this must be the last rule in this chain" -j KEEL-NODEPORTS',
       ],
     },
   },
@@ -149,7 +149,7 @@ const cases: Case[] = [
     slices: [slice('web', web(1), [{ name: 'http', port: 8080 }])],
     nat: {
       [SVC]: [
-        `-A ${SVC} -m comment --comment "default/web:http cluster IP" ! -s 10.244.0.0/16 -d 10.96.0.10/32 -p tcp -m tcp --dport 80 -j KEEL-MARK-MASQ`,
+        `-A ${SVC} ! -s 10.244.0.0/16 -d 10.96.0.10/32 -p tcp -m comment --comment "default/web:http cluster IP" -m tcp --dport 80 -j KEEL-MARK-MASQ`,
         `-A ${SVC} -m comment --comment "default/web:http -> 10.244.1.2:8080" -j ${sep('10.244.1.2')}`,
       ],
     },
@@ -162,11 +162,11 @@ const cases: Case[] = [
     nat: {
       'KEEL-POSTROUTING': [
         '-A KEEL-POSTROUTING -m mark ! --mark 0x2000/0x2000 -j RETURN',
-        '-A KEEL-POSTROUTING -j MARK --xor-mark 0x2000',
+        '-A KEEL-POSTROUTING -j MARK --set-xmark 0x2000/0x0',
         '-A KEEL-POSTROUTING -o keel-cni0 -m comment --comment "keel service traffic requiring SNAT" -j MASQUERADE',
         '-A KEEL-POSTROUTING -o keel-cni1 -m comment --comment "keel service traffic requiring SNAT" -j MASQUERADE',
       ],
-      'KEEL-MARK-MASQ': ['-A KEEL-MARK-MASQ -j MARK --or-mark 0x2000'],
+      'KEEL-MARK-MASQ': ['-A KEEL-MARK-MASQ -j MARK --set-xmark 0x2000/0x2000'],
       'KEEL-SERVICES': [],
     },
   },
@@ -176,14 +176,14 @@ const cases: Case[] = [
     slices: [slice('web', web(2), [{ name: 'http', port: 8080 }])],
     nat: {
       [SVC]: [
-        `-A ${SVC} -m comment --comment "default/web:http -> 10.244.1.2:8080" -m recent --name ${sep('10.244.1.2')} --rcheck --seconds 10800 --reap -j ${sep('10.244.1.2')}`,
-        `-A ${SVC} -m comment --comment "default/web:http -> 10.244.1.3:8080" -m recent --name ${sep('10.244.1.3')} --rcheck --seconds 10800 --reap -j ${sep('10.244.1.3')}`,
+        `-A ${SVC} -m comment --comment "default/web:http -> 10.244.1.2:8080" -m recent --rcheck --seconds 10800 --reap --name ${sep('10.244.1.2')} --mask 255.255.255.255 --rsource -j ${sep('10.244.1.2')}`,
+        `-A ${SVC} -m comment --comment "default/web:http -> 10.244.1.3:8080" -m recent --rcheck --seconds 10800 --reap --name ${sep('10.244.1.3')} --mask 255.255.255.255 --rsource -j ${sep('10.244.1.3')}`,
         `-A ${SVC} -m comment --comment "default/web:http -> 10.244.1.2:8080" -m statistic --mode random --probability 0.50000000000 -j ${sep('10.244.1.2')}`,
         `-A ${SVC} -m comment --comment "default/web:http -> 10.244.1.3:8080" -j ${sep('10.244.1.3')}`,
       ],
       [sep('10.244.1.3')]: [
-        `-A ${sep('10.244.1.3')} -m comment --comment "default/web:http" -s 10.244.1.3/32 -j KEEL-MARK-MASQ`,
-        `-A ${sep('10.244.1.3')} -m comment --comment "default/web:http" -m recent --name ${sep('10.244.1.3')} --set -p tcp -m tcp -j DNAT --to-destination 10.244.1.3:8080`,
+        `-A ${sep('10.244.1.3')} -s 10.244.1.3/32 -m comment --comment "default/web:http" -j KEEL-MARK-MASQ`,
+        `-A ${sep('10.244.1.3')} -p tcp -m comment --comment "default/web:http" -m recent --set --name ${sep('10.244.1.3')} --mask 255.255.255.255 --rsource -m tcp -j DNAT --to-destination 10.244.1.3:8080`,
       ],
     },
   },
@@ -195,7 +195,7 @@ const cases: Case[] = [
     ],
     slices: [slice('headless', web(1), [{ name: 'http', port: 80 }])],
     filter: { 'KEEL-SERVICES': [] },
-    nat: { 'KEEL-SERVICES': ['-A KEEL-SERVICES -m comment --comment "keel service nodeports; NOTE: this must be the last rule in this chain" -d 192.168.77.1/32 -j KEEL-NODEPORTS'] },
+    nat: { 'KEEL-SERVICES': ['-A KEEL-SERVICES -d 192.168.77.1/32 -m comment --comment "keel service nodeports; NOTE: this must be the last rule in this chain" -j KEEL-NODEPORTS'] },
   },
   {
     name: 'slices of another namespace or service do not leak in',

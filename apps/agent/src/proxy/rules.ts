@@ -74,13 +74,13 @@ export interface RuleSet {
   counts: { servicePorts: number; endpoints: number; chains: number; rules: number };
 }
 
+// Every rule is written exactly as iptables-save prints it back (addresses, protocol and
+// interfaces first, then the matches in order, each target with its options spelled out:
+// MARK as --set-xmark, REJECT with --reject-with, recent with its mask and side), so a full
+// sync can compare the chains in the kernel with ours line for line and rewrite only those
+// that drifted. The integration tests check this against the real iptables-save.
 function comment(text: string): string {
   return `-m comment --comment "${text}"`;
-}
-
-function protoMatch(protocol: string): string {
-  const p = protocol.toLowerCase();
-  return `-p ${p} -m ${p}`;
 }
 
 /** The slices of each Service, by "ns/name", in the order they came. */
@@ -149,37 +149,38 @@ export class RuleCache {
 function serviceRules(svc: Service, own: readonly EndpointSlice[], config: RuleConfig): ServiceRules {
   const out: ServiceRules = { ports: portsOf(svc, own), chains: [], services: [], nodePorts: [], rejects: [], externalRejects: [], endpoints: 0 };
   for (const { info, endpoints: eps, svcChain } of out.ports) {
-    const proto = protoMatch(info.protocol);
-    const vip = `-d ${info.clusterIp}/32 ${proto} --dport ${info.port}`;
+    const p = info.protocol.toLowerCase();
+    const dst = `-d ${info.clusterIp}/32 -p ${p}`;
+    const dport = `-m ${p} --dport ${info.port}`;
     if (eps.length === 0) {
       // Nothing to DNAT to: say so at once instead of letting the packet wander.
-      out.rejects.push(`-A KEEL-SERVICES ${comment(`${info.key} has no endpoints`)} ${vip} -j REJECT`);
+      out.rejects.push(`-A KEEL-SERVICES ${dst} ${comment(`${info.key} has no endpoints`)} ${dport} -j REJECT --reject-with icmp-port-unreachable`);
       if (info.nodePort !== undefined) {
         for (const ip of config.nodeIps) {
           out.externalRejects.push(
-            `-A KEEL-EXTERNAL-SERVICES ${comment(`${info.key} has no endpoints`)} -d ${ip}/32 ${proto} --dport ${info.nodePort} -j REJECT`,
+            `-A KEEL-EXTERNAL-SERVICES -d ${ip}/32 -p ${p} ${comment(`${info.key} has no endpoints`)} -m ${p} --dport ${info.nodePort} -j REJECT --reject-with icmp-port-unreachable`,
           );
         }
       }
       continue;
     }
     out.endpoints += eps.length;
-    out.services.push(`-A KEEL-SERVICES ${comment(`${info.key} cluster IP`)} ${vip} -j ${svcChain}`);
+    out.services.push(`-A KEEL-SERVICES ${dst} ${comment(`${info.key} cluster IP`)} ${dport} -j ${svcChain}`);
     const svcLines: string[] = [];
     out.chains.push([svcChain, svcLines]);
     if (config.clusterCidr) {
-      svcLines.push(`-A ${svcChain} ${comment(`${info.key} cluster IP`)} ! -s ${config.clusterCidr} ${vip} -j KEEL-MARK-MASQ`);
+      svcLines.push(`-A ${svcChain} ! -s ${config.clusterCidr} ${dst} ${comment(`${info.key} cluster IP`)} ${dport} -j KEEL-MARK-MASQ`);
     }
     if (info.nodePort !== undefined) {
       // Traffic from outside reaches a pod with the node as its source, so the reply comes back through us.
-      out.nodePorts.push(`-A KEEL-NODEPORTS ${comment(info.key)} ${proto} --dport ${info.nodePort} -j KEEL-MARK-MASQ`);
-      out.nodePorts.push(`-A KEEL-NODEPORTS ${comment(info.key)} ${proto} --dport ${info.nodePort} -j ${svcChain}`);
+      out.nodePorts.push(`-A KEEL-NODEPORTS -p ${p} ${comment(info.key)} -m ${p} --dport ${info.nodePort} -j KEEL-MARK-MASQ`);
+      out.nodePorts.push(`-A KEEL-NODEPORTS -p ${p} ${comment(info.key)} -m ${p} --dport ${info.nodePort} -j ${svcChain}`);
     }
     const sepChains = eps.map((ep) => endpointChain(info.key, info.protocol, `${ep.ip}:${ep.port}`));
     if (info.affinitySeconds !== undefined) {
       eps.forEach((ep, i) => {
         const sep = sepChains[i]!;
-        svcLines.push(`-A ${svcChain} ${comment(`${info.key} -> ${ep.ip}:${ep.port}`)} -m recent --name ${sep} --rcheck --seconds ${info.affinitySeconds} --reap -j ${sep}`);
+        svcLines.push(`-A ${svcChain} ${comment(`${info.key} -> ${ep.ip}:${ep.port}`)} -m recent --rcheck --seconds ${info.affinitySeconds} --reap --name ${sep} --mask 255.255.255.255 --rsource -j ${sep}`);
       });
     }
     eps.forEach((ep, i) => {
@@ -189,13 +190,13 @@ function serviceRules(svc: Service, own: readonly EndpointSlice[], config: RuleC
     });
     eps.forEach((ep, i) => {
       const sep = sepChains[i]!;
-      const recent = info.affinitySeconds !== undefined ? ` -m recent --name ${sep} --set` : '';
+      const recent = info.affinitySeconds !== undefined ? ` -m recent --set --name ${sep} --mask 255.255.255.255 --rsource` : '';
       out.chains.push([
         sep,
         [
           // Hairpin: a pod reaching itself through its Service must not see its own address as the source.
-          `-A ${sep} ${comment(info.key)} -s ${ep.ip}/32 -j KEEL-MARK-MASQ`,
-          `-A ${sep} ${comment(info.key)}${recent} ${proto} -j DNAT --to-destination ${ep.ip}:${ep.port}`,
+          `-A ${sep} -s ${ep.ip}/32 ${comment(info.key)} -j KEEL-MARK-MASQ`,
+          `-A ${sep} -p ${p} ${comment(info.key)}${recent} -m ${p} -j DNAT --to-destination ${ep.ip}:${ep.port}`,
         ],
       ]);
     });
@@ -214,14 +215,14 @@ export function computeRules(services: readonly Service[], slices: readonly Endp
     // Unmarked packets leave untouched; the mark is cleared so a packet that comes back in
     // (through another link of this machine) is not masqueraded twice.
     `-A KEEL-POSTROUTING -m mark ! --mark ${mark}/${mark} -j RETURN`,
-    `-A KEEL-POSTROUTING -j MARK --xor-mark ${mark}`,
+    `-A KEEL-POSTROUTING -j MARK --set-xmark ${mark}/0x0`,
     ...config.masqueradeOut.map((link) => `-A KEEL-POSTROUTING -o ${link} ${comment('keel service traffic requiring SNAT')} -j MASQUERADE`),
   ];
   const nat: Chains = new Map([
     ['KEEL-SERVICES', natServices],
     ['KEEL-NODEPORTS', nodePorts],
     ['KEEL-POSTROUTING', postrouting],
-    ['KEEL-MARK-MASQ', [`-A KEEL-MARK-MASQ -j MARK --or-mark ${mark}`]],
+    ['KEEL-MARK-MASQ', [`-A KEEL-MARK-MASQ -j MARK --set-xmark ${mark}/${mark}`]],
   ]);
   const filter: Chains = new Map([
     ['KEEL-SERVICES', rejects],
@@ -248,7 +249,7 @@ export function computeRules(services: readonly Service[], slices: readonly Endp
     endpoints += rules.endpoints;
   }
   for (const ip of config.nodeIps) {
-    natServices.push(`-A KEEL-SERVICES ${comment('keel service nodeports; NOTE: this must be the last rule in this chain')} -d ${ip}/32 -j KEEL-NODEPORTS`);
+    natServices.push(`-A KEEL-SERVICES -d ${ip}/32 ${comment('keel service nodeports; NOTE: this must be the last rule in this chain')} -j KEEL-NODEPORTS`);
   }
 
   let rules = 0;
