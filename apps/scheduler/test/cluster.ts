@@ -12,11 +12,20 @@ import { join, resolve } from 'node:path';
 
 const root = resolve(import.meta.dirname, '../../..');
 
+export interface SchedulerReplica {
+  metricsUrl: string;
+  daemon: RunningDaemon;
+}
+
 export interface TestCluster {
   client: Client;
   grpcAddress: string;
   metricsUrl: string;
   work: string;
+  /** Another keel-scheduler replica (with --leader-elect), stopped with the cluster. */
+  startScheduler(name: string): Promise<SchedulerReplica>;
+  /** Stops the replica started with the cluster (SIGTERM, by its recorded PID). */
+  stopFirstScheduler(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -44,16 +53,24 @@ export async function startCluster(): Promise<TestCluster> {
       }),
     );
     const grpcAddress = `127.0.0.1:${grpc}`;
-    daemons.push(
-      await startDaemon({
-        argv: ['node', join(root, 'dist/apps/scheduler/main.js'), '--grpc-server', grpcAddress, '--secure-port', String(metrics), '--leader-elect'],
-        pidFile: join(work, 'scheduler.pid'),
-        logFile: join(work, 'scheduler.log'),
-        ready: () => httpAnswers(`http://127.0.0.1:${metrics}/healthz`),
-      }),
-    );
+    const startScheduler = async (name: string, port?: number): Promise<SchedulerReplica> => {
+      const p = port ?? (await freeLoopbackPorts(1))[0]!;
+      const daemon = await startDaemon({
+        argv: ['node', join(root, 'dist/apps/scheduler/main.js'), '--grpc-server', grpcAddress, '--secure-port', String(p), '--leader-elect'],
+        pidFile: join(work, `${name}.pid`),
+        logFile: join(work, `${name}.log`),
+        ready: () => httpAnswers(`http://127.0.0.1:${p}/healthz`),
+      });
+      daemons.push(daemon);
+      return { metricsUrl: `http://127.0.0.1:${p}/metrics`, daemon };
+    };
+    const first = await startScheduler('scheduler', metrics);
     client = new Client(new GrpcTransport({ address: grpcAddress, callTimeoutMs: 5000 }));
-    return { client, grpcAddress, metricsUrl: `http://127.0.0.1:${metrics}/metrics`, work, stop };
+    const stopFirstScheduler = async () => {
+      await first.daemon.stop();
+      daemons.splice(daemons.indexOf(first.daemon), 1);
+    };
+    return { client, grpcAddress, metricsUrl: first.metricsUrl, work, startScheduler, stopFirstScheduler, stop };
   } catch (err) {
     await stop();
     throw err;

@@ -92,6 +92,25 @@ describe('keel-scheduler', () => {
     expect(bound).toBe(nominated);
   });
 
+  it('a second replica waits, and takes over when the leader stops (SIGTERM releases the Lease)', async () => {
+    const { client } = cluster;
+    const standby = await cluster.startScheduler('scheduler-2');
+    const leaderGauge = async (url: string) => /leader_election_master_status\{name="keel-scheduler"\} (\d)/.exec(await (await fetch(url)).text())?.[1];
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(await leaderGauge(standby.metricsUrl)).toBe('0');
+    const lease = await client.leases('kube-system').get('keel-scheduler');
+    expect(lease.spec?.holderIdentity).toBeTruthy();
+    // Stop the first replica (the leader); the standby acquires the released Lease and schedules.
+    const first = (await fetch(cluster.metricsUrl).then((r) => r.text())).includes('master_status{name="keel-scheduler"} 1');
+    expect(first).toBe(true);
+    await cluster.stopFirstScheduler();
+    await eventually(async () => ((await leaderGauge(standby.metricsUrl)) === '1' ? true : undefined), 30_000);
+    await client.pods('default').create(pod('after-failover', '100m', { tolerations: [{ operator: 'Exists' }] }));
+    const placed = await eventually(async () => (await client.pods('default').get('after-failover')).spec?.nodeName);
+    expect(placed).toBeTruthy();
+    cluster.metricsUrl = standby.metricsUrl;
+  }, 60_000);
+
   it('serves metrics', async () => {
     const text = await (await fetch(cluster.metricsUrl)).text();
     expect(text).toMatch(/scheduler_schedule_attempts_total\{result="scheduled"\} [1-9]/);
