@@ -18,22 +18,26 @@ import { selectControllers } from '../src/controllers';
 
 const root = resolve(import.meta.dirname, '../../..');
 
-export interface TestCluster {
+export interface ControlPlane {
   client: Client;
-  manager: ControllerManager;
   grpcAddress: string;
   restUrl: string;
+  /** A keel-… folder of this run, removed by stop(). */
+  work: string;
   stop(): Promise<void>;
 }
 
-export async function startTestCluster(config: ControllerConfig = {}): Promise<TestCluster> {
+export interface TestCluster extends ControlPlane {
+  manager: ControllerManager;
+}
+
+/** etcd and keel-apiserver (built fresh), and a gRPC client of it. */
+export async function startControlPlane(): Promise<ControlPlane> {
   const work = mkdtempSync(join(tmpdir(), 'keel-cm-test-'));
   let etcd: EtcdCluster | undefined;
   let apiserver: RunningDaemon | undefined;
   let client: Client | undefined;
-  let manager: ControllerManager | undefined;
   const stop = async () => {
-    await manager?.stop();
     client?.close();
     await apiserver?.stop(5000);
     await etcd?.stop({ removeData: true });
@@ -45,7 +49,7 @@ export async function startTestCluster(config: ControllerConfig = {}): Promise<T
     const [port, grpcPort] = await freeLoopbackPorts(2);
     const restUrl = `http://127.0.0.1:${port}`;
     apiserver = await startDaemon({
-      argv: [process.execPath, join(root, 'dist/apps/apiserver/main.js'), '--etcd-servers', etcd.endpoints.join(','), '--port', String(port), '--grpc-port', String(grpcPort)],
+      argv: [process.execPath, join(root, 'dist/apps/apiserver/main.js'), '--etcd-servers', etcd.endpoints.join(','), '--insecure-port', String(port), '--grpc-port', String(grpcPort)],
       pidFile: join(work, 'keel-apiserver', 'pid'),
       logFile: join(work, 'keel-apiserver', 'log'),
       ready: () => httpAnswers(`${restUrl}/healthz`),
@@ -55,12 +59,30 @@ export async function startTestCluster(config: ControllerConfig = {}): Promise<T
     client = new Client(new GrpcTransport({ address: grpcAddress, callTimeoutMs: 10_000 }));
     // The apiserver makes the system namespaces; `default` is the one tests use.
     await waitFor(async () => (await client!.namespaces().get('default').catch(() => undefined)) !== undefined, 20_000);
-    const log = process.env.KEEL_TEST_LOGS ? jsonLogger() : silentLogger;
-    manager = new ControllerManager({ client, controllers: selectControllers('*'), config: { apiserverUrl: restUrl, ...config }, log, workers: 3 });
-    await manager.start();
-    return { client, manager, grpcAddress, restUrl, stop };
+    return { client, grpcAddress, restUrl, work, stop };
   } catch (err) {
     await stop();
+    throw err;
+  }
+}
+
+/** The control plane with this app's ControllerManager running in the test process. */
+export async function startTestCluster(config: ControllerConfig = {}): Promise<TestCluster> {
+  const plane = await startControlPlane();
+  try {
+    const log = process.env.KEEL_TEST_LOGS ? jsonLogger() : silentLogger;
+    const manager = new ControllerManager({ client: plane.client, controllers: selectControllers('*'), config: { apiserverUrl: plane.restUrl, ...config }, log, workers: 3 });
+    await manager.start();
+    return {
+      ...plane,
+      manager,
+      stop: async () => {
+        await manager.stop();
+        await plane.stop();
+      },
+    };
+  } catch (err) {
+    await plane.stop();
     throw err;
   }
 }
