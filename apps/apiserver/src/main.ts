@@ -12,6 +12,7 @@ import type { Security } from './auth/security';
 import { parseDuration } from './auth/flags';
 import { ServiceAllocator } from './allocators/services';
 import { parseCidr } from './allocators/range';
+import { grpcSecurityHooks, grpcServerCredentials } from './grpc/security';
 import { GrpcApiServer } from './grpc/server';
 import { ensureSystemNamespaces } from './bootstrap';
 import { ApiHandler } from './registry/handler';
@@ -183,10 +184,16 @@ async function main(): Promise<void> {
     log({ msg: 'serving plain HTTP with no authentication or authorization', port: insecurePort });
     await listen(createServer(serverOptions, new RestServer(restOptions).listener), insecurePort, 'http');
   }
-  // The keel.v1 gRPC API: the second adapter over the same handler (no TLS or auth yet).
-  const grpcApi = new GrpcApiServer({ scheme, handler, ...(opts.logRequests ? { log } : {}) });
+  // The keel.v1 gRPC API: the second adapter over the same handler, behind the same TLS,
+  // authentication and RBAC as HTTPS; without TLS flags it is as open as --insecure-port.
+  const grpcApi = new GrpcApiServer({ scheme, handler, ...(security ? grpcSecurityHooks(security) : {}), ...(opts.logRequests ? { log } : {}) });
   const host = opts.bindAddress.includes(':') ? `[${opts.bindAddress}]` : opts.bindAddress;
-  log({ msg: 'serving gRPC', address: `${host}:${await grpcApi.listen(`${host}:${opts.grpcPort}`)}` });
+  const grpcCredentials =
+    security && opts.tlsCertFile && opts.tlsPrivateKeyFile
+      ? grpcServerCredentials({ certFile: opts.tlsCertFile, keyFile: opts.tlsPrivateKeyFile, ...(opts.clientCaFile ? { clientCaFile: opts.clientCaFile } : {}) })
+      : undefined;
+  const grpcPort = await grpcApi.listen(`${host}:${opts.grpcPort}`, grpcCredentials);
+  log({ msg: grpcCredentials ? 'serving gRPC with TLS' : 'serving gRPC in plain text with no authentication or authorization', address: `${host}:${grpcPort}` });
   const stop = () => {
     log({ msg: 'stopping' });
     handler.stop();

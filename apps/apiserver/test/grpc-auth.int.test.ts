@@ -39,7 +39,7 @@ beforeAll(async () => {
         group: a.group,
       });
     },
-    runAs: async (user, work) => {
+    runAs: async (user, _attributes, work) => {
       ranAs.push((user as { name: string }).name);
       return work();
     },

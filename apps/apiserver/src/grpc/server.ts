@@ -59,8 +59,8 @@ export interface GrpcApiOptions {
   authenticate?: (call: GrpcCallInfo) => unknown;
   /** Whether the caller may; throws ApiError('Forbidden') to refuse. Absent: everything is allowed. */
   authorize?: (user: unknown, attributes: RequestAttributes) => unknown;
-  /** Runs the call's work as the user (e.g. inside an AsyncLocalStorage context for escalation checks). */
-  runAs?: <T>(user: unknown, work: () => Promise<T>) => Promise<T>;
+  /** Runs the call's work as the user (in-flight limits, the escalation guard's context). */
+  runAs?: <T>(user: unknown, attributes: RequestAttributes, work: () => Promise<T>) => Promise<T>;
   log?: (entry: Record<string, unknown>) => void;
 }
 
@@ -194,8 +194,9 @@ export class GrpcApiServer {
     const { authenticate, authorize, runAs } = this.opts;
     if (!authenticate && !authorize) return work();
     const user = await authenticate?.({ method, metadata: call.metadata, peer: call.getPeer(), authContext: call.getAuthContext() });
-    await authorize?.(user, { verb, group: info.group, version: info.version, resource: info.resource, subresource, namespace: namespace ?? '', name });
-    return runAs ? runAs(user, work) : work();
+    const attributes: RequestAttributes = { verb, group: info.group, version: info.version, resource: info.resource, subresource, namespace: namespace ?? '', name };
+    await authorize?.(user, attributes);
+    return runAs ? runAs(user, attributes, work) : work();
   }
 
   /** Wraps a unary method: errors become ApiError statuses, and every call is logged. */
@@ -341,7 +342,7 @@ export class GrpcApiServer {
     try {
       const info = this.info(req.resource);
       const ns = this.namespace(info, req.resource);
-      // A watch only reads: authorization is all it needs of the user.
+      // A watch outlives this call's work: only its admission runs as the user.
       await this.guard('Watch', call, 'watch', info, ns, '', '', async () => undefined);
       const query = compileListQuery(info, {
         labelSelector: req.label_selector,
