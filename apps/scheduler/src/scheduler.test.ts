@@ -180,3 +180,21 @@ describe('topology spread through the cache', () => {
     expect(api.bindings.at(-1)).toEqual(['w6', 'c1']);
   });
 });
+
+describe('status writes', () => {
+  it('does not rewrite an unchanged PodScheduled condition on retries', async () => {
+    const { api, s, drain, advance } = setup();
+    s.onNodeEvent('ADDED', makeNode('a', { cpu: '1' }));
+    const pod = makePod('big', { cpu: '2' });
+    s.onPodEvent('ADDED', pod);
+    await drain();
+    expect(api.statuses).toHaveLength(1);
+    // The informer brings back our own status write; a node update retries the pod.
+    s.onPodEvent('MODIFIED', { ...pod, status: { phase: 'Pending', conditions: [api.statuses[0]!.condition] } });
+    advance(2000);
+    s.onNodeEvent('MODIFIED', makeNode('a', { cpu: '1', labels: { x: 'y' } }));
+    await drain();
+    expect(api.events.filter((e) => e.reason === 'FailedScheduling')).toHaveLength(2);
+    expect(api.statuses).toHaveLength(1);
+  });
+});

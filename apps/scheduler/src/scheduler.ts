@@ -175,7 +175,12 @@ export class Scheduler {
       this.log('info', 'unschedulable', { pod: info.key, message, ...(nominated ? { nominatedNode: nominated } : {}) });
       const condition: PodCondition = { type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message };
       this.background(this.opts.api.recordEvent(info.pod, 'Warning', 'FailedScheduling', message), 'event');
-      this.background(this.opts.api.updatePodStatus(info.pod, condition, nominated), 'status');
+      // Kubernetes writes the condition only when it changes; a retry loop must not rewrite it.
+      const current = info.pod.status?.conditions?.find((c) => c.type === 'PodScheduled');
+      const same = current?.status === 'False' && current.reason === condition.reason && current.message === message;
+      if (!same || (nominated !== undefined && nominated !== info.pod.status?.nominatedNodeName)) {
+        this.background(this.opts.api.updatePodStatus(info.pod, condition, nominated), 'status');
+      }
       return true;
     }
     const node = result.node;
