@@ -7,7 +7,7 @@
 // restarts into CrashLoopBackOff; a restarted agent adopts running pods without
 // duplicates; deleting a pod stops its containers and removes it. Everything is torn
 // down afterwards and checked to be gone.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { get } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -40,6 +40,7 @@ let client: Client;
 let cri: CriClient;
 let kubelet: Kubelet | undefined;
 let image: (name: string) => string;
+let grpcAddress = '';
 
 function startKubelet(): Kubelet {
   return new Kubelet({
@@ -59,7 +60,7 @@ function startKubelet(): Kubelet {
 }
 
 beforeAll(async () => {
-  execFileSync('node', ['tools/scripts/bundle.mjs', 'apps/apiserver'], { cwd: root, stdio: 'ignore' });
+  for (const app of ['apps/apiserver', 'apps/agent']) execFileSync('node', ['tools/scripts/bundle.mjs', app], { cwd: root, stdio: 'ignore' });
   const images = await buildImages(join(work, 'images'));
   registry = await startRegistry({ dir: join(work, 'keel-registry'), addr: `127.0.0.1:${await freeLoopbackPort()}` });
   for (const i of images) await pushImage(i.layoutDir, i.ref, registry.addr);
@@ -83,12 +84,16 @@ beforeAll(async () => {
     logFile: join(work, 'apiserver.log'),
     ready: () => httpAnswers(`http://127.0.0.1:${http}/healthz`),
   });
-  client = new Client(new GrpcTransport({ address: `127.0.0.1:${grpc}`, callTimeoutMs: 5_000 }));
+  grpcAddress = `127.0.0.1:${grpc}`;
+  client = new Client(new GrpcTransport({ address: grpcAddress, callTimeoutMs: 5_000 }));
   kubelet = startKubelet();
   await kubelet.start();
 }, 180_000);
 
+let agentProcess: ChildProcess | undefined;
+
 afterAll(async () => {
+  if (agentProcess?.exitCode === null) agentProcess.kill('SIGKILL');
   await kubelet?.stop();
   client?.close();
   cri?.close();
@@ -282,5 +287,33 @@ describe('kubelet on containerd', () => {
     // The rest go too, including finished pods.
     for (const name of ['job-ok', 'job-fail', 'crasher']) await client.pods('default').delete(name);
     await eventually('all pods removed', async () => ((await client.pods('default').list()).items.length === 0 && (await cri.listPodSandbox()).length === 0 ? true : undefined));
+  });
+
+  it('runs as the keel-agent command: JSON logs, registers, and exits 0 on SIGTERM; bad flags exit 2 with one line', async () => {
+    const bad = spawnSync('node', [join(root, 'dist/apps/agent/main.js'), '--root-dir', join(work, 'not-keel'), '--container-runtime-endpoint', containerd!.endpoint], { encoding: 'utf8' });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr.trim().split('\n')).toHaveLength(1);
+
+    const out: string[] = [];
+    agentProcess = spawn('node', [
+      join(root, 'dist/apps/agent/main.js'),
+      '--node-name', 'keel-kt-node2',
+      '--apiserver', grpcAddress,
+      '--container-runtime-endpoint', containerd!.endpoint,
+      '--root-dir', join(work, 'keel-agent2'),
+      '--cgroup-parent', containerd!.cgroupParent,
+      '--pod-cidr', POD_CIDR,
+      '--port', '0',
+      '--disable-proxy',
+    ]);
+    agentProcess.stdout!.on('data', (d) => out.push(String(d)));
+    await eventually('node2 Ready', async () =>
+      (await client.nodes().get('keel-kt-node2')).status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True' ? true : undefined,
+    );
+    const exited = new Promise<number | null>((ok) => agentProcess!.once('exit', (code) => ok(code)));
+    agentProcess.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    const lines = out.join('').trim().split('\n').map((l) => JSON.parse(l) as { msg: string });
+    expect(lines.map((l) => l.msg)).toEqual(expect.arrayContaining(['registered node', 'keel-agent running', 'stopping; pods keep running']));
   });
 });

@@ -156,6 +156,13 @@ afterAll(async () => {
 }, 60_000);
 
 describe('proxy on real iptables in a node namespace', () => {
+  it('refuses to masquerade out of a link that is not ours, before touching anything', async () => {
+    await expect(
+      startProxy({ source: new MemorySource(), netns: ns.node, serviceCidr: '10.97.0.0/16', nodeIps: [], podBridges: ['eth0'], recordFile: join(work, 'keel-other.json') }),
+    ).rejects.toMatchObject({ name: 'ProxyError', code: 'Invalid' });
+    expect(inNs(ns.node, ['ip', 'route'])).not.toContain('10.97.0.0/16');
+  });
+
   it('prepares the node: service CIDR to keel-svc0, forwarding and bridge netfilter on, jumps in place', () => {
     expect(inNs(ns.node, ['ip', 'route', 'get', '10.96.200.1'])).toContain('dev keel-svc0');
     expect(sysctl('net.ipv4.ip_forward')).toBe('1');

@@ -5,6 +5,7 @@
 // device and sysctl change it made. The source is an interface so that the informers of
 // @keel/client (or a test, or a static list) can drive it.
 import type { Endpoints, EndpointSlice, Service } from '@keel/api';
+import { ProxyError } from './errors';
 import { conntrackIn, iptablesIn, removeAllRules } from './iptables';
 import { prepareNodeNetwork, restoreNodeNetwork } from './node-net';
 import { Proxier, type LogFn } from './proxier';
@@ -49,6 +50,9 @@ export interface RunningProxy {
 }
 
 export async function startProxy(opts: ProxyRunOptions): Promise<RunningProxy> {
+  // Masquerade is only ever allowed out of our own pod bridges, never out of the machine.
+  const outside = opts.podBridges.filter((link) => !link.startsWith('keel-'));
+  if (outside.length > 0) throw new ProxyError('Invalid', `pod bridges must be keel-… links; refusing to masquerade out of ${outside.join(', ')}`);
   const target = { netns: opts.netns };
   const { warnings } = await prepareNodeNetwork({
     netns: opts.netns,
