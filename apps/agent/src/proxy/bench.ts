@@ -6,7 +6,7 @@
 // rewrite what differs), one rewriting every chain as kube-proxy's does, and partial syncs (one endpoint changed, one service added, one
 // removed), each the median of several runs. Prints the conditions and a table, writes
 // JSON to tmp/bench-proxy.json and the "Proxy sync" section of docs/benchmarks.md.
-//   npx tsx apps/agent/src/proxy/bench.ts [--services 1000,5000] [--endpoints 3] [--repeat 5] [--batch 500] [--no-docs]
+//   npx tsx apps/agent/src/proxy/bench.ts [--services 1000,5000] [--endpoints 3,10] [--repeat 5] [--batch 500] [--no-docs]
 // (--batch: the most chains one iptables-restore run may write; Infinity = one atomic batch)
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -24,12 +24,12 @@ const flag = (name: string, fallback: string) => {
   return at >= 0 && args[at + 1] ? args[at + 1]! : fallback;
 };
 const sizes = flag('services', '1000,5000').split(',').map(Number);
-const endpointsPer = Number(flag('endpoints', '3'));
+const endpointCounts = flag('endpoints', '3').split(',').map(Number);
 const repeat = Number(flag('repeat', '5'));
 const batch = Number(flag('batch', '500'));
 const writeDocs = !args.includes('--no-docs');
-if (sizes.some((n) => !(n > 0 && n <= 60_000)) || !(endpointsPer > 0) || endpointsPer * Math.max(...sizes) > 60_000 * 16 || !(repeat > 0) || !(batch > 0)) {
-  process.stderr.write('usage: bench.ts [--services 1000,5000] [--endpoints 3] [--repeat 5] [--batch 500] [--no-docs]\n');
+if (sizes.some((n) => !(n > 0 && n <= 60_000)) || endpointCounts.some((e) => !(e > 0 && e * Math.max(...sizes) < 1_000_000)) || !(repeat > 0) || !(batch > 0)) {
+  process.stderr.write('usage: bench.ts [--services 1000,5000] [--endpoints 3,10] [--repeat 5] [--batch 500] [--no-docs]\n');
   process.exit(2);
 }
 
@@ -40,7 +40,7 @@ const ip = (base: number, k: number) => `${base >> 8}.${base & 255}.${(k >> 8) &
 const vip = (i: number) => ip((10 << 8) | 96 | (i >> 16), i & 0xffff);
 const podIp = (k: number) => ip((10 << 8) | (128 + (k >> 16)), k & 0xffff);
 
-function objects(n: number): { services: Service[]; slices: EndpointSlice[] } {
+function objects(n: number, endpointsPer: number): { services: Service[]; slices: EndpointSlice[] } {
   const services: Service[] = [];
   const slices: EndpointSlice[] = [];
   for (let i = 0; i < n; i++) {
@@ -72,7 +72,7 @@ interface Row {
   batchLines: number;
 }
 
-function row(n: number, rules: number, chains: number, sync: string, results: SyncResult[]): Row {
+function row(n: number, endpointsPer: number, rules: number, chains: number, sync: string, results: SyncResult[]): Row {
   const mid = [...results].sort((a, b) => a.durationMs - b.durationMs)[Math.floor(results.length / 2)]!;
   return {
     services: n,
@@ -90,10 +90,10 @@ function row(n: number, rules: number, chains: number, sync: string, results: Sy
   };
 }
 
-async function benchSize(n: number): Promise<Row[]> {
+async function benchSize(n: number, endpointsPer: number): Promise<Row[]> {
   execFileSync('ip', ['netns', 'add', netns]);
   try {
-    const { services, slices } = objects(n);
+    const { services, slices } = objects(n, endpointsPer);
     const target = { netns };
     const proxier = new Proxier({
       iptables: iptablesIn(target),
@@ -109,10 +109,10 @@ async function benchSize(n: number): Promise<Row[]> {
     const computeOnly = performance.now() - t0;
     const { rules, chains } = ruleSet.counts;
     const rows: Row[] = [];
-    rows.push(row(n, rules, chains, 'full, cold (empty tables)', [await proxier.sync({ full: true })]));
+    rows.push(row(n, endpointsPer, rules, chains, 'full, cold (empty tables)', [await proxier.sync({ full: true })]));
     const warm: SyncResult[] = [];
     for (let i = 0; i < repeat; i++) warm.push(await proxier.sync({ full: true }));
-    rows.push(row(n, rules, chains, 'full, warm (periodic resync: compare with iptables-save)', warm));
+    rows.push(row(n, endpointsPer, rules, chains, 'full, warm (periodic resync: compare with iptables-save)', warm));
     const rewriter = new Proxier({
       iptables: iptablesIn(target),
       rules: ruleConfig,
@@ -121,7 +121,7 @@ async function benchSize(n: number): Promise<Row[]> {
     });
     for (const s of services) rewriter.upsertService(s);
     for (const s of slices) rewriter.upsertEndpointSlice(s);
-    rows.push(row(n, rules, chains, 'full, warm, every chain rewritten (kube-proxy style)', [await rewriter.sync({ full: true })]));
+    rows.push(row(n, endpointsPer, rules, chains, 'full, warm, every chain rewritten (kube-proxy style)', [await rewriter.sync({ full: true })]));
 
     const changed: SyncResult[] = [];
     for (let i = 0; i < repeat; i++) {
@@ -132,7 +132,7 @@ async function benchSize(n: number): Promise<Row[]> {
       proxier.upsertEndpointSlice(slice(`svc-${k}`, ips, [{ name: 'http', port: 8080 }], { namespace: 'bench' }));
       changed.push(await proxier.sync());
     }
-    rows.push(row(n, rules, chains, 'partial: one endpoint replaced', changed));
+    rows.push(row(n, endpointsPer, rules, chains, 'partial: one endpoint replaced', changed));
 
     const added: SyncResult[] = [];
     const removed: SyncResult[] = [];
@@ -147,9 +147,9 @@ async function benchSize(n: number): Promise<Row[]> {
       proxier.deleteEndpointSlice(sl);
       removed.push(await proxier.sync());
     }
-    rows.push(row(n, rules, chains, 'partial: one service added', added));
-    rows.push(row(n, rules, chains, 'partial: one service removed', removed));
-    rows.push({ ...row(n, rules, chains, 'rules computed from scratch (no cache, no iptables)', [{ ...changed[0]!, durationMs: computeOnly, computeMs: computeOnly, applyMs: 0 }]), chainsWritten: 0, batches: 0, batchLines: 0 });
+    rows.push(row(n, endpointsPer, rules, chains, 'partial: one service added', added));
+    rows.push(row(n, endpointsPer, rules, chains, 'partial: one service removed', removed));
+    rows.push({ ...row(n, endpointsPer, rules, chains, 'rules computed from scratch (no cache, no iptables)', [{ ...changed[0]!, durationMs: computeOnly, computeMs: computeOnly, applyMs: 0 }]), chainsWritten: 0, batches: 0, batchLines: 0 });
     proxier.stop();
     return rows;
   } finally {
@@ -166,7 +166,7 @@ const conditions = {
   iptables: iptablesVersion,
   loadAverage: loadavg().map((x) => round(x)),
   services: sizes,
-  endpointsPerService: endpointsPer,
+  endpointsPerService: endpointCounts,
   repeat,
   maxChainsPerBatch: batch,
   where: `scratch network namespace ${netns}, nothing else in its tables`,
@@ -175,7 +175,7 @@ const conditions = {
 process.stdout.write(`proxy sync benchmark\n${Object.entries(conditions).map(([k, v]) => `  ${k}: ${Array.isArray(v) ? v.join(', ') : v}`).join('\n')}\n\n`);
 
 const rows: Row[] = [];
-for (const n of sizes) rows.push(...(await benchSize(n)));
+for (const e of endpointCounts) for (const n of sizes) rows.push(...(await benchSize(n, e)));
 
 const header = '| services | endpoints/svc | rules | chains | sync | runs | median ms | compute ms | iptables ms | chains written+deleted | restore runs | restore lines |';
 const table = [
@@ -194,7 +194,7 @@ if (writeDocs) {
   const section = [
     '## Proxy sync',
     '',
-    `Command: \`npx tsx apps/agent/src/proxy/bench.ts --services ${sizes.join(',')} --endpoints ${endpointsPer} --repeat ${repeat} --batch ${batch}\` (JSON in \`tmp/bench-proxy.json\`).`,
+    `Command: \`npx tsx apps/agent/src/proxy/bench.ts --services ${sizes.join(',')} --endpoints ${endpointCounts.join(',')} --repeat ${repeat} --batch ${batch}\` (JSON in \`tmp/bench-proxy.json\`).`,
     '',
     `Conditions: ${conditions.cpus}, Node ${conditions.node}, kernel ${conditions.kernel}, ${conditions.iptables}; load average ${conditions.loadAverage.join(' ')} at the start.`,
     `Real iptables in a scratch network namespace with nothing else in its tables; ${conditions.shape}. Median of ${repeat} runs (one for the cold sync and the rewrite-all sync).`,
