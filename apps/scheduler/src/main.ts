@@ -49,6 +49,10 @@ const program = new Command('keel-scheduler')
   .description('Keel scheduler: binds pending pods to nodes (filter, score, preempt)')
   .option('--grpc-server <host:port>', "the apiserver's keel.v1 gRPC address", address, '127.0.0.1:6444')
   .option('--server <host:port>', 'same as --grpc-server (kube-style name)', address)
+  .option('--certificate-authority <file>', "CA of the apiserver's certificate (PEM): connect with TLS")
+  .option('--client-certificate <file>', 'client certificate (PEM) to authenticate with, with --client-key')
+  .option('--client-key <file>', 'key of --client-certificate (PEM)')
+  .option('--token-file <file>', 'bearer token (static or ServiceAccount) to authenticate with')
   .option('--config <file>', 'KubeSchedulerConfiguration (JSON or YAML): profile plugins, weights, percentageOfNodesToScore', loadConfig)
   .option('--leader-elect', 'run as one of several replicas; only the Lease holder schedules', false)
   .option('--leader-elect-resource-namespace <ns>', 'namespace of the Lease', 'kube-system')
@@ -59,6 +63,10 @@ const program = new Command('keel-scheduler')
 
 interface Options {
   grpcServer: string;
+  certificateAuthority?: string;
+  clientCertificate?: string;
+  clientKey?: string;
+  tokenFile?: string;
   server?: string;
   config?: SchedulerConfiguration;
   leaderElect: boolean;
@@ -77,7 +85,36 @@ async function main(): Promise<void> {
   }
   const opts = program.opts<Options>();
   const identity = `${hostname()}_${randomUUID()}`;
-  const client = new Client(new GrpcTransport({ address: opts.server ?? opts.grpcServer }));
+  const read = (file: string) => {
+    try {
+      return readFileSync(file);
+    } catch (err) {
+      process.stderr.write(`keel-scheduler: cannot read ${file}: ${(err as Error).message}\n`);
+      process.exit(2);
+    }
+  };
+  if (!opts.clientCertificate !== !opts.clientKey) {
+    process.stderr.write('keel-scheduler: --client-certificate and --client-key go together\n');
+    process.exit(2);
+  }
+  if (opts.clientCertificate && !opts.certificateAuthority) {
+    process.stderr.write('keel-scheduler: a client certificate needs TLS: give --certificate-authority too\n');
+    process.exit(2);
+  }
+  const client = new Client(
+    new GrpcTransport({
+      address: opts.server ?? opts.grpcServer,
+      ...(opts.certificateAuthority
+        ? {
+            tls: {
+              ca: read(opts.certificateAuthority),
+              ...(opts.clientCertificate && opts.clientKey ? { cert: read(opts.clientCertificate), key: read(opts.clientKey) } : {}),
+            },
+          }
+        : {}),
+      ...(opts.tokenFile ? { token: read(opts.tokenFile).toString('utf8').trim() } : {}),
+    }),
+  );
   const events = new EventRecorder({ client, component: 'default-scheduler', host: hostname(), onError: (err) => log('warn', 'event not written', { error: String(err) }) });
   const scheduler = new Scheduler({
     api: new ClientSchedulerApi(client, events, Date.now),

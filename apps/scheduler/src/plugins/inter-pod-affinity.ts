@@ -92,8 +92,15 @@ export function newInterPodAffinity(): PreFilterPlugin & FilterPlugin & PreScore
       const hasPreferred = pod.preferredAffinity.length + pod.preferredAntiAffinity.length > 0;
       const candidates = hasPreferred ? snapshot.nodeInfos : snapshot.nodesWithAffinityPods();
       if (candidates.length === 0) return Status.skip();
-      const scores = new Map<string, number>();
-      const add = (node: NodeInfo, term: AffinityTerm, weight: number) => bump(scores, node, term, weight);
+      // topologyKey → value → score, so Score looks up only the keys that carry weight.
+      const scores = new Map<string, Map<string, number>>();
+      const add = (node: NodeInfo, term: AffinityTerm, weight: number) => {
+        const value = node.node.metadata.labels?.[term.topologyKey];
+        if (value === undefined) return;
+        let byValue = scores.get(term.topologyKey);
+        if (!byValue) scores.set(term.topologyKey, (byValue = new Map()));
+        byValue.set(value, (byValue.get(value) ?? 0) + weight);
+      };
       for (const node of candidates) {
         for (const existing of hasPreferred ? node.pods : node.podsWithAffinity) {
           for (const t of pod.preferredAffinity) if (termMatches(t, existing)) add(node, t, t.weight);
@@ -106,10 +113,14 @@ export function newInterPodAffinity(): PreFilterPlugin & FilterPlugin & PreScore
       return Status.success();
     },
     score(state, _pod, node) {
-      const scores = state.read<Map<string, number>>(scoreKey);
-      if (!scores) return 0;
+      const scores = state.read<Map<string, Map<string, number>>>(scoreKey);
+      const labels = node.node.metadata.labels;
+      if (!scores || !labels) return 0;
       let sum = 0;
-      for (const [k, v] of Object.entries(node.node.metadata.labels ?? {})) sum += scores.get(pair(k, v)) ?? 0;
+      for (const [key, byValue] of scores) {
+        const value = labels[key];
+        if (value !== undefined) sum += byValue.get(value) ?? 0;
+      }
       return sum;
     },
     normalizeScores(_state, _pod, scores) {
