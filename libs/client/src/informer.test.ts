@@ -116,14 +116,29 @@ describe('Informer', () => {
   });
 
   it('re-watches at once when the server ends a watch plainly (its timeout)', async () => {
-    const { api, informer } = setup();
+    const { api, clock, client, informer } = setup();
+    informer.start();
+    await informer.waitForSync();
+    await flushPromises();
+    await client.pods('default').create(pod('a'));
+    await clock.advance(5000);
+    api.endWatches();
+    await flushPromises();
+    expect(api.openWatches).toBe(1);
+    expect(informer.stats.watches).toBe(2);
+    informer.stop();
+  });
+
+  it('pauses before re-watching when streams end at once, empty', async () => {
+    const { api, clock, informer } = setup();
     informer.start();
     await informer.waitForSync();
     await flushPromises();
     api.endWatches();
     await flushPromises();
+    expect(api.openWatches).toBe(0);
+    await clock.advance(100);
     expect(api.openWatches).toBe(1);
-    expect(informer.stats.watches).toBe(2);
     informer.stop();
   });
 

@@ -180,6 +180,7 @@ export class Informer<T extends KubeObject> {
     this.stats.watches++;
     const timeoutSeconds = this.opts.watchTimeoutSeconds ?? 300 + Math.floor(Math.random() * 300);
     let received = false;
+    const startedAt = this.clock.now();
     const handle = this.lw.watch(
       {
         resourceVersion: this.lastSyncResourceVersion,
@@ -213,7 +214,9 @@ export class Informer<T extends KubeObject> {
         end: (err) => {
           if (this.stopped || this.watch !== handle) return;
           this.watch = undefined;
-          this.watchEnded(err);
+          // A stream that ends at once with nothing in it, again and again, would spin.
+          const short = !received && this.clock.now() - startedAt < 1000;
+          this.watchEnded(err, short);
         },
       },
     );
@@ -227,10 +230,11 @@ export class Informer<T extends KubeObject> {
     );
   }
 
-  private watchEnded(err: ApiError | undefined): void {
+  private watchEnded(err: ApiError | undefined, short: boolean): void {
     if (!err) {
-      // The server's timeout: carry on from where we are.
-      this.startWatch();
+      // The server's timeout: carry on from where we are (after a pause if it ended at once).
+      if (short) this.after(this.backoffMs(), () => this.startWatch());
+      else this.startWatch();
       return;
     }
     if (err.reason === 'Expired' || err.reason === 'Gone') {
