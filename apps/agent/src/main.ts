@@ -1,0 +1,192 @@
+// keel-agent: the node agent — the kubelet (src/kubelet: registers the node, runs the pods
+// bound to it through containerd's CRI) and the proxy (src/proxy: Services → iptables),
+// both fed from the apiserver's keel.v1 gRPC API. Logs are JSON lines. SIGTERM stops
+// watching and syncing and exits; pods keep running and iptables rules stay, as with
+// kubelet and kube-proxy, and the next agent adopts both.
+import { hostname } from 'node:os';
+import { basename, join, resolve } from 'node:path';
+import type { EndpointSlice, KubeObject, Service } from '@keel/api';
+import { Client, GrpcTransport, Informer } from '@keel/client';
+import { CriClient, normalizeEndpoint } from '@keel/cri';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { Kubelet } from './kubelet/kubelet';
+import { startProxy, type ProxyEventHandler, type ProxyEventSource, type RunningProxy } from './proxy/run';
+
+type Level = 'debug' | 'info' | 'warn' | 'error';
+let verbose = false;
+const log = (level: Level, msg: string, fields: Record<string, unknown> = {}) => {
+  if (level === 'debug' && !verbose) return;
+  process.stdout.write(`${JSON.stringify({ ts: new Date().toISOString(), level, msg, ...fields })}\n`);
+};
+
+function address(value: string): string {
+  const v = value.replace(/^(grpc|https?):\/\//, '');
+  if (!/^(\[[0-9a-fA-F:]+\]|[^:]+):\d+$/.test(v)) throw new InvalidArgumentError('expected host:port');
+  return v;
+}
+
+function cidr(value: string): string {
+  const m = /^(\d+)\.(\d+)\.(\d+)\.(\d+)\/(\d+)$/.exec(value);
+  if (!m || m.slice(1, 5).some((o) => Number(o) > 255) || Number(m[5]) > 32) throw new InvalidArgumentError('expected an IPv4 CIDR such as 10.244.1.0/24');
+  return value;
+}
+
+function ipv4(value: string): string {
+  if (!/^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.test(value)) throw new InvalidArgumentError('expected an IPv4 address');
+  return value;
+}
+
+function port(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('expected a port number 0-65535');
+  return n;
+}
+
+function endpoint(value: string): string {
+  try {
+    return normalizeEndpoint(value);
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
+}
+
+function keelDir(value: string): string {
+  const dir = resolve(value);
+  if (!basename(dir).startsWith('keel-')) throw new InvalidArgumentError('the folder must be named keel-…');
+  return dir;
+}
+
+const program = new Command('keel-agent')
+  .description('Keel node agent: runs the pods bound to this node on containerd (kubelet) and routes Services with iptables (proxy)')
+  .requiredOption('--container-runtime-endpoint <unix:///path>', "containerd's CRI socket", endpoint)
+  .requiredOption('--root-dir <dir>', 'the agent\'s folder (named keel-…): pod volumes and logs', keelDir)
+  .option('--node-name <name>', 'the Node to register', hostname())
+  .option('--apiserver <host:port>', "the apiserver's keel.v1 gRPC address", address, '127.0.0.1:6444')
+  .option('--node-ip <ip>', "the node's address (InternalIP, hostIP, the logs endpoint)", ipv4, '127.0.0.1')
+  .option('--pod-cidr <cidr>', 'pod CIDR until the controller-manager sets spec.podCIDR', cidr)
+  .option('--cni-conf <file>', 'the CNI conflist whose range follows the pod CIDR (e.g. <containerd dir>/cni/net.d/10-keel.conflist)')
+  .option('--cgroup-parent <path>', 'cgroup under which pod cgroups go', '/keel-pods')
+  .option('--address <ip>', 'address of the logs endpoint (default: --node-ip)', ipv4)
+  .option('--port <port>', 'port of the logs endpoint (/containerLogs, /healthz)', port, 10250)
+  .option('--cluster-dns <ips>', 'resolvers for ClusterFirst pods, comma-separated', (v) => v.split(',').map(ipv4))
+  .option('--cluster-domain <domain>', 'the cluster DNS domain', 'cluster.local')
+  .option('--disable-proxy', 'run only the kubelet', false)
+  .option('--service-cidr <cidr>', 'the Services CIDR (routed to a local device by the proxy)', cidr, '10.96.0.0/12')
+  .option('--cluster-cidr <cidr>', 'all pods of the cluster (the proxy masquerades traffic from outside it)', cidr)
+  .option('--pod-bridge <name>', 'the CNI bridge service traffic may be masqueraded out of', 'keel-cni0')
+  .option('-v, --verbose', 'debug logs', false)
+  .exitOverride();
+
+interface Options {
+  containerRuntimeEndpoint: string;
+  rootDir: string;
+  nodeName: string;
+  apiserver: string;
+  nodeIp: string;
+  podCidr?: string;
+  cniConf?: string;
+  cgroupParent: string;
+  address?: string;
+  port: number;
+  clusterDns?: string[];
+  clusterDomain: string;
+  disableProxy: boolean;
+  serviceCidr: string;
+  clusterCidr?: string;
+  podBridge: string;
+  verbose: boolean;
+}
+
+/** Services and EndpointSlices from informers, for the proxy. */
+function informerSource(client: Client): ProxyEventSource {
+  return {
+    subscribe(handler: ProxyEventHandler) {
+      const onError = (what: string) => (err: unknown, context: string) => log('warn', `${what} informer`, { context, error: String(err) });
+      const services = new Informer<Service>(client.services(), { onError: onError('services') });
+      const slices = new Informer<EndpointSlice>(client.endpointSlices(), { onError: onError('endpointslices') });
+      const wire = <T extends KubeObject>(inf: Informer<T>, fn: (type: 'upsert' | 'delete', o: T) => void) =>
+        inf.addEventHandler({ add: (o) => fn('upsert', o), update: (_, o) => fn('upsert', o), delete: (o) => fn('delete', o) });
+      wire(services, (t, o) => handler.service(t, o));
+      wire(slices, (t, o) => handler.endpointSlice(t, o));
+      services.start();
+      slices.start();
+      let stopped = false;
+      const waitSynced = async () => {
+        while (!stopped && !(services.hasSynced() && slices.hasSynced())) await new Promise((r) => setTimeout(r, 50));
+        if (!stopped) handler.synced();
+      };
+      void waitSynced();
+      return () => {
+        stopped = true;
+        services.stop();
+        slices.stop();
+      };
+    },
+  };
+}
+
+async function main(): Promise<void> {
+  try {
+    program.parse(process.argv);
+  } catch (err) {
+    if (err instanceof CommanderError) process.exit(err.code === 'commander.helpDisplayed' || err.code === 'commander.version' ? 0 : 2);
+    throw err;
+  }
+  const opts = program.opts<Options>();
+  verbose = opts.verbose;
+  const client = new Client(new GrpcTransport({ address: opts.apiserver }));
+  const cri = new CriClient(opts.containerRuntimeEndpoint);
+  const kubelet = new Kubelet({
+    client,
+    cri,
+    nodeName: opts.nodeName,
+    nodeIP: opts.nodeIp,
+    rootDir: opts.rootDir,
+    cgroupParent: opts.cgroupParent,
+    podCidr: opts.podCidr,
+    cniConflist: opts.cniConf,
+    address: opts.address,
+    port: opts.port,
+    clusterDNS: opts.clusterDns,
+    clusterDomain: opts.clusterDomain,
+    log,
+  });
+  let proxy: RunningProxy | undefined;
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log('info', 'stopping; pods keep running', { signal });
+    await kubelet.stop().catch((err) => log('warn', 'kubelet stop', { error: String(err) }));
+    await proxy?.stop().catch((err) => log('warn', 'proxy stop', { error: String(err) }));
+    client.close();
+    cri.close();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+
+  try {
+    await kubelet.start();
+    if (!opts.disableProxy) {
+      proxy = await startProxy({
+        source: informerSource(client),
+        serviceCidr: opts.serviceCidr,
+        nodeIps: [opts.nodeIp],
+        podBridges: [opts.podBridge],
+        clusterCidr: opts.clusterCidr,
+        recordFile: join(opts.rootDir, 'proxy-network.json'),
+        log,
+      });
+    }
+  } catch (err) {
+    log('error', 'cannot start', { error: (err as Error).message });
+    await kubelet.stop().catch(() => undefined);
+    client.close();
+    cri.close();
+    process.exit(1);
+  }
+  log('info', 'keel-agent running', { node: opts.nodeName, apiserver: opts.apiserver, runtime: opts.containerRuntimeEndpoint, proxy: !opts.disableProxy });
+}
+
+void main();
