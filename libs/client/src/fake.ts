@@ -12,6 +12,7 @@ import {
   applyMergePatch,
   compileFieldSelector,
   parseLabelSelectorParam,
+  scheme,
   type KubeObject,
   type List,
   type PatchJsonValue,
@@ -164,7 +165,9 @@ export class FakeApi implements ApiTransport {
     const matches = this.matcher(gvr, opts);
     const items = [...this.bucket(gvr).values()].filter((o) => (!namespace || o.metadata.namespace === namespace) && matches(o));
     items.sort((a, b) => `${a.metadata.namespace}/${a.metadata.name}`.localeCompare(`${b.metadata.namespace}/${b.metadata.name}`));
-    return { apiVersion: 'v1', kind: 'List', metadata: { resourceVersion: String(this.revision) }, items: copy(items) };
+    const info = scheme.byGVR(gvr);
+    const apiVersion = gvr.group ? `${gvr.group}/${gvr.version}` : gvr.version;
+    return { apiVersion, kind: info?.listKind ?? 'List', metadata: { resourceVersion: String(this.revision) }, items: copy(items) };
   }
 
   async create(gvr: GroupVersionResource, namespace: string | undefined, object: KubeObject, opts: WriteOptions = {}): Promise<KubeObject> {

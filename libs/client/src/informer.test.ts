@@ -239,3 +239,19 @@ describe('InformerFactory', () => {
     expect(api.openWatches).toBe(0);
   });
 });
+
+describe('FakeApi', () => {
+  it('answers lists with the resource list kind, and AlreadyExists, Conflict and NotFound as the apiserver does', async () => {
+    const client = new Client(new FakeApi());
+    const created = await client.pods('default').create(pod('x'));
+    const list = await client.pods('default').list();
+    expect(list).toMatchObject({ kind: 'PodList', apiVersion: 'v1' });
+    expect((await client.deployments('default').list()).apiVersion).toBe('apps/v1');
+    await expect(client.pods('default').create(pod('x'))).rejects.toMatchObject({ reason: 'AlreadyExists' });
+    await client.pods('default').update({ ...created, metadata: { ...created.metadata, labels: { v: '2' } } });
+    await expect(client.pods('default').update(created)).rejects.toMatchObject({ reason: 'Conflict' });
+    await expect(client.pods('default').get('nope')).rejects.toMatchObject({ reason: 'NotFound' });
+    await expect(client.bind('default', 'x', 'n1')).resolves.toMatchObject({ spec: { nodeName: 'n1' } });
+    await expect(client.bind('default', 'x', 'n2')).rejects.toMatchObject({ reason: 'Conflict' });
+  });
+});
