@@ -1,12 +1,2 @@
-// @keel/tools-pki: a cluster's CA, serving and client certificates, ServiceAccount keys and kubeconfigs.
-export {
-  clusterIdentities,
-  createCa,
-  createClusterPki,
-  createServiceAccountKeys,
-  issueCert,
-  kubeconfig,
-  type CertFiles,
-  type ClusterPki,
-  type IssueOptions,
-} from './pki';
+// @keel/tools-pki: the PKI command (src/main.ts); the certificate code is @keel/pki, shared with keel up.
+export * from '@keel/pki';

@@ -5,7 +5,7 @@
 import { Command, CommanderError } from 'commander';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createCa, createClusterPki, createServiceAccountKeys, issueCert, kubeconfig } from './pki';
+import { createCa, createClusterPki, createServiceAccountKeys, issueCert, kubeconfig } from '@keel/pki';
 
 const list = (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean);
 

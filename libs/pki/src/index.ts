@@ -1,0 +1,12 @@
+// @keel/pki: a cluster's CA, serving and client certificates, ServiceAccount keys and kubeconfigs.
+export {
+  clusterIdentities,
+  createCa,
+  createClusterPki,
+  createServiceAccountKeys,
+  issueCert,
+  kubeconfig,
+  type CertFiles,
+  type ClusterPki,
+  type IssueOptions,
+} from './pki';

@@ -1,3 +1,0 @@
-import { projectConfig } from '../../vitest.shared.ts';
-
-export default projectConfig(import.meta.dirname, { name: 'tools-pki', testTimeout: 30_000 });
