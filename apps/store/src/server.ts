@@ -7,6 +7,7 @@ import type { ProtoGrpcType } from '@keel/protos/rpc';
 import { createServer, type Server } from 'node:http';
 import { clusterService } from './rpc/cluster';
 import { kvService } from './rpc/kv';
+import { LeaderForwarder } from './rpc/forward';
 import { leaseService } from './rpc/lease';
 import { maintenanceService } from './rpc/maintenance';
 import { watchService } from './rpc/watch';
@@ -30,7 +31,7 @@ export async function startClientServer(node: StoreNode, opts: ClientServerOptio
   });
   server.addService(proto.KV.service, kvService(node));
   server.addService(proto.Watch.service, watchService(node, { progressIntervalMs: opts.progressIntervalMs }));
-  server.addService(proto.Lease.service, leaseService(node));
+  server.addService(proto.Lease.service, leaseService(node, new LeaderForwarder(node, 5000)));
   server.addService(proto.Cluster.service, clusterService(node, opts.token));
   server.addService(proto.Maintenance.service, maintenanceService(node));
   for (const address of opts.listen) {

@@ -14,19 +14,21 @@ afterAll(async () => {
 
 // Long enough to outlast a failover on a busy machine (the client gives up on a lease it
 // could not renew for a whole TTL).
-const TTL = 6;
+const TTL = 10;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function until<T>(fn: () => Promise<T | undefined>, ms: number): Promise<T> {
   const deadline = Date.now() + ms;
+  let last: string;
   for (;;) {
     try {
       const value = await fn();
       if (value !== undefined) return value;
-    } catch {
-      // not yet
+      last = 'not yet';
+    } catch (err) {
+      last = (err as Error).message;
     }
-    if (Date.now() > deadline) throw new Error('timed out');
+    if (Date.now() > deadline) throw new Error(`timed out; last: ${last}`);
     await sleep(100);
   }
 }
@@ -47,7 +49,8 @@ describe('leases on three members', () => {
     for (const i of survivors) {
       perMember[i]!.watch({ key: '/lease/k', startRevision: put.revision }, { onEvents: (evs) => events.get(i)!.push(...evs) });
     }
-    const keeper = client.keepAlive(lease.id, TTL);
+    let lost = '';
+    const keeper = client.keepAlive(lease.id, TTL, (err) => (lost = err.message));
     await sleep(500);
     await cluster.kill(leader);
     // Past the lease's TTL from its grant, with a new leader (which gave it a full TTL when it
@@ -55,9 +58,13 @@ describe('leases on three members', () => {
     await sleep(TTL * 1000 + 500);
     const ttl = await until(async () => {
       const t = await perMember[survivors[1]!]!.leaseTimeToLive(lease.id);
-      return t.ttl > 0 ? t.ttl : undefined;
-    }, TTL * 1000);
+      if (t.ttl <= 0) throw new Error(`TimeToLive answered ${t.ttl}`);
+      return t.ttl;
+    }, TTL * 1000).catch((err: unknown) => {
+      throw new Error(`the lease did not survive the failover (keep-alive: ${lost || 'still renewing'}): ${(err as Error).message}`);
+    });
     expect(ttl).toBeGreaterThan(0);
+    expect(lost).toBe('');
     expect((await client.get('/lease/k')).kv?.value.toString()).toBe('v');
 
     keeper.stop();

@@ -1,15 +1,17 @@
 // etcdserverpb.Lease: grants and revokes are proposals; keep-alives renew the lease on the
 // leader (directly there, through the log from a follower), because only the leader's
-// clock decides expiry; TimeToLive and Leases read this member's state after a ReadIndex.
+// clock decides expiry; so a follower asks the leader for TimeToLive. Leases reads this
+// member's state after a ReadIndex (grants and revokes are in the log).
 import * as grpc from '@grpc/grpc-js';
 import { MvccError, leaseId, int } from '@keel/mvcc';
 import type { LeaseHandlers } from '@keel/protos/etcdserverpb/Lease';
 import type { LeaseKeepAliveRequest__Output } from '@keel/protos/etcdserverpb/LeaseKeepAliveRequest';
 import { toStatus } from '../errors';
+import type { LeaderForwarder } from './forward';
 import type { StoreNode } from '../store-node';
 import { unary } from './unary';
 
-export function leaseService(node: StoreNode): LeaseHandlers {
+export function leaseService(node: StoreNode, forwarder: LeaderForwarder): LeaseHandlers {
   return {
     LeaseGrant: unary(async (req) => {
       const result = await node.propose({ type: 'leaseGrant', request: { ttl: int(req.TTL, 'TTL'), id: leaseId(req.ID) } });
@@ -20,6 +22,8 @@ export function leaseService(node: StoreNode): LeaseHandlers {
       return { header: node.header(result.revision) };
     }),
     LeaseTimeToLive: unary(async (req) => {
+      const fromLeader = forwarder.timeToLive({ ID: req.ID, keys: req.keys });
+      if (fromLeader) return fromLeader;
       await node.linearize();
       const ttl = node.mvcc.leaseTimeToLive(leaseId(req.ID), req.keys);
       return { header: node.header(), ID: ttl.id.toString(), TTL: ttl.ttl, grantedTTL: ttl.grantedTtl, keys: ttl.keys };
