@@ -63,7 +63,7 @@ const program = new Command('keel-controller-manager')
   .option('--node-cidr-mask-size <n>', 'prefix length of each node\'s pod CIDR', (v) => Number(v), 24)
   .option('--node-monitor-grace-period <duration>', 'how long a node may go without renewing its Lease before it is Unknown', parseDuration, 40_000)
   .option('--concurrent-syncs <n>', 'workers per controller', (v) => Number(v), 5)
-  .option('--healthz-port <port>', 'port of /healthz on 127.0.0.1 (0 picks a free one, -1 turns it off)', (v) => (v === '-1' ? -1 : port(v)), 10257)
+  .option('--healthz-port <port>', 'port of /healthz and /metrics on 127.0.0.1 (0 picks a free one, -1 turns it off)', (v) => (v === '-1' ? -1 : port(v)), 10257)
   .exitOverride();
 
 interface Options {
@@ -103,13 +103,19 @@ async function main(): Promise<void> {
         res.end(healthy ? 'ok' : 'unhealthy');
         return;
       }
+      if (req.url === '/metrics') {
+        const body = `# HELP keel_controller_manager_leader Whether this replica runs the controllers.\n# TYPE keel_controller_manager_leader gauge\nkeel_controller_manager_leader ${manager ? 1 : 0}\n${manager?.metrics() ?? ''}`;
+        res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4' });
+        res.end(body);
+        return;
+      }
       res.writeHead(404).end();
     });
     await new Promise<void>((resolve, reject) => {
       server!.once('error', reject);
       server!.listen(opts.healthzPort, '127.0.0.1', resolve);
     });
-    log.info('serving /healthz', { address: `127.0.0.1:${(server.address() as { port: number }).port}` });
+    log.info('serving /healthz and /metrics', { address: `127.0.0.1:${(server.address() as { port: number }).port}` });
   }
 
   const runControllers = async () => {

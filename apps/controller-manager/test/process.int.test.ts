@@ -2,7 +2,7 @@
 // --leader-elect against a real apiserver. One leads (and `kubectl rollout status` sees its
 // Deployment roll out); killed without a chance to release the Lease, the other takes over
 // once the Lease expires; SIGTERM stops a replica cleanly and releases the Lease.
-import type { Lease } from '@keel/api';
+import type { Lease, Pod } from '@keel/api';
 import { freeLoopbackPorts, httpAnswers, killDaemon, startDaemon, stopDaemon, type RunningDaemon } from '@keel/process';
 import { ensureKubectl } from '@keel/tools-kubectl';
 import { execFile, execFileSync } from 'node:child_process';
@@ -86,7 +86,8 @@ describe('keel-controller-manager', () => {
     let marking = true;
     const marker = (async () => {
       while (marking) {
-        for (const p of (await plane.client.pods('default').list({ labelSelector: 'app=web' })).items) {
+        const pods = await plane.client.pods('default').list({ labelSelector: 'app=web' }).catch(() => ({ items: [] as Pod[] }));
+        for (const p of pods.items) {
           if (!p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')) await kubelet(plane.client, p).catch(() => undefined);
         }
         await new Promise((r) => setTimeout(r, 200));
@@ -99,9 +100,27 @@ describe('keel-controller-manager', () => {
     );
     const kubectl = ensureKubectl('1.33');
     const { stdout } = await promisify(execFile)(kubectl, ['rollout', 'status', 'deployment/web', '-n', 'default', '--timeout=60s'], { env: { ...process.env, KUBECONFIG: kubeconfig } });
+    expect(stdout).toMatch(/deployment "web" successfully rolled out/);
+    const env = { ...process.env, KUBECONFIG: kubeconfig };
+    const run = (...args: string[]) => promisify(execFile)(kubectl, args, { env }).then((r) => r.stdout);
+    // A second revision, then `kubectl rollout undo` back to the first (kubectl writes the
+    // old ReplicaSet's template into the Deployment; the controller makes it revision 3).
+    await run('set', 'image', 'deployment/web', 'web=keel/web:2');
+    expect(await run('rollout', 'status', 'deployment/web', '--timeout=60s')).toMatch(/successfully rolled out/);
+    await run('rollout', 'undo', 'deployment/web');
+    expect(await run('rollout', 'status', 'deployment/web', '--timeout=60s')).toMatch(/successfully rolled out/);
+    const history = await run('rollout', 'history', 'deployment/web');
+    expect(history).toMatch(/REVISION/);
+    expect(history.trim().split('\n').filter((l) => /^\d/.test(l)).map((l) => l.split(/\s+/)[0])).toEqual(['2', '3']);
+    const dep = await plane.client.deployments('default').get('web');
+    expect(dep.spec?.template.spec?.containers[0]?.image).toBe('keel/web:1');
+    expect(dep.metadata.annotations?.['deployment.kubernetes.io/revision']).toBe('3');
     marking = false;
     await marker;
-    expect(stdout).toMatch(/deployment "web" successfully rolled out/);
+    // The leader serves its metrics.
+    const metrics = await (await fetch(`http://127.0.0.1:${first.healthz}/metrics`)).text();
+    expect(metrics).toMatch(/keel_controller_manager_leader 1/);
+    expect(metrics).toMatch(/keel_controller_reconciles_total\{controller="deployment"\} [1-9]/);
 
     // The leader dies without releasing the Lease: the other replica takes over after it expires.
     await killDaemon(first.pidFile);

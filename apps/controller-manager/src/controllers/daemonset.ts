@@ -199,7 +199,8 @@ export class DaemonSetController extends Controller {
       const results = await Promise.allSettled([
         ...create.map(async (node) => {
           try {
-            await client.create(daemonPodFor(ds, node, hash));
+            const created = await client.create(daemonPodFor(ds, node, hash));
+            this.ctx.recorder.event(ds, 'Normal', 'SuccessfulCreate', `Created pod: ${created.metadata.name}`);
           } catch (err) {
             this.expectations.creationFailed(key);
             throw err;
@@ -208,6 +209,7 @@ export class DaemonSetController extends Controller {
         ...[...new Set(remove)].map(async (pod) => {
           try {
             await client.delete(pod.metadata.name!, { preconditions: { uid: pod.metadata.uid! } });
+            this.ctx.recorder.event(ds, 'Normal', 'SuccessfulDelete', `Deleted pod: ${pod.metadata.name}`);
           } catch (err) {
             this.expectations.deletionObserved(key, objectKey(pod));
             if (!isNotFound(err)) throw err;

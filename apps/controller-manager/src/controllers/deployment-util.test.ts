@@ -80,6 +80,13 @@ describe('pod-template-hash', () => {
     const t = deployment('d', 1).spec!.template;
     const withHash = { ...t, metadata: { labels: { ...t.metadata!.labels, 'pod-template-hash': 'abc' } } };
     expect(equalIgnoreHash(t, withHash)).toBe(true);
+    // kubectl rollout undo sends `creationTimestamp: null`, which Go reads as no field.
+    const fromKubectl = {
+      metadata: { ...t.metadata, creationTimestamp: null as unknown as string },
+      spec: { ...t.spec!, containers: t.spec!.containers.map((c) => ({ ...c, resources: {} })) },
+    };
+    expect(equalIgnoreHash(fromKubectl, withHash)).toBe(true);
+    expect(computeHash(fromKubectl)).toBe(computeHash(t));
     expect(equalIgnoreHash(t, deployment('d', 1, 'img:2').spec!.template)).toBe(false);
   });
 });

@@ -128,6 +128,24 @@ export function proportionalSizes(d: Deployment, activeRSs: readonly ReplicaSet[
 
 // --- the pod-template-hash ---
 
+/**
+ * A template as Kubernetes' semantic equality sees it: Go decodes `null` into a zero value,
+ * and treats empty and missing maps and slices alike, so `creationTimestamp: null` and
+ * `resources: {}` (which kubectl sends back in `rollout undo`) are no fields at all.
+ */
+export function semanticForm<T>(value: T): T {
+  if (value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map(semanticForm) as T;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) {
+    const s = semanticForm(v);
+    if (s === null || s === undefined) continue;
+    if (typeof s === 'object' && (Array.isArray(s) ? s.length === 0 : Object.keys(s).length === 0)) continue;
+    out[k] = s;
+  }
+  return out as T;
+}
+
 function canonicalJson(value: unknown): string {
   if (value === null || typeof value !== 'object') return JSON.stringify(value);
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
@@ -153,7 +171,7 @@ const safeAlphabet = 'bcdfghjklmnpqrstvwxz2456789';
  * JSON, so the values differ from Kubernetes' but are stable across processes.
  */
 export function computeHash(template: PodTemplateSpec | undefined, collisionCount?: number): string {
-  let text = canonicalJson(template ?? {});
+  let text = canonicalJson(semanticForm(template ?? {}));
   if (collisionCount !== undefined) text += `#${collisionCount}`;
   return [...String(fnv32a(text))].map((c) => safeAlphabet[c.charCodeAt(0) % safeAlphabet.length]).join('');
 }
@@ -161,7 +179,7 @@ export function computeHash(template: PodTemplateSpec | undefined, collisionCoun
 /** Whether two templates are the same apart from the pod-template-hash label (EqualIgnoreHash). */
 export function equalIgnoreHash(a: PodTemplateSpec | undefined, b: PodTemplateSpec | undefined): boolean {
   const strip = (t: PodTemplateSpec | undefined) => {
-    const copy = deepCopy(t ?? {});
+    const copy = semanticForm(deepCopy(t ?? {}));
     if (copy.metadata?.labels) {
       delete copy.metadata.labels[PodTemplateHashLabel];
       if (Object.keys(copy.metadata.labels).length === 0) delete copy.metadata.labels;

@@ -35,6 +35,7 @@ describe('Deployment reconcile', () => {
     expect(rs!.metadata.annotations).toMatchObject({ [RevisionAnnotation]: '1', [DesiredReplicasAnnotation]: '3', [MaxReplicasAnnotation]: '4' });
     const d = await dep();
     expect(d.metadata.annotations?.[RevisionAnnotation]).toBe('1');
+    expect(await h.events()).toEqual([`ScalingReplicaSet: Scaled up replica set web-${hash} from 0 to 3`]);
     expect(d.status?.conditions?.find((c) => c.type === 'Progressing')).toMatchObject({ status: 'True', reason: 'NewReplicaSetCreated', message: `Created new replica set "web-${hash}"` });
   });
 

@@ -238,7 +238,9 @@ export class DeploymentController extends Controller {
     rs.spec!.replicas = newRSNewReplicas(d, rsList, rs);
     const client = this.ctx.client.replicaSets(d.metadata.namespace);
     try {
-      return await client.create(rs);
+      const created = await client.create(rs);
+      this.ctx.recorder.event(d, 'Normal', 'ScalingReplicaSet', `Scaled up replica set ${name} from 0 to ${rs.spec!.replicas}`);
+      return created;
     } catch (err) {
       if (!(err instanceof ApiError && err.reason === 'AlreadyExists')) throw err;
       // Ours already (a stale cache), or a hash collision: then bump collisionCount and retry.
@@ -256,7 +258,12 @@ export class DeploymentController extends Controller {
     const annotationsChanged = setReplicasAnnotations(copy, replicasOf(d), replicasOf(d) + maxSurge(d));
     if ((rs.spec?.replicas ?? 0) === size && !annotationsChanged) return rs;
     copy.spec!.replicas = size;
-    return this.ctx.client.replicaSets(rs.metadata.namespace).update(copy);
+    const updated = await this.ctx.client.replicaSets(rs.metadata.namespace).update(copy);
+    const from = rs.spec?.replicas ?? 0;
+    if (from !== size) {
+      this.ctx.recorder.event(asOwner(d, 'apps/v1', 'Deployment'), 'Normal', 'ScalingReplicaSet', `Scaled ${size > from ? 'up' : 'down'} replica set ${rs.metadata.name} from ${from} to ${size}`);
+    }
+    return updated;
   }
 
   private isScalingEvent(d: Deployment, rsList: ReplicaSet[]): boolean {

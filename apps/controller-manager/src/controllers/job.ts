@@ -127,6 +127,7 @@ export class JobController extends Controller {
     let error: unknown;
     let created = 0;
     if (failure) {
+      this.ctx.recorder.event(job, 'Warning', failure.reason, failure.message);
       // A failed Job stops what still runs; those pods count as failed too.
       await this.deletePods(key, active);
       failed += active.length;
@@ -136,6 +137,7 @@ export class JobController extends Controller {
       await this.deletePods(key, active);
       active = [];
       status.completionTime = nowTime;
+      this.ctx.recorder.event(job, 'Normal', 'Completed', 'Job completed');
       status.conditions = [...(status.conditions ?? []), { type: 'Complete', status: 'True', lastProbeTime: nowTime, lastTransitionTime: nowTime }];
     } else if (this.expectations.satisfied(key)) {
       const want = wantActive(job, counts.succeeded);
@@ -173,9 +175,11 @@ export class JobController extends Controller {
     const client = this.ctx.client.pods(job.metadata.namespace);
     const result = await slowStartBatch(count, async () => {
       try {
-        await client.create(deepCopy(pod));
+        const created = await client.create(deepCopy(pod));
+        this.ctx.recorder.event(job, 'Normal', 'SuccessfulCreate', `Created pod: ${created.metadata.name}`);
       } catch (err) {
         this.expectations.creationFailed(key);
+        this.ctx.recorder.event(job, 'Warning', 'FailedCreate', `Error creating: ${(err as Error).message}`);
         throw err;
       }
     });

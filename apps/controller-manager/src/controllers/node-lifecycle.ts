@@ -157,6 +157,7 @@ export class NodeLifecycleController extends Controller {
     }
     if (!changed) return node;
     this.ctx.log.info('node stopped renewing its lease: conditions Unknown', { node: name, graceMs: this.graceMs });
+    this.ctx.recorder.event({ ...node, apiVersion: 'v1', kind: 'Node' }, 'Normal', 'NodeNotReady', `Node ${name} status is now: NodeNotReady`);
     return this.ctx.client.nodes().updateStatus({ ...node, status: { ...node.status, conditions: next } });
   }
 
@@ -186,6 +187,7 @@ export class NodeLifecycleController extends Controller {
         continue;
       }
       this.ctx.log.info('evicting pod from tainted node', { node: node.metadata.name, pod: `${pod.metadata.namespace}/${pod.metadata.name}` });
+      this.ctx.recorder.event({ ...pod, apiVersion: 'v1', kind: 'Pod' }, 'Normal', 'TaintManagerEviction', `Marking for deletion Pod ${pod.metadata.namespace}/${pod.metadata.name}`);
       try {
         await this.ctx.client.pods(pod.metadata.namespace).delete(pod.metadata.name!, { preconditions: { uid: pod.metadata.uid! } });
       } catch (err) {

@@ -20,6 +20,7 @@ describe('ReplicaSet reconcile', () => {
     expect(pods).toHaveLength(3);
     expect(pods[0]!.metadata.ownerReferences).toEqual([{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'web', uid: 'uid-web', controller: true, blockOwnerDeletion: true }]);
     expect(pods[0]!.metadata.labels).toEqual({ app: 'web' });
+    expect(await h.events()).toEqual(pods.map((p) => `SuccessfulCreate: Created pod: ${p.metadata.name}`).sort());
   });
 
   it('deletes surplus pods, unscheduled and not-ready ones first', async () => {

@@ -151,9 +151,11 @@ export class ReplicaSetController extends Controller {
       const pod = podFromTemplate(rs.spec?.template, rs, `${rs.metadata.name}-`);
       const result = await slowStartBatch(count, async () => {
         try {
-          await client.create(deepCopy(pod));
+          const created = await client.create(deepCopy(pod));
+          this.ctx.recorder.event(rs, 'Normal', 'SuccessfulCreate', `Created pod: ${created.metadata.name}`);
         } catch (err) {
           this.expectations.creationFailed(key);
+          this.ctx.recorder.event(rs, 'Warning', 'FailedCreate', `Error creating: ${(err as Error).message}`);
           throw err;
         }
       });
@@ -167,6 +169,7 @@ export class ReplicaSetController extends Controller {
         victims.map(async (pod) => {
           try {
             await client.delete(pod.metadata.name!, { preconditions: { uid: pod.metadata.uid! } });
+            this.ctx.recorder.event(rs, 'Normal', 'SuccessfulDelete', `Deleted pod: ${pod.metadata.name}`);
           } catch (err) {
             // Gone already, or never to be seen deleted: either way stop waiting for it.
             this.expectations.deletionObserved(key, objectKey(pod));

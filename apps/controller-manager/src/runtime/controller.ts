@@ -4,7 +4,7 @@
 // back-off; success forgets its failures. A reconcile never edits a cached object: it copies.
 // The queue and the runner are @keel/client's.
 import { ApiError } from '@keel/api';
-import { ReconcileRunner, WorkQueue, type Client } from '@keel/client';
+import { ReconcileRunner, WorkQueue, type Client, type EventRecorder } from '@keel/client';
 import type { InformerFactory } from './factory';
 import type { Logger } from './log';
 
@@ -25,6 +25,8 @@ export interface ControllerConfig {
 export interface ControllerContext {
   client: Client;
   informers: InformerFactory;
+  /** Events about the objects controllers act on (`kubectl describe` shows them). */
+  recorder: EventRecorder;
   now: () => number;
   log: Logger;
   config: ControllerConfig;
@@ -35,6 +37,8 @@ export abstract class Controller {
   readonly queue = new WorkQueue<string>();
   /** Reconciles running now (the queue does not say). */
   inFlight = 0;
+  /** For /metrics: reconciles done, and how many failed. */
+  readonly counts = { reconciles: 0, errors: 0 };
 
   enqueue(key: string): void {
     this.queue.add(key);
@@ -55,8 +59,12 @@ export function runnerFor(controller: Controller, workers: number, log: Logger):
     workers,
     reconcile: async (key) => {
       controller.inFlight++;
+      controller.counts.reconciles++;
       try {
         await controller.reconcile(key);
+      } catch (err) {
+        controller.counts.errors++;
+        throw err;
       } finally {
         controller.inFlight--;
       }
