@@ -72,7 +72,7 @@ const withClusterFlags = (cmd: Command) =>
   cmd
     .option('--dir <dir>', 'the local cluster folder (named keel-…)', clusterDir, join(homedir(), '.keel', 'keel-local'))
     .option('--store-port <port>', 'keel-store client port (peer port is one above)', port, 2379)
-    .option('--apiserver-port <port>', 'keel-apiserver port', port, 6443);
+    .option('--apiserver-port <port>', 'keel-apiserver HTTPS port (its keel.v1 gRPC port is the next one)', port, 6443);
 
 const cluster = (flags: ClusterFlags) =>
   new LocalCluster({ dir: flags.dir, bundles, storePort: flags.storePort, apiserverPort: flags.apiserverPort });
@@ -106,7 +106,8 @@ withClusterFlags(
     console.log(`\nAPI server: ${local.apiserverUrl}   kubeconfig: ${local.kubeconfigPath}`);
     console.log(`  export KUBECONFIG=${local.kubeconfigPath}; kubectl get all -A`);
     if (flags.sample) {
-      const applied = await applyManifests(local.apiserverUrl, parseManifests(readFileSync(flags.sample, 'utf8')));
+      const api = await local.adminConnection();
+      const applied = await applyManifests(api, parseManifests(readFileSync(flags.sample, 'utf8'))).finally(() => api.close());
       console.log(`\nsample app (${flags.sample}):`);
       for (const a of applied) console.log(`  ${a.kind.toLowerCase()}/${a.name}${a.namespace ? ` -n ${a.namespace}` : ''} ${a.result}`);
       const note = sampleAppNote(parts);

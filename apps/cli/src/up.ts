@@ -70,6 +70,8 @@ export function formatReport(checks: CheckReport[], parts: PartStatus[]): string
   if (missing.length > 0) lines.push('', `missing: ${missing.join(', ')}`);
   const notBuilt = parts.filter((p) => p.state === 'not-built').map((p) => p.part);
   if (notBuilt.length > 0) lines.push('', `not built yet: ${notBuilt.join(', ')}.`);
+  const skipped = parts.filter((p) => p.state === 'skipped').map((p) => p.part);
+  if (skipped.length > 0) lines.push('', `built but not started by keel up yet: ${skipped.join(', ')}.`);
   const failed = parts.filter((p) => p.state === 'failed').map((p) => p.part);
   if (failed.length > 0) lines.push('', `failed: ${failed.join(', ')} (see the logs named above)`);
   return lines.join('\n');

@@ -29,7 +29,7 @@ const keel = async (...args: string[]) => {
 beforeAll(async () => {
   for (const app of ['apps/store', 'apps/apiserver', 'apps/cli']) execFileSync('node', ['tools/scripts/bundle.mjs', app], { cwd: root, stdio: 'ignore' });
   const [store, api] = await freeLoopbackPorts(2);
-  // The store's peer port is the client port + 1: keep clear of whatever holds that.
+  // The store's peer port and the apiserver's gRPC port are each the next port up.
   flags = ['--dir', dir, '--store-port', String(store), '--apiserver-port', String(api)];
 }, 120_000);
 
@@ -66,6 +66,7 @@ describe('keel up and down', () => {
     expect(down.out).toMatch(/keel-apiserver\s+stopped/);
     expect(down.out).toMatch(/keel-store\s+stopped/);
     for (const pid of pids) {
+      // Gone, not merely dying.
       for (let i = 0; i < 100 && existsSync(`/proc/${pid}`) && readFileSync(`/proc/${pid}/cmdline`, 'utf8') !== ''; i++) await new Promise((r) => setTimeout(r, 50));
       expect(existsSync(`/proc/${pid}`) && readFileSync(`/proc/${pid}/cmdline`, 'utf8') !== '').toBe(false);
     }

@@ -2,6 +2,7 @@
 // object is a server-side apply PATCH under the `keel` field manager, which creates what
 // is missing and leaves what is already as declared unchanged, so `keel up` can repeat.
 import { parseAllDocuments } from 'yaml';
+import type { ApiConnection } from './connection';
 
 export interface AppliedObject {
   kind: string;
@@ -40,17 +41,15 @@ export function parseManifests(text: string): Manifest[] {
     .filter((m): m is Manifest => m !== null && typeof m === 'object');
 }
 
-export async function applyManifests(server: string, manifests: Manifest[]): Promise<AppliedObject[]> {
+export async function applyManifests(api: ApiConnection, manifests: Manifest[]): Promise<AppliedObject[]> {
   const out: AppliedObject[] = [];
   for (const m of manifests) {
-    const url = `${server}${path(m)}?fieldManager=keel&force=true`;
-    const before = await fetch(`${server}${path(m)}`);
-    const beforeBody = before.ok ? ((await before.json()) as { metadata: { resourceVersion: string } }) : undefined;
-    if (!before.ok) await before.arrayBuffer();
-    const res = await fetch(url, { method: 'PATCH', body: JSON.stringify(m), headers: { 'Content-Type': 'application/apply-patch+yaml' } });
-    const body = (await res.json()) as { message?: string; metadata?: { resourceVersion: string } };
-    if (!res.ok) throw new Error(`applying ${m.kind} ${m.metadata.name}: ${body.message ?? res.status}`);
-    const result = !beforeBody ? 'created' : beforeBody.metadata.resourceVersion === body.metadata?.resourceVersion ? 'unchanged' : 'configured';
+    const before = await api.request('GET', path(m));
+    const beforeRv = before.status === 200 ? (before.body as { metadata: { resourceVersion: string } }).metadata.resourceVersion : undefined;
+    const res = await api.request('PATCH', `${path(m)}?fieldManager=keel&force=true`, JSON.stringify(m), { 'Content-Type': 'application/apply-patch+yaml' });
+    const body = res.body as { message?: string; metadata?: { resourceVersion: string } };
+    if (res.status >= 300) throw new Error(`applying ${m.kind} ${m.metadata.name}: ${body.message ?? res.status}`);
+    const result = beforeRv === undefined ? 'created' : beforeRv === body.metadata?.resourceVersion ? 'unchanged' : 'configured';
     out.push({ kind: m.kind, ...(m.metadata.namespace ? { namespace: m.metadata.namespace } : {}), name: m.metadata.name, result });
   }
   return out;

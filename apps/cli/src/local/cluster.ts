@@ -4,9 +4,11 @@
 // data, logs and recorded PIDs under one keel-… folder. A part already running from that
 // folder is left running, so `keel up` can be repeated.
 import { EtcdClient } from '@keel/etcd-client';
-import { httpAnswers, runningDaemon, startDaemon, stopDaemon } from '@keel/process';
+import { createClusterPki, kubeconfig, type ClusterPki } from '@keel/pki';
+import { freeLoopbackPort, runningDaemon, startDaemon, stopDaemon } from '@keel/process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { ApiConnection, httpsAnswers } from './connection';
 
 export interface LocalClusterOptions {
   /** The cluster folder (its last element must start with keel-). */
@@ -21,7 +23,7 @@ export type PartName = 'keel-store' | 'keel-apiserver' | 'keel-controller-manage
 
 export interface PartStatus {
   part: PartName;
-  state: 'running' | 'started' | 'not-built' | 'failed' | 'stopped';
+  state: 'running' | 'started' | 'not-built' | 'skipped' | 'failed' | 'stopped';
   detail: string;
 }
 
@@ -43,7 +45,27 @@ export class LocalCluster {
   }
 
   get apiserverUrl(): string {
-    return `http://127.0.0.1:${this.opts.apiserverPort}`;
+    return `https://127.0.0.1:${this.opts.apiserverPort}`;
+  }
+
+  /** keel.v1 gRPC, on the port after the REST one. */
+  get grpcAddress(): string {
+    return `127.0.0.1:${this.opts.apiserverPort + 1}`;
+  }
+
+  /** The cluster's CA, certificates and ServiceAccount keys (made once, then reused). */
+  private pki: ClusterPki | undefined;
+
+  private async ensurePki(): Promise<ClusterPki> {
+    this.pki ??= await createClusterPki(join(this.opts.dir, 'pki'), { nodes: ['keel-local'] });
+    return this.pki;
+  }
+
+  /** An admin connection to the apiserver (after up()). */
+  async adminConnection(): Promise<ApiConnection> {
+    const pki = await this.ensurePki();
+    const admin = pki.clients['admin']!;
+    return new ApiConnection({ server: this.apiserverUrl, caFile: pki.ca.certFile, certFile: admin.certFile, keyFile: admin.keyFile });
   }
 
   get kubeconfigPath(): string {
@@ -79,8 +101,13 @@ export class LocalCluster {
   }
 
   /** The command line and readiness probe of a part, or undefined when it cannot run yet. */
-  private spec(part: PartName): { args: string[]; ready: () => Promise<boolean> } | undefined {
+  private async spec(part: PartName): Promise<{ args: string[]; ready: () => Promise<boolean> } | undefined> {
     const { dir } = this.opts;
+    const pki = await this.ensurePki();
+    const client = (name: string) => {
+      const c = pki.clients[name]!;
+      return ['--certificate-authority', pki.ca.certFile, '--client-certificate', c.certFile, '--client-key', c.keyFile];
+    };
     switch (part) {
       case 'keel-store':
         return {
@@ -98,11 +125,35 @@ export class LocalCluster {
         };
       case 'keel-apiserver':
         return {
-          args: ['--etcd-servers', this.storeEndpoint, '--port', String(this.opts.apiserverPort)],
-          ready: () => httpAnswers(`${this.apiserverUrl}/readyz`),
+          args: [
+            '--etcd-servers',
+            this.storeEndpoint,
+            '--secure-port',
+            String(this.opts.apiserverPort),
+            '--grpc-port',
+            String(this.opts.apiserverPort + 1),
+            '--tls-cert-file',
+            pki.apiserver.certFile,
+            '--tls-private-key-file',
+            pki.apiserver.keyFile,
+            '--client-ca-file',
+            pki.ca.certFile,
+            '--service-account-key-file',
+            pki.serviceAccount.publicKeyFile,
+            '--service-account-signing-key-file',
+            pki.serviceAccount.privateKeyFile,
+          ],
+          ready: () => httpsAnswers(this.apiserverUrl, pki.ca.certFile, '/readyz'),
         };
+      case 'keel-scheduler': {
+        const metrics = await freeLoopbackPort();
+        return {
+          args: ['--grpc-server', this.grpcAddress, ...client('kube-scheduler'), '--secure-port', String(metrics)],
+          ready: async () => (await fetch(`http://127.0.0.1:${metrics}/healthz`).catch(() => undefined))?.ok === true,
+        };
+      }
       default:
-        // The scheduler, controller-manager and agent are started here once they exist.
+        // The controller-manager and agent are started here once they can reach a TLS apiserver.
         return undefined;
     }
   }
@@ -122,9 +173,9 @@ export class LocalCluster {
         report.push({ part, state: 'running', detail: `pid ${running.pid}` });
         continue;
       }
-      const spec = this.spec(part);
+      const spec = await this.spec(part);
       if (!spec) {
-        report.push({ part, state: 'not-built', detail: 'built, but keel up does not start it yet' });
+        report.push({ part, state: 'skipped', detail: 'built, but keel up does not start it yet' });
         continue;
       }
       if (failed) {
@@ -145,7 +196,7 @@ export class LocalCluster {
         report.push({ part, state: 'failed', detail: (err as Error).message.split('\n').slice(0, 4).join(' | ') });
       }
     }
-    this.writeKubeconfig();
+    await this.writeKubeconfig();
     return report;
   }
 
@@ -167,28 +218,15 @@ export class LocalCluster {
     });
   }
 
-  private writeKubeconfig(): void {
+  /** The admin's kubeconfig: kubectl as cluster-admin (system:masters) over TLS. */
+  private async writeKubeconfig(): Promise<void> {
+    const pki = await this.ensurePki();
+    const admin = pki.clients['admin']!;
     mkdirSync(dirname(this.kubeconfigPath), { recursive: true });
     writeFileSync(
       this.kubeconfigPath,
-      [
-        'apiVersion: v1',
-        'kind: Config',
-        'clusters:',
-        '- name: keel-local',
-        '  cluster:',
-        `    server: ${this.apiserverUrl}`,
-        'users:',
-        '- name: keel-admin',
-        '  user: {}',
-        'contexts:',
-        '- name: keel-local',
-        '  context:',
-        '    cluster: keel-local',
-        '    user: keel-admin',
-        'current-context: keel-local',
-        '',
-      ].join('\n'),
+      kubeconfig({ server: this.apiserverUrl, caFile: pki.ca.certFile, client: admin, user: admin.user, cluster: 'keel-local' }),
+      { mode: 0o600 },
     );
   }
 }
