@@ -30,7 +30,7 @@ const work = mkdtempSync(join(tmpdir(), 'keel-kubelet-test-'));
 const NODE = 'keel-kt-node';
 const POD_CIDR = '10.244.233.0/24';
 const logs: string[] = [];
-const log = (level: string, msg: string, fields?: Record<string, unknown>) => logs.push(JSON.stringify({ level, msg, ...fields }));
+const log = (level: string, msg: string, fields?: Record<string, unknown>) => logs.push(JSON.stringify({ t: Date.now() % 100_000, level, msg, ...fields }));
 
 let registry: Registry | undefined;
 let containerd: RunningContainerd | undefined;
@@ -192,6 +192,7 @@ describe('kubelet on containerd', () => {
       const p = await getPod('web');
       return p.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True' ? p : undefined;
     });
+    console.log(logs.filter((l) => l.includes('web_default')).slice(0, 12).join('\n'), t0 % 100_000);
     console.log(`pod startup (image present): create → Running ${tRunning} ms, → Ready ${Date.now() - t0} ms`);
     expect(running.status!.podIP).toMatch(/^10\.244\.233\./);
     expect(ready.status).toMatchObject({ hostIP: '127.0.0.1', podIPs: [{ ip: running.status!.podIP }] });
@@ -216,6 +217,28 @@ describe('kubelet on containerd', () => {
     expect(text).toMatch(/^\[::ffff:10\.244\.233\.1\]:\d+: response:200$/m);
     const events = (await client.events('default').list()).items.filter((e) => e.involvedObject.name === 'web').map((e) => e.reason);
     expect(events).toEqual(expect.arrayContaining(['Created', 'Started']));
+  });
+
+  it('starts 10 pods at once (image present): create → Running latencies', async () => {
+    const created = new Map<string, number>();
+    await Promise.all(
+      Array.from({ length: 10 }, async (_, i) => {
+        const name = `burst-${i}`;
+        created.set(name, Date.now());
+        await client.pods('default').create(pod(name, 'keel/web', {}, { ports: [{ containerPort: 8080 }] }));
+      }),
+    );
+    const running = new Map<string, number>();
+    await eventually('10 pods Running', async () => {
+      for (const p of (await client.pods('default').list()).items) {
+        if (p.metadata.name!.startsWith('burst-') && p.status?.phase === 'Running' && !running.has(p.metadata.name!)) running.set(p.metadata.name!, Date.now());
+      }
+      return running.size === 10 ? true : undefined;
+    }, 60_000);
+    const latencies = [...running].map(([name, t]) => t - created.get(name)!).sort((a, b) => a - b);
+    console.log(`10 pods in parallel, create → Running (ms): p50 ${latencies[4]}, max ${latencies[9]}; all: ${latencies.join(' ')}`);
+    expect(latencies[9]).toBeLessThan(20_000);
+    for (let i = 0; i < 10; i++) await client.pods('default').delete(`burst-${i}`);
   });
 
   it('ends keel/job-ok Succeeded and keel/job-fail (Never) Failed with exit code 1', async () => {

@@ -261,6 +261,18 @@ describe('proxy on real iptables in a node namespace', () => {
     expect(jumps).toHaveLength(JUMPS.length);
   });
 
+  it('routes other nodes’ pod CIDRs only through keel-… links, and takes them away again', async () => {
+    // 192.168.77.2 (the client namespace) stands for another node on this machine.
+    expect(await proxy!.setPodRoutes([{ cidr: '10.244.78.0/24', via: '192.168.77.2' }])).toMatchObject({ added: [{ cidr: '10.244.78.0/24' }] });
+    expect(inNs(ns.node, ['ip', 'route', 'get', '10.244.78.5'])).toContain('via 192.168.77.2 dev keel-vc');
+    await expect(proxy!.setPodRoutes([{ cidr: '10.244.79.0/24', via: '10.9.9.9' }])).rejects.toMatchObject({ code: 'Unsafe' });
+    await expect(proxy!.setPodRoutes([{ cidr: '10.244.77.0/25', via: '192.168.77.2' }])).rejects.toMatchObject({ code: 'Unsafe' });
+    expect(inNs(ns.node, ['ip', 'route'])).not.toContain('10.244.79.0/24');
+    expect(await proxy!.setPodRoutes([])).toMatchObject({ removed: [{ cidr: '10.244.78.0/24' }] });
+    expect(inNs(ns.node, ['ip', 'route'])).not.toContain('10.244.78.0/24');
+    await proxy!.setPodRoutes([{ cidr: '10.244.78.0/24', via: '192.168.77.2' }]);
+  });
+
   it('cleanup removes every chain, rule, route and device it made and restores the sysctls', async () => {
     const removed = await proxy!.stop({ cleanup: true });
     proxy = undefined;
@@ -270,6 +282,7 @@ describe('proxy on real iptables in a node namespace', () => {
     expect(sysctl('net.bridge.bridge-nf-call-iptables')).toBe(before.bridgeNf);
     expect(() => inNs(ns.node, ['ip', 'link', 'show', 'keel-svc0'])).toThrow();
     expect(inNs(ns.node, ['ip', 'route'])).not.toContain('10.96.0.0/16');
+    expect(inNs(ns.node, ['ip', 'route'])).not.toContain('10.244.78.0/24');
     // Cleaning twice (say, a later process) finds nothing left to do.
     expect(await cleanupProxy({ netns: ns.node, recordFile })).toEqual([]);
     expect(tcp(ns.node, '10.96.0.10', 80, 1)).not.toHaveProperty('pod-a');

@@ -5,6 +5,8 @@
 // following the default route out. Forwarding and bridge netfilter are switched on. What
 // was there before (each sysctl's value, whether the device and route existed) is written
 // to a record file first, so cleanup — in this process or a later one — puts it back.
+// Routes to the pod CIDRs of other nodes on this machine are kept here too, only ever
+// through keel-… links.
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { ProxyError } from './errors';
@@ -28,6 +30,14 @@ export interface NodeNetworkRecord {
   deviceCreated: boolean;
   /** Each sysctl we changed and its value before; never overwritten by a later start. */
   sysctls: { key: string; before: string }[];
+  /** Routes to other nodes' pod CIDRs that we added (see syncPodRoutes). */
+  podRoutes?: PodRoute[];
+}
+
+/** Another node's pod CIDR and that node's IP on this machine. */
+export interface PodRoute {
+  cidr: string;
+  via: string;
 }
 
 export const DEFAULT_SYSCTLS: Readonly<Record<string, string>> = {
@@ -130,12 +140,55 @@ export async function prepareNodeNetwork(opts: NodeNetworkOptions): Promise<{ re
   return { record, warnings };
 }
 
+/**
+ * Makes the routes to other nodes' pod CIDRs exactly `wanted`: adds the missing, removes
+ * the ones we added that are no longer wanted, and records them for cleanup. A route is
+ * only ever added through a keel-… link (a node on this machine), so pod traffic for a
+ * CIDR never follows a route out of the machine; anything else is refused.
+ */
+export async function syncPodRoutes(recordFile: string, wanted: readonly PodRoute[]): Promise<{ added: PodRoute[]; removed: PodRoute[] }> {
+  const record = readRecord(recordFile);
+  if (!record) throw new ProxyError('Invalid', `no node network record at ${recordFile}: prepare the node first`);
+  const target: Target = { netns: record.netns };
+  const have = record.podRoutes ?? [];
+  const same = (a: PodRoute, b: PodRoute) => a.cidr === b.cidr && a.via === b.via;
+  const added: PodRoute[] = [];
+  const removed: PodRoute[] = [];
+  const existing = await routes(target);
+  for (const route of wanted) {
+    if (have.some((h) => same(h, route))) continue;
+    cidrRange(route.cidr);
+    const clash = existing.find((r) => cidrsOverlap(r.dst, route.cidr) && !have.some((h) => h.cidr === r.dst));
+    if (clash) throw new ProxyError('Unsafe', `pod CIDR ${route.cidr} overlaps the route ${clash.dst} on ${clash.dev || '?'}`);
+    const get = await run(target, 'ip', ['-4', 'route', 'get', route.via]);
+    const dev = /\bdev (\S+)/.exec(get.stdout)?.[1];
+    if (get.code !== 0 || !dev?.startsWith('keel-')) {
+      throw new ProxyError('Unsafe', `node ${route.via} is not reached through a keel-… link (${dev ?? get.stderr.trim()}); no route to ${route.cidr} through it`);
+    }
+    record.podRoutes = [...(record.podRoutes ?? []), route];
+    writeRecord(recordFile, record);
+    await must(target, 'ip', ['route', 'replace', route.cidr, 'via', route.via, 'dev', dev]);
+    added.push(route);
+  }
+  for (const route of have) {
+    if (wanted.some((w) => same(w, route))) continue;
+    await run(target, 'ip', ['route', 'del', route.cidr, 'via', route.via]);
+    record.podRoutes = (record.podRoutes ?? []).filter((r) => !same(r, route));
+    writeRecord(recordFile, record);
+    removed.push(route);
+  }
+  return { added, removed };
+}
+
 /** Undoes prepareNodeNetwork from its record file; answers what it undid. */
 export async function restoreNodeNetwork(recordFile: string): Promise<string[]> {
   const record = readRecord(recordFile);
   if (!record) return [];
   const target: Target = { netns: record.netns };
   const undone: string[] = [];
+  for (const route of record.podRoutes ?? []) {
+    if ((await run(target, 'ip', ['route', 'del', route.cidr, 'via', route.via])).code === 0) undone.push(`route ${route.cidr} via ${route.via}`);
+  }
   for (const { key, before } of [...record.sysctls].reverse()) {
     await must(target, 'sysctl', ['-w', `${key}=${before}`]);
     undone.push(`${key}=${before}`);

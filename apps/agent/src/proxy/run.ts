@@ -7,7 +7,7 @@
 import type { Endpoints, EndpointSlice, Service } from '@keel/api';
 import { ProxyError } from './errors';
 import { conntrackIn, iptablesIn, removeAllRules } from './iptables';
-import { prepareNodeNetwork, restoreNodeNetwork } from './node-net';
+import { prepareNodeNetwork, restoreNodeNetwork, syncPodRoutes, type PodRoute } from './node-net';
 import { Proxier, type LogFn } from './proxier';
 
 export type EventType = 'upsert' | 'delete';
@@ -45,6 +45,8 @@ export interface ProxyRunOptions {
 export interface RunningProxy {
   proxier: Proxier;
   warnings: string[];
+  /** Sets the routes to other nodes' pod CIDRs (through keel-… links only). */
+  setPodRoutes(routes: readonly PodRoute[]): Promise<{ added: PodRoute[]; removed: PodRoute[] }>;
   /** Stops syncing; with `cleanup`, removes every chain, rule, route, device and sysctl change it made. */
   stop(opts?: { cleanup?: boolean }): Promise<string[]>;
 }
@@ -79,6 +81,7 @@ export async function startProxy(opts: ProxyRunOptions): Promise<RunningProxy> {
   return {
     proxier,
     warnings,
+    setPodRoutes: (routes) => syncPodRoutes(opts.recordFile, routes),
     async stop(stopOpts = {}) {
       unsubscribe();
       proxier.stop();
