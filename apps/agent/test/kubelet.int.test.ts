@@ -192,7 +192,6 @@ describe('kubelet on containerd', () => {
       const p = await getPod('web');
       return p.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True' ? p : undefined;
     });
-    console.log(logs.filter((l) => l.includes('web_default')).slice(0, 12).join('\n'), t0 % 100_000);
     console.log(`pod startup (image present): create → Running ${tRunning} ms, → Ready ${Date.now() - t0} ms`);
     expect(running.status!.podIP).toMatch(/^10\.244\.233\./);
     expect(ready.status).toMatchObject({ hostIP: '127.0.0.1', podIPs: [{ ip: running.status!.podIP }] });
@@ -277,6 +276,69 @@ describe('kubelet on containerd', () => {
     expect(events).toContain('BackOff');
   });
 
+  it('runs init containers first, mounts emptyDir, configMap and secret volumes, and resolves env from them', async () => {
+    await client.configMaps('default').create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'app-config', namespace: 'default' }, data: { greeting: 'hello config', color: 'blue' } });
+    await client.secrets('default').create({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'app-secret', namespace: 'default' }, stringData: { password: 's3cret' } });
+    const p = pod('configured', 'keel/busybox', {
+      initContainers: [{ name: 'setup', image: image('keel/busybox'), command: ['sh', '-c', 'echo from-init > /work/init.txt'], volumeMounts: [{ name: 'work', mountPath: '/work' }] }],
+      volumes: [
+        { name: 'work', emptyDir: {} },
+        { name: 'config', configMap: { name: 'app-config' } },
+        { name: 'secret', secret: { secretName: 'app-secret' } },
+      ],
+    }, {
+      command: ['sh', '-c', 'cat /work/init.txt /config/greeting; echo; echo "$COLOR $PASSWORD $MY_NS"; cat /secret/password; echo; touch /config/x 2>/dev/null || echo config-read-only; exec sleep 3600'],
+      env: [
+        { name: 'COLOR', valueFrom: { configMapKeyRef: { name: 'app-config', key: 'color' } } },
+        { name: 'PASSWORD', valueFrom: { secretKeyRef: { name: 'app-secret', key: 'password' } } },
+        { name: 'MY_NS', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
+      ],
+      volumeMounts: [
+        { name: 'work', mountPath: '/work' },
+        { name: 'config', mountPath: '/config' },
+        { name: 'secret', mountPath: '/secret' },
+      ],
+    });
+    await client.pods('default').create(p);
+    const running = await eventually('configured Running', async () => {
+      const x = await getPod('configured');
+      return x.status?.phase === 'Running' ? x : undefined;
+    });
+    expect(running.status!.initContainerStatuses![0]!.state!.terminated).toMatchObject({ exitCode: 0, reason: 'Completed' });
+    expect(running.status!.conditions!.find((c) => c.type === 'Initialized')!.status).toBe('True');
+    const text = await eventually('configured logs', async () => {
+      const body = await httpGet(`http://127.0.0.1:${kubelet!.port}/containerLogs/default/configured/main`);
+      return body.includes('config-read-only') ? body : undefined;
+    });
+    expect(text).toBe('from-init\nhello config\nblue s3cret default\ns3cret\nconfig-read-only\n');
+    await client.pods('default').delete('configured');
+  });
+
+  it('restarts a container whose liveness probe fails, and keeps a pod whose readiness probe fails unready', async () => {
+    await client.pods('default').create(
+      pod('unhealthy', 'keel/web', {}, { livenessProbe: { httpGet: { path: '/healthz', port: 8080 }, periodSeconds: 1, failureThreshold: 2 } }),
+    );
+    await client.pods('default').create(pod('unready', 'keel/web', {}, { readinessProbe: { exec: { command: ['test', '-f', '/tmp/ready'] }, periodSeconds: 1 } }));
+    const restarted = await eventually('liveness restart', async () => {
+      const x = await getPod('unhealthy');
+      return (x.status?.containerStatuses?.[0]?.restartCount ?? 0) >= 1 ? x : undefined;
+    });
+    expect(restarted.status!.containerStatuses![0]!.lastState!.terminated).toBeDefined();
+    const events = (await client.events('default').list()).items.filter((e) => e.involvedObject.name === 'unhealthy');
+    expect(events.find((e) => e.reason === 'Unhealthy')!.message).toBe('Liveness probe failed: HTTP probe failed with statuscode: 404');
+    expect(events.find((e) => e.reason === 'Killing')!.message).toBe('Container main failed liveness probe, will be restarted');
+
+    const unready = await getPod('unready');
+    expect(unready.status!.phase).toBe('Running');
+    expect(unready.status!.containerStatuses![0]!.ready).toBe(false);
+    expect(unready.status!.conditions!.find((c) => c.type === 'Ready')).toMatchObject({ status: 'False', reason: 'ContainersNotReady' });
+    // Make it ready from inside: the probe passes and the pod turns Ready.
+    await cri.execSync(unready.status!.containerStatuses![0]!.containerID!.replace('containerd://', ''), ['touch', '/tmp/ready'], 5);
+    await eventually('unready turns Ready', async () => ((await getPod('unready')).status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True' ? true : undefined));
+    await client.pods('default').delete('unhealthy');
+    await client.pods('default').delete('unready');
+  });
+
   it('adopts running pods after an agent restart, duplicating none', async () => {
     const web = await getPod('web');
     const before = await sandboxesOf(web.metadata.uid!);
@@ -310,6 +372,7 @@ describe('kubelet on containerd', () => {
 
     // The rest go too, including finished pods.
     for (const name of ['job-ok', 'job-fail', 'crasher']) await client.pods('default').delete(name);
+    // (configured, unhealthy and unready were deleted by their tests.)
     await eventually('all pods removed', async () => ((await client.pods('default').list()).items.length === 0 && (await cri.listPodSandbox()).length === 0 ? true : undefined));
   });
 

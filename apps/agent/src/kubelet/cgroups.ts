@@ -28,7 +28,7 @@ function removeTree(dir: string): boolean {
 export function removePodCgroup(relative: string, root = ROOT): string[] {
   const clean = relative.replace(/^\/+/, '');
   if (!clean || clean.split('/').includes('..')) throw new Error(`refusing cgroup path "${relative}"`);
-  let hierarchies: string[] = [];
+  let hierarchies: string[];
   try {
     hierarchies = readdirSync(root, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => join(root, e.name));
   } catch {
