@@ -5,7 +5,8 @@
 // overlap. With --leader-elect, replicas share a Lease and only the holder runs controllers.
 import { Client, GrpcTransport, LeaderElector, LeaseLock, Resources } from '@keel/client';
 import type { Lease } from '@keel/api';
-import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
@@ -42,6 +43,12 @@ function port(value: string): number {
   return n;
 }
 
+function positive(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a whole number above 0');
+  return n;
+}
+
 function controllers(value: string): string[] {
   try {
     return selectControllers(value);
@@ -50,25 +57,37 @@ function controllers(value: string): string[] {
   }
 }
 
+function duration(flags: string, description: string, fallback: string): Option {
+  return new Option(flags, description).argParser(parseDuration).default(parseDuration(fallback), fallback);
+}
+
 const program = new Command('keel-controller-manager')
   .description('Keel controller manager: the cluster\'s controllers, over the apiserver\'s keel.v1 gRPC API')
   .option('--apiserver <host:port>', 'the apiserver\'s keel.v1 gRPC address', address, '127.0.0.1:6444')
   .option('--apiserver-url <url>', 'the apiserver\'s REST URL, only for namespaces/finalize, which keel.v1 does not serve (e.g. http://127.0.0.1:6443)')
-  .option('--controllers <list>', 'controllers to run: * for all, name to add, -name to remove', controllers, selectControllers('*'))
+  .option('--certificate-authority <file>', 'CA of the apiserver\'s serving certificate (PEM): TLS to the apiserver')
+  .option('--client-certificate <file>', 'client certificate (PEM) to authenticate with, over TLS')
+  .option('--client-key <file>', 'key of --client-certificate')
+  .option('--token-file <file>', 'bearer token to authenticate with (a ServiceAccount token, say)')
+  .addOption(new Option('--controllers <list>', 'controllers to run: * for all, name to add, -name to remove').argParser(controllers).default(selectControllers('*'), '*'))
   .option('--leader-elect', 'run only while holding the kube-system/keel-controller-manager Lease', false)
-  .option('--leader-elect-lease-duration <duration>', 'how long a Lease holds without renewal', parseDuration, 15_000)
-  .option('--leader-elect-renew-deadline <duration>', 'how long the leader retries renewing before it steps down', parseDuration, 10_000)
-  .option('--leader-elect-retry-period <duration>', 'how often to try to acquire or renew', parseDuration, 2_000)
+  .addOption(duration('--leader-elect-lease-duration <duration>', 'how long a Lease holds without renewal', '15s'))
+  .addOption(duration('--leader-elect-renew-deadline <duration>', 'how long the leader retries renewing before it steps down', '10s'))
+  .addOption(duration('--leader-elect-retry-period <duration>', 'how often to try to acquire or renew', '2s'))
   .option('--cluster-cidr <cidr>', 'IPv4 CIDR node pod CIDRs come from (node IPAM is off without it)', cidr)
-  .option('--node-cidr-mask-size <n>', 'prefix length of each node\'s pod CIDR', (v) => Number(v), 24)
-  .option('--node-monitor-grace-period <duration>', 'how long a node may go without renewing its Lease before it is Unknown', parseDuration, 40_000)
-  .option('--concurrent-syncs <n>', 'workers per controller', (v) => Number(v), 5)
+  .option('--node-cidr-mask-size <n>', 'prefix length of each node\'s pod CIDR', positive, 24)
+  .addOption(duration('--node-monitor-grace-period <duration>', 'how long a node may go without renewing its Lease before it is Unknown', '40s'))
+  .option('--concurrent-syncs <n>', 'workers per controller', positive, 5)
   .option('--healthz-port <port>', 'port of /healthz and /metrics on 127.0.0.1 (0 picks a free one, -1 turns it off)', (v) => (v === '-1' ? -1 : port(v)), 10257)
   .exitOverride();
 
 interface Options {
   apiserver: string;
   apiserverUrl?: string;
+  certificateAuthority?: string;
+  clientCertificate?: string;
+  clientKey?: string;
+  tokenFile?: string;
   controllers: string[];
   leaderElect: boolean;
   leaderElectLeaseDuration: number;
@@ -81,6 +100,20 @@ interface Options {
   healthzPort: number;
 }
 
+/** A bad flag: one line on stderr, exit 2 (as commander does for its own checks). */
+function fail(message: string): never {
+  process.stderr.write(`keel-controller-manager: ${message}\n`);
+  process.exit(2);
+}
+
+function read(file: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (err) {
+    return fail(`cannot read ${file}: ${(err as Error).message}`);
+  }
+}
+
 async function main(): Promise<void> {
   try {
     program.parse(process.argv);
@@ -90,7 +123,17 @@ async function main(): Promise<void> {
   }
   const opts = program.opts<Options>();
   const log = jsonLogger().with({ component: 'keel-controller-manager' });
-  const client = new Client(new GrpcTransport({ address: opts.apiserver }));
+  if (Boolean(opts.clientCertificate) !== Boolean(opts.clientKey)) fail('--client-certificate and --client-key go together');
+  if (opts.clientCertificate && !opts.certificateAuthority) fail('--client-certificate needs --certificate-authority (TLS)');
+  const tls = opts.certificateAuthority
+    ? {
+        ca: read(opts.certificateAuthority),
+        ...(opts.clientCertificate ? { cert: read(opts.clientCertificate), key: read(opts.clientKey!) } : {}),
+      }
+    : undefined;
+  const token = opts.tokenFile ? read(opts.tokenFile).toString('utf8').trim() : undefined;
+  const auth = { ...(tls ? { tls } : {}), ...(token ? { token } : {}) };
+  const client = new Client(new GrpcTransport({ address: opts.apiserver, ...auth }));
   const stop = new AbortController();
   let manager: ControllerManager | undefined;
   let healthy = true;
@@ -126,7 +169,7 @@ async function main(): Promise<void> {
       workers: opts.concurrentSyncs,
       config: {
         ...(opts.clusterCidr ? { clusterCidr: opts.clusterCidr } : {}),
-        ...(opts.apiserverUrl ? { apiserverUrl: opts.apiserverUrl } : {}),
+        ...(opts.apiserverUrl ? { apiserverUrl: opts.apiserverUrl, apiserverAuth: auth } : {}),
         nodeCidrMaskSize: opts.nodeCidrMaskSize,
         nodeMonitorGracePeriodMs: opts.nodeMonitorGracePeriod,
       },

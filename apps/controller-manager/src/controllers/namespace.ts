@@ -9,6 +9,7 @@ import { ApiError, deepCopy, scheme, setCondition, type KubeObject, type Namespa
 import { Resources } from '@keel/client';
 import { Controller, isNotFound, type ControllerContext } from '../runtime/controller';
 import type { Informer } from '../runtime/informer';
+import { restPut } from '../runtime/rest';
 
 export const KubernetesFinalizer = 'kubernetes';
 
@@ -83,15 +84,9 @@ export class NamespaceController extends Controller {
     if (!url) {
       throw new ApiError('MethodNotAllowed', `cannot finalize namespace ${name}: keel.v1 does not serve namespaces/finalize and no --apiserver-url is set`);
     }
-    const res = await fetch(`${url.replace(/\/$/, '')}/api/v1/namespaces/${encodeURIComponent(name)}/finalize`, {
-      method: 'PUT',
-      headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', ...ns }),
-      signal: AbortSignal.timeout(10_000),
-    });
-    const body = await res.text();
+    const res = await restPut({ url, ...this.ctx.config.apiserverAuth }, `api/v1/namespaces/${encodeURIComponent(name)}/finalize`, { ...ns, apiVersion: 'v1', kind: 'Namespace' });
     if (res.status === 404) return;
-    if (!res.ok) throw new Error(`PUT namespaces/${name}/finalize: ${res.status} ${body.slice(0, 200)}`);
+    if (res.status < 200 || res.status > 299) throw new Error(`PUT namespaces/${name}/finalize: ${res.status} ${res.body.slice(0, 200)}`);
   }
 
   /** NamespaceContentRemaining and NamespaceDeletionContentFailure, as `kubectl describe ns` shows them. */

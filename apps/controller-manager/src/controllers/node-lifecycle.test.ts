@@ -75,6 +75,14 @@ describe('node lifecycle reconcile', () => {
     expect((await h.list<Pod>(Resources.pods)).map((p) => p.metadata.name)).toEqual(['elsewhere']);
   });
 
+  it('deletes pods bound to a node that no longer exists', async () => {
+    setup();
+    h.seed(Resources.pods, pod('stranded', {}, { spec: { nodeName: 'gone', containers: [] } }));
+    h.seed(Resources.pods, pod('fine', {}, { spec: { nodeName: 'a', containers: [] } }));
+    h.seed(Resources.nodes, node('a'));
+    expect(await h.reconcile('gone')).toEqual(['delete pods/default/stranded']);
+  });
+
   it('a renewed Lease keeps the node, and Ready again removes the taints', async () => {
     setup();
     const n = node('a', { spec: { taints: [{ key: 'node.kubernetes.io/unreachable', effect: 'NoExecute', timeAdded: ts() }] } });

@@ -5,7 +5,8 @@
 // taints, one whose Ready is False the `not-ready` ones (NoSchedule and NoExecute), and the
 // taints go once it is Ready again. Pods on a node with a NoExecute taint they do not
 // tolerate are deleted (evicted) at once, or after their tolerationSeconds. Node IPAM
-// (node-ipam.ts) runs here too, as it is per node and cheap.
+// (node-ipam.ts) runs here too, as it is per node and cheap, and so does the part of the pod
+// garbage collector that deletes pods bound to a node that no longer exists.
 //
 // Renewals are timed by our own clock when we see them change, not by the renewTime the
 // agent wrote, so a skewed node clock cannot make a dead node look alive (Kubernetes' rule).
@@ -80,7 +81,10 @@ export class NodeLifecycleController extends Controller {
         for (const c of [old.spec?.podCIDR, n.spec?.podCIDR]) if (c && n.spec?.podCIDR) this.allocator?.settle(c);
         this.enqueue(n.metadata.name!);
       },
-      delete: (n) => this.observed.delete(n.metadata.name!),
+      delete: (n) => {
+        this.observed.delete(n.metadata.name!);
+        this.enqueue(n.metadata.name!);
+      },
     });
     const onLease = (l: Lease) => {
       if (l.metadata.namespace === NodeLeaseNamespace) this.enqueue(l.metadata.name!);
@@ -95,13 +99,32 @@ export class NodeLifecycleController extends Controller {
 
   async reconcile(name: string): Promise<void> {
     const cached = this.nodes.get(name);
-    if (!cached) return;
+    if (!cached) return this.deleteOrphanedPods(name);
     const now = this.ctx.now();
     let node = deepCopy(cached);
     node = await this.allocateCidr(node);
     node = await this.monitorHealth(node, now);
     node = await this.syncTaints(node, now);
     await this.evictPods(node, now);
+  }
+
+  /** The node is gone: pods still bound to it will never run or stop (podgc's orphaned pods). */
+  private async deleteOrphanedPods(name: string): Promise<void> {
+    const orphans = this.pods.list().filter((p) => p.spec?.nodeName === name);
+    if (orphans.length === 0) return;
+    // The cache may simply not have seen a re-created node yet: ask the apiserver.
+    try {
+      await this.ctx.client.nodes().get(name);
+      return;
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+    for (const pod of orphans) {
+      this.ctx.log.info('deleting pod bound to a node that no longer exists', { node: name, pod: `${pod.metadata.namespace}/${pod.metadata.name}` });
+      await this.ctx.client.pods(pod.metadata.namespace).delete(pod.metadata.name!, { gracePeriodSeconds: 0, preconditions: { uid: pod.metadata.uid! } }).catch((err: unknown) => {
+        if (!isNotFound(err)) throw err;
+      });
+    }
   }
 
   private async allocateCidr(node: Node): Promise<Node> {

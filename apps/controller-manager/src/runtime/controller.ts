@@ -7,6 +7,7 @@ import { ApiError } from '@keel/api';
 import { ReconcileRunner, WorkQueue, type Client, type EventRecorder } from '@keel/client';
 import type { InformerFactory } from './factory';
 import type { Logger } from './log';
+import type { RestAccess } from './rest';
 
 export interface ControllerConfig {
   /** `--cluster-cidr`: where node pod CIDRs come from; node IPAM is off without it. */
@@ -18,6 +19,8 @@ export interface ControllerConfig {
    * yet (namespaces/finalize).
    */
   apiserverUrl?: string;
+  /** TLS and token for `apiserverUrl`, as the gRPC connection uses them. */
+  apiserverAuth?: Omit<RestAccess, 'url'>;
   /** `--node-monitor-grace-period`, ms. Default 40 s. */
   nodeMonitorGracePeriodMs?: number;
 }

@@ -32,11 +32,4 @@ export class Informer<T extends KubeObject> implements Lister<T> {
     return this.inner.waitForSync();
   }
 
-  start(): void {
-    this.inner.start();
-  }
-
-  stop(): void {
-    this.inner.stop();
-  }
 }
