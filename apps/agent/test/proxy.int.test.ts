@@ -92,7 +92,7 @@ const webSvc = (extra: Partial<Parameters<typeof service>[3]> = {}) =>
   service('web', '10.96.0.10', [{ name: 'http', port: 80, targetPort: 'http', nodePort: 30080 }], { type: 'NodePort', ...extra });
 const webSlice = (ips: string[]) => slice('web', ips, [{ name: 'http', port: 8080 }]);
 
-let before: { forward: string; bridgeNf: string };
+let before: { forward: string; bridgeNf: string; localnet: string };
 
 beforeAll(async () => {
   deleteAllNamespaces();
@@ -119,7 +119,11 @@ beforeAll(async () => {
   sh(['ip', '-n', ns.node, 'link', 'set', 'keel-vc', 'up']);
   sh(['ip', '-n', ns.client, 'addr', 'add', '192.168.77.2/24', 'dev', 'eth0']);
   sh(['ip', '-n', ns.client, 'link', 'set', 'eth0', 'up']);
-  before = { forward: sysctl('net.ipv4.ip_forward'), bridgeNf: sysctl('net.bridge.bridge-nf-call-iptables') };
+  before = {
+    forward: sysctl('net.ipv4.ip_forward'),
+    bridgeNf: sysctl('net.bridge.bridge-nf-call-iptables'),
+    localnet: sysctl('net.ipv4.conf.all.route_localnet'),
+  };
 
   // Servers are up when the node reaches both pods directly.
   for (let i = 0; i < 100; i++) {
@@ -135,7 +139,7 @@ beforeAll(async () => {
     source,
     netns: ns.node,
     serviceCidr: '10.96.0.0/16',
-    nodeIps: [NODE_IP],
+    nodeIps: [NODE_IP, '127.0.0.1'],
     podBridges: ['keel-pbr0'],
     clusterCidr: '10.244.77.0/24',
     recordFile,
@@ -167,6 +171,8 @@ describe('proxy on real iptables in a node namespace', () => {
     expect(inNs(ns.node, ['ip', 'route', 'get', '10.96.200.1'])).toContain('dev keel-svc0');
     expect(sysctl('net.ipv4.ip_forward')).toBe('1');
     expect(sysctl('net.bridge.bridge-nf-call-iptables')).toBe('1');
+    // A node port on 127.0.0.1 is DNATed to a pod only with route_localnet.
+    expect(sysctl('net.ipv4.conf.all.route_localnet')).toBe('1');
     const save = natSave();
     expect(save).toContain('-A PREROUTING -m comment --comment "keel service portals" -j KEEL-SERVICES');
     expect(save).toContain('-A OUTPUT -m comment --comment "keel service portals" -j KEEL-SERVICES');
@@ -186,9 +192,10 @@ describe('proxy on real iptables in a node namespace', () => {
     expect(Object.keys(tcp(ns.b, '10.96.0.10', 80, 40)).sort()).toEqual(['pod-a', 'pod-b']);
   });
 
-  it('node port answers on the node IP, from outside and from the node itself', () => {
+  it('node port answers on the node IP, from outside and from the node itself, and on 127.0.0.1', () => {
     expect(Object.keys(tcp(ns.client, NODE_IP, 30080, 40)).sort()).toEqual(['pod-a', 'pod-b']);
     expect(Object.keys(tcp(ns.node, NODE_IP, 30080, 40)).sort()).toEqual(['pod-a', 'pod-b']);
+    expect(Object.keys(tcp(ns.node, '127.0.0.1', 30080, 40)).sort()).toEqual(['pod-a', 'pod-b']);
   });
 
   it('a service with no endpoints is rejected at once, from the node and from a pod', () => {
@@ -280,6 +287,7 @@ describe('proxy on real iptables in a node namespace', () => {
     expect(natSave()).not.toMatch(/KEEL/);
     expect(sysctl('net.ipv4.ip_forward')).toBe(before.forward);
     expect(sysctl('net.bridge.bridge-nf-call-iptables')).toBe(before.bridgeNf);
+    expect(sysctl('net.ipv4.conf.all.route_localnet')).toBe(before.localnet);
     expect(() => inNs(ns.node, ['ip', 'link', 'show', 'keel-svc0'])).toThrow();
     expect(inNs(ns.node, ['ip', 'route'])).not.toContain('10.96.0.0/16');
     expect(inNs(ns.node, ['ip', 'route'])).not.toContain('10.244.78.0/24');

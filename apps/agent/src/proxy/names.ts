@@ -59,7 +59,7 @@ export function endpointChain(portName: string, protocol: string, endpoint: stri
 /** The chains every sync owns by name; anything else of ours matches OWN_HASHED_CHAIN. */
 export const FIXED_CHAINS = {
   nat: ['KEEL-SERVICES', 'KEEL-NODEPORTS', 'KEEL-POSTROUTING', 'KEEL-MARK-MASQ'],
-  filter: ['KEEL-SERVICES', 'KEEL-EXTERNAL-SERVICES'],
+  filter: ['KEEL-SERVICES', 'KEEL-EXTERNAL-SERVICES', 'KEEL-FIREWALL'],
 } as const;
 
 export const OWN_HASHED_CHAIN = /^KEEL-(SVC|SEP)-[A-Z2-7]{16}$/;

@@ -108,6 +108,7 @@ describe('planRestore', () => {
       'filter OUTPUT KEEL-SERVICES',
       'filter INPUT KEEL-EXTERNAL-SERVICES',
       'filter FORWARD KEEL-EXTERNAL-SERVICES',
+      'filter INPUT KEEL-FIREWALL',
     ]);
     const plan = planRestore({ desired, existing: { nat: new Set(), filter: new Set() }, missingJumps: missing });
     expect(plan.batches.join('')).toContain('-I OUTPUT 1 -m comment --comment "keel service portals" -j KEEL-SERVICES');

@@ -155,6 +155,29 @@ const cases: Case[] = [
     },
   },
   {
+    name: 'node ports on 127.0.0.1: jump for the loopback address, and outside packets to 127/8 dropped',
+    config: { ...config, nodeIps: ['192.168.77.1', '127.0.0.1'] },
+    services: [],
+    slices: [],
+    nat: {
+      'KEEL-SERVICES': [
+        '-A KEEL-SERVICES -d 192.168.77.1/32 -m comment --comment "keel service nodeports; NOTE: this must be the last rule in this chain" -j KEEL-NODEPORTS',
+        '-A KEEL-SERVICES -d 127.0.0.1/32 -m comment --comment "keel service nodeports; NOTE: this must be the last rule in this chain" -j KEEL-NODEPORTS',
+      ],
+    },
+    filter: {
+      'KEEL-FIREWALL': [
+        '-A KEEL-FIREWALL ! -s 127.0.0.0/8 -d 127.0.0.0/8 -m comment --comment "keel: block incoming localnet connections" -m conntrack ! --ctstate RELATED,ESTABLISHED,DNAT -j DROP',
+      ],
+    },
+  },
+  {
+    name: 'no loopback node IP: the firewall chain stays empty',
+    services: [],
+    slices: [],
+    filter: { 'KEEL-FIREWALL': [] },
+  },
+  {
     name: 'hairpin masquerade goes out of the pod bridges only',
     config: { nodeIps: [], masqueradeOut: ['keel-cni0', 'keel-cni1'], masqueradeBit: 13 },
     services: [],
@@ -234,7 +257,7 @@ describe('computeRules', () => {
     const two = computeRules([...services].reverse(), [...slices].reverse(), config);
     expect([...two.tables.nat]).toEqual([...one.tables.nat]);
     // b is a NodePort without a node port assigned yet: no KEEL-NODEPORTS rule.
-    expect(one.counts).toEqual({ servicePorts: 2, endpoints: 3, chains: 11, rules: 16 });
+    expect(one.counts).toEqual({ servicePorts: 2, endpoints: 3, chains: 12, rules: 16 });
   });
 
   it('every chain a rule jumps to exists (no dangling -j)', () => {

@@ -10,6 +10,7 @@
 //   nat KEEL-SEP-…       one per endpoint: hairpin (source = the endpoint) is marked, then DNAT
 //   nat KEEL-POSTROUTING (from POSTROUTING) masquerade marked packets, out of the pod bridges only
 //   filter KEEL-SERVICES / KEEL-EXTERNAL-SERVICES  REJECT for ports with no ready endpoint
+//   filter KEEL-FIREWALL (from INPUT) with node ports on 127.0.0.1, drop outside packets to 127/8
 import type { EndpointSlice, Service } from '@keel/api';
 import { readyEndpoints, servicePorts, sliceServiceKey, type EndpointInfo, type ServicePortInfo } from './model';
 import { endpointChain, probability, serviceChain } from './names';
@@ -22,7 +23,11 @@ export type Chains = Map<string, string[]>;
 export type TableChains = Record<Table, Chains>;
 
 export interface RuleConfig {
-  /** The node's own IPs: node ports answer on these (never on every local address). */
+  /**
+   * The node's own IPs: node ports answer on these (never on every local address). A
+   * loopback address here (127.0.0.1) makes node ports answer on it too, as kube-proxy's
+   * localhost node ports do; the proxy then turns route_localnet on.
+   */
   nodeIps: readonly string[];
   /** Links masquerade may go out of: the pod bridge(s), e.g. keel-cni0. Never an outside link. */
   masqueradeOut: readonly string[];
@@ -30,6 +35,11 @@ export interface RuleConfig {
   clusterCidr?: string;
   /** The bit of the packet mark that asks for masquerade (kube-proxy's 14, 0x4000). */
   masqueradeBit?: number;
+}
+
+/** True for 127.0.0.0/8: node ports there need net.ipv4.conf.all.route_localnet=1. */
+export function isLoopback(ip: string): boolean {
+  return ip.startsWith('127.');
 }
 
 /** A jump from a built-in chain into ours, kept by the syncer (never written with -A twice). */
@@ -58,6 +68,7 @@ export const JUMPS: readonly Jump[] = [
     rule: '-m conntrack --ctstate NEW -m comment --comment "keel external services" -j KEEL-EXTERNAL-SERVICES',
     target: 'KEEL-EXTERNAL-SERVICES',
   })),
+  { table: 'filter', chain: 'INPUT', rule: '-m comment --comment "keel firewall" -j KEEL-FIREWALL', target: 'KEEL-FIREWALL' },
 ];
 
 /** One service port as programmed: its info, chosen endpoints and chain names. */
@@ -227,6 +238,16 @@ export function computeRules(services: readonly Service[], slices: readonly Endp
   const filter: Chains = new Map([
     ['KEEL-SERVICES', rejects],
     ['KEEL-EXTERNAL-SERVICES', externalRejects],
+    // Node ports on 127.0.0.1 need route_localnet, which would also let packets from outside
+    // reach 127.0.0.0/8: drop those unless DNAT sent them on (kube-proxy's CVE-2020-8558 rule).
+    [
+      'KEEL-FIREWALL',
+      config.nodeIps.some(isLoopback)
+        ? [
+            `-A KEEL-FIREWALL ! -s 127.0.0.0/8 -d 127.0.0.0/8 ${comment('keel: block incoming localnet connections')} -m conntrack ! --ctstate RELATED,ESTABLISHED,DNAT -j DROP`,
+          ]
+        : [],
+    ],
   ]);
 
   const grouped = slicesByService(slices);

@@ -9,6 +9,7 @@ import { ProxyError } from './errors';
 import { conntrackIn, iptablesIn, removeAllRules } from './iptables';
 import { prepareNodeNetwork, restoreNodeNetwork, syncPodRoutes, type PodRoute } from './node-net';
 import { Proxier, type LogFn } from './proxier';
+import { isLoopback } from './rules';
 
 export type EventType = 'upsert' | 'delete';
 
@@ -61,6 +62,8 @@ export async function startProxy(opts: ProxyRunOptions): Promise<RunningProxy> {
     serviceCidr: opts.serviceCidr,
     device: opts.serviceDevice,
     recordFile: opts.recordFile,
+    // DNAT of 127.0.0.1 to a pod is a martian without it (then masqueraded out of the bridge).
+    sysctls: opts.nodeIps.some(isLoopback) ? { 'net.ipv4.conf.all.route_localnet': '1' } : undefined,
   });
   for (const w of warnings) opts.log?.('warn', w);
   const iptables = iptablesIn(target);
