@@ -58,6 +58,9 @@ class WatchSession {
         break;
       }
       case 'progress_request':
+        // Each watcher answers once it has delivered everything up to the revision it names;
+        // with none, the stream gets etcd's answer for no watch in particular (watch_id -1).
+        if (this.watchers.size === 0) void this.write({ header: this.node.header(), watch_id: '-1' });
         for (const { watcher } of this.watchers.values()) watcher.requestProgress();
         break;
     }
