@@ -1,5 +1,5 @@
 // The client-facing servers of one member: the etcd v3 gRPC API on each client URL, and
-// plain HTTP for /health and /metrics (etcd's --listen-metrics-urls). Auth is not among
+// plain HTTP for /health, /version and /metrics (etcd's --listen-metrics-urls). Auth is not among
 // the services, so gRPC itself answers Unimplemented for it.
 import * as grpc from '@grpc/grpc-js';
 import { loadProto } from '@keel/protos';
@@ -9,7 +9,7 @@ import { clusterService } from './rpc/cluster';
 import { kvService } from './rpc/kv';
 import { LeaderForwarder } from './rpc/forward';
 import { leaseService } from './rpc/lease';
-import { maintenanceService } from './rpc/maintenance';
+import { ETCD_VERSION, maintenanceService } from './rpc/maintenance';
 import { watchService } from './rpc/watch';
 import type { StoreNode } from './store-node';
 
@@ -49,6 +49,11 @@ export async function startHttpServer(node: StoreNode, listen: string): Promise<
       const healthy = node.leaderId !== 0;
       res.writeHead(healthy ? 200 : 503, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ health: String(healthy), reason: healthy ? '' : 'RAFT NO LEADER' }));
+      return;
+    }
+    if (path === '/version') {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ etcdserver: ETCD_VERSION, etcdcluster: '3.4.0' }));
       return;
     }
     if (path === '/metrics') {

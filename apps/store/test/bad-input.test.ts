@@ -47,6 +47,25 @@ describe('bad requests', () => {
 describe('the keel-store command', () => {
   const run = (...args: string[]) => spawnSync(process.execPath, [cluster!.bundle, ...args], { encoding: 'utf8' });
 
+  it('serves /health, /version and /metrics', async () => {
+    const base = `http://127.0.0.1:${cluster!.members[0]!.metricsPort}`;
+    expect(await (await fetch(`${base}/health`)).json()).toEqual({ health: 'true', reason: '' });
+    expect(await (await fetch(`${base}/version`)).json()).toMatchObject({ etcdserver: '3.4.0' });
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    for (const name of [
+      'etcd_disk_wal_fsync_duration_seconds_bucket',
+      'etcd_disk_backend_commit_duration_seconds_count',
+      'etcd_server_leader_changes_seen_total',
+      'etcd_server_proposals_committed_total',
+      'etcd_server_proposals_applied_total',
+      'etcd_server_proposals_pending',
+      'etcd_server_proposals_failed_total',
+      'etcd_server_has_leader 1',
+    ]) {
+      expect(metrics).toContain(name);
+    }
+  });
+
   it('prints help and exits 0', () => {
     const r = run('--help');
     expect(r.status).toBe(0);
