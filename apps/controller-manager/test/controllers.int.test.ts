@@ -7,7 +7,7 @@ import { kubelet, retryOnConflict, startTestCluster, waitFor, type TestCluster }
 
 let t: TestCluster;
 beforeAll(async () => {
-  t = await startTestCluster({ clusterCidr: '10.244.0.0/16', nodeMonitorGracePeriodMs: 2000 });
+  t = await startTestCluster({ clusterCidr: '10.244.0.0/16', nodeMonitorGracePeriodMs: 2000, jobBackoffBaseMs: 200 });
 }, 120_000);
 afterAll(async () => t?.stop(), 60_000);
 

@@ -3,7 +3,7 @@ import { Resources } from '@keel/client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Harness } from '../testing/harness';
 import { job, ownedBy, pod, ts } from './fixtures.test-helpers';
-import { countPods, failureOf, isComplete, JobController, wantActive } from './job';
+import { backoffDelay, countPods, failureOf, isComplete, JobController, wantActive } from './job';
 
 let h: Harness<JobController>;
 afterEach(() => h?.stop());
@@ -41,6 +41,10 @@ describe('Job counting', () => {
     expect(failureOf(j, 2, start, Date.parse(start) + 1000)).toBeUndefined();
     expect(failureOf(j, 3, start, Date.parse(start))?.reason).toBe('BackoffLimitExceeded');
     expect(failureOf(j, 0, start, Date.parse(start) + 60_000)?.reason).toBe('DeadlineExceeded');
+  });
+
+  it('backs off 10 s, 20 s, 40 s ... up to 6 min after failures', () => {
+    expect([0, 1, 2, 3, 10].map((n) => backoffDelay(n, 10_000))).toEqual([0, 10_000, 20_000, 40_000, 360_000]);
   });
 
   it('is complete at completions, or (no completions) when one succeeded and none runs', () => {
@@ -86,6 +90,15 @@ describe('Job reconcile', () => {
     const j = await h.get<Job>(Resources.jobs, 'default', 'pi');
     expect(j.status?.conditions?.[0]).toMatchObject({ type: 'Failed', status: 'True', reason: 'BackoffLimitExceeded' });
     expect(j.status).toMatchObject({ active: 0, failed: 3 });
+  });
+
+  it('waits out the back-off before replacing a failed pod', async () => {
+    setup();
+    h.seed(Resources.jobs, job('pi', { backoffLimit: 3 }));
+    h.seed(Resources.pods, jobPod('pi-a', 'Failed'));
+    expect((await h.reconcile('default/pi')).filter((w) => w.startsWith('create pods'))).toEqual([]);
+    h.now += 10_000;
+    expect((await h.reconcile('default/pi')).filter((w) => w.startsWith('create pods'))).toHaveLength(1);
   });
 
   it('deletes a finished Job once ttlSecondsAfterFinished has passed', async () => {

@@ -5,7 +5,8 @@
 // collector). Status: active, ready, succeeded, failed, startTime, completionTime and the
 // Complete / Failed conditions. Pods are counted from the pods that exist (Kubernetes'
 // legacy tracking, without the batch.kubernetes.io/job-tracking finalizer), never below
-// what status already recorded, so a pod deleted after it finished still counts.
+// what status already recorded, so a pod deleted after it finished still counts. After a
+// failure, replacements wait 10 s, 20 s, 40 s ... (at most 6 min), as Kubernetes backs off.
 import {
   deepCopy,
   deepEqual,
@@ -63,6 +64,12 @@ export function failureOf(job: Job, failed: number, startTime: string | undefine
   return undefined;
 }
 
+/** How long after the latest failure a replacement may start (the pod failure back-off). */
+export function backoffDelay(failures: number, baseMs: number): number {
+  if (failures <= 0) return 0;
+  return Math.min(baseMs * 2 ** (failures - 1), 6 * 60_000);
+}
+
 export function isComplete(job: Job, counts: { succeeded: number; active: number }): boolean {
   const completions = job.spec?.completions;
   return completions === undefined ? counts.succeeded > 0 && counts.active === 0 : counts.succeeded >= completions;
@@ -73,6 +80,8 @@ export class JobController extends Controller {
   readonly expectations: Expectations;
   private readonly jobs: Informer<Job>;
   private readonly pods: Informer<Pod>;
+  /** Per Job: the failure count last seen and when we saw it grow (our clock). */
+  private readonly lastFailure = new Map<string, { failed: number; at: number }>();
 
   constructor(private readonly ctx: ControllerContext) {
     super();
@@ -82,7 +91,10 @@ export class JobController extends Controller {
     this.jobs.addHandler({
       add: (j) => this.enqueue(objectKey(j)),
       update: (_, j) => this.enqueue(objectKey(j)),
-      delete: (j) => this.expectations.forget(objectKey(j)),
+      delete: (j) => {
+        this.expectations.forget(objectKey(j));
+        this.lastFailure.delete(objectKey(j));
+      },
     });
     this.pods.addHandler({
       add: (pod) => {
@@ -146,7 +158,9 @@ export class JobController extends Controller {
         await this.deletePods(key, extra);
         active = active.filter((p) => !extra.includes(p));
       } else if (active.length < want) {
-        ({ created, error } = await this.createPods(key, job, want - active.length));
+        const wait = this.backoffRemaining(key, counts.failed, now);
+        if (wait > 0) this.queue.addAfter(key, wait);
+        else ({ created, error } = await this.createPods(key, job, want - active.length));
       }
     }
     // Pods just created count as active, as Kubernetes reports them, before the watch shows them.
@@ -167,6 +181,15 @@ export class JobController extends Controller {
     else if (job.spec?.activeDeadlineSeconds !== undefined) {
       this.queue.addAfter(key, Date.parse(status.startTime) + job.spec.activeDeadlineSeconds * 1000 - now + 10);
     }
+  }
+
+  /** How long until a replacement may start: the back-off counts from when we saw the latest failure. */
+  private backoffRemaining(key: string, failed: number, now: number): number {
+    if (failed === 0) return 0;
+    const seen = this.lastFailure.get(key);
+    if (!seen || failed > seen.failed) this.lastFailure.set(key, { failed, at: now });
+    const { at } = this.lastFailure.get(key)!;
+    return at + backoffDelay(failed, this.ctx.config.jobBackoffBaseMs ?? 10_000) - now;
   }
 
   private async createPods(key: string, job: Job & { apiVersion: string; kind: string }, count: number): Promise<{ created: number; error: unknown }> {

@@ -21,6 +21,8 @@ export interface ControllerConfig {
   apiserverUrl?: string;
   /** TLS and token for `apiserverUrl`, as the gRPC connection uses them. */
   apiserverAuth?: Omit<RestAccess, 'url'>;
+  /** First delay before a Job replaces a failed pod, doubled per failure up to 6 min. Default 10 s. */
+  jobBackoffBaseMs?: number;
   /** `--node-monitor-grace-period`, ms. Default 40 s. */
   nodeMonitorGracePeriodMs?: number;
 }
