@@ -107,7 +107,8 @@ describe('Proxier', () => {
     await p.idle();
     ipt.failNext = true;
     p.upsertEndpointSlice(web(['10.244.0.2']));
-    await new Promise((r) => setTimeout(r, 150));
+    // The retry waits at least a second after a failure (back-off), then succeeds.
+    await new Promise((r) => setTimeout(r, 1_300));
     await p.idle();
     expect(p.metrics.syncs).toEqual({ full: 2, partial: 0, failed: 1 });
     expect(ipt.tables.nat!.has(serviceChain('default/web:http', 'TCP'))).toBe(true);

@@ -82,6 +82,8 @@ export class Proxier {
   private fullTimer?: ReturnType<typeof setInterval>;
   private tail: Promise<unknown> = Promise.resolve();
   private lastSyncStart = Number.NEGATIVE_INFINITY;
+  /** Scheduled syncs that failed in a row, for the retry back-off. */
+  private failures = 0;
   private readonly now: () => number;
   private readonly log: LogFn;
   readonly metrics: ProxierMetrics = { syncs: { full: 0, partial: 0, failed: 0 }, rules: 0, chains: 0, servicePorts: 0, endpoints: 0 };
@@ -140,13 +142,20 @@ export class Proxier {
   /** Asks for a sync; many asks within the minimum interval make one sync. */
   requestSync(): void {
     if (!this.synced || this.stopped || this.timer) return;
-    const wait = Math.max(0, this.lastSyncStart + (this.opts.minSyncIntervalMs ?? 1_000) - this.now());
+    const min = this.opts.minSyncIntervalMs ?? 1_000;
+    // After failures, wait longer each time (up to 30 s) rather than hammer a broken iptables.
+    const gap = this.failures === 0 ? min : Math.min(30_000, Math.max(min, 1_000) * 2 ** (this.failures - 1));
+    const wait = Math.max(0, this.lastSyncStart + gap - this.now());
     this.timer = setTimeout(() => {
       this.timer = undefined;
-      this.sync().catch((err: unknown) => {
-        this.log('error', 'proxy sync failed; retrying with a full sync', { error: String(err) });
-        this.requestSync();
-      });
+      this.sync().then(
+        () => (this.failures = 0),
+        (err: unknown) => {
+          this.failures++;
+          this.log('error', 'proxy sync failed; retrying with a full sync', { error: String(err), failures: this.failures });
+          this.requestSync();
+        },
+      );
     }, wait);
   }
 
