@@ -102,12 +102,16 @@ afterAll(async () => {
   const report = await containerd?.stop({ removeDir: true });
   await registry?.stop();
   rmSync(work, { recursive: true, force: true });
+  // Should the launcher's bridge removal fail, still leave nothing behind (and fail below).
+  const bridgeLeft = execFileSync('ip', ['-o', 'link', 'show'], { encoding: 'utf8' }).includes('keel-kt0:');
+  if (bridgeLeft) execFileSync('ip', ['link', 'del', 'keel-kt0']);
+  if (process.env['KEEL_DEBUG']) console.log(JSON.stringify(report), logs.slice(-40).join('\n'));
   expect(report?.problems ?? []).toEqual([]);
   if (containerd) {
     // Nothing of the node is left: process, mounts, bridge, rules, pod cgroups.
     expect(existsSync(`/proc/${containerd.pid}/cmdline`) && readFileSync(`/proc/${containerd.pid}/cmdline`, 'utf8').includes(containerd.paths.config)).toBe(false);
     expect(readFileSync('/proc/self/mountinfo', 'utf8')).not.toContain(containerd.paths.dir);
-    expect(execFileSync('ip', ['-o', 'link', 'show'], { encoding: 'utf8' })).not.toContain('keel-kt0:');
+    expect(bridgeLeft).toBe(false);
     expect(execFileSync('iptables-save', { encoding: 'utf8' })).not.toContain(containerd.record.network);
     expect(existsSync(join('/sys/fs/cgroup/memory', containerd.cgroupParent))).toBe(false);
   }
@@ -339,6 +343,31 @@ describe('kubelet on containerd', () => {
     await client.pods('default').delete('unready');
   });
 
+  it('refuses a pod that does not fit (OutOfcpu) and reports an image it cannot pull (ErrImagePull, ImagePullBackOff)', async () => {
+    await client.pods('default').create(pod('too-big', 'keel/web', {}, { resources: { requests: { cpu: '1000' } } }));
+    const rejected = await eventually('OutOfcpu', async () => {
+      const x = await getPod('too-big');
+      return x.status?.phase === 'Failed' ? x : undefined;
+    });
+    expect(rejected.status).toMatchObject({ reason: 'OutOfcpu' });
+    expect(rejected.status!.message).toMatch(/^Pod was rejected: Node didn't have enough resource: cpu, requested: 1000000, used: \d+, capacity: \d+$/);
+    expect(await sandboxesOf(rejected.metadata.uid!)).toEqual([]);
+
+    await client.pods('default').create({ ...pod('no-image', 'keel/web'), spec: { ...pod('no-image', 'keel/web').spec!, containers: [{ name: 'main', image: `${registry!.addr}/keel/missing:1.0` }] } });
+    const pulling = await eventually('ErrImagePull', async () => {
+      const x = await getPod('no-image');
+      const reason = x.status?.containerStatuses?.[0]?.state?.waiting?.reason;
+      return reason === 'ErrImagePull' || reason === 'ImagePullBackOff' ? x : undefined;
+    });
+    expect(pulling.status!.phase).toBe('Pending');
+    expect(['ErrImagePull', 'ImagePullBackOff']).toContain(kubectlStatus(pulling));
+    await eventually('ImagePullBackOff', async () => ((await getPod('no-image')).status?.containerStatuses?.[0]?.state?.waiting?.reason === 'ImagePullBackOff' ? true : undefined));
+    const events = (await client.events('default').list()).items.filter((e) => e.involvedObject.name === 'no-image').map((e) => `${e.reason}: ${e.message}`);
+    expect(events).toEqual(expect.arrayContaining([`Pulling: Pulling image "${registry!.addr}/keel/missing:1.0"`, 'Failed: Error: ErrImagePull']));
+    await client.pods('default').delete('too-big');
+    await client.pods('default').delete('no-image');
+  });
+
   it('adopts running pods after an agent restart, duplicating none', async () => {
     const web = await getPod('web');
     const before = await sandboxesOf(web.metadata.uid!);
@@ -346,11 +375,10 @@ describe('kubelet on containerd', () => {
     await kubelet!.stop();
     kubelet = startKubelet();
     await kubelet.start();
-    // Give the new agent a few syncs.
-    await new Promise((r) => setTimeout(r, 3_000));
+    // The new agent probes the container again (readiness starts false after a restart, as in kubelet).
+    await eventually('web Ready again', async () => ((await getPod('web')).status?.containerStatuses?.[0]?.ready ? true : undefined), 10_000);
     expect((await sandboxesOf(web.metadata.uid!)).map((s) => s.id)).toEqual(before.map((s) => s.id));
     expect((await cri.listContainers({ label_selector: { [Labels.podUid]: web.metadata.uid! } })).map((c) => c.id)).toEqual(containersBefore);
-    expect((await getPod('web')).status!.containerStatuses![0]!.ready).toBe(true);
   });
 
   it('deleting a pod stops its containers, removes its sandbox, and the pod goes', async () => {

@@ -12,6 +12,7 @@ import type { Server } from 'node:http';
 import type { Pod } from '@keel/api';
 import { EventRecorder, Informer, type Client } from '@keel/client';
 import type { CriClient } from '@keel/cri';
+import { admit, type Rejection } from './admission';
 import { Backoff, CrashLoopBackoff, ImagePullBackoff } from './backoff';
 import { conflistSubnet, withSubnet } from './cni';
 import { Labels, ManagedBy, type NodeSettings } from './cri-config';
@@ -60,6 +61,7 @@ export class Kubelet {
   private podCidr: string | undefined;
   private networkWaiters: (() => void)[] = [];
   private firstSandbox = false;
+  private readonly admitted = new Set<string>();
   private readonly crashBackoff = new Backoff(CrashLoopBackoff);
   private readonly pullBackoff = new Backoff(ImagePullBackoff);
   private readonly settings: NodeSettings;
@@ -173,6 +175,7 @@ export class Kubelet {
         crashBackoff: this.crashBackoff,
         pullBackoff: this.pullBackoff,
         networkReady: this.networkReady,
+        admit: (pod) => this.admit(pod),
       });
       s = { worker, running: false, again: false };
       this.slots.set(uid, s);
@@ -217,10 +220,27 @@ export class Kubelet {
     if (this.stopped) return;
     if (s.worker.finished && !s.worker.pod) {
       this.slots.delete(s.worker.uid);
+      this.admitted.delete(s.worker.uid);
       return;
     }
     if (s.again) this.schedule(s, 0);
     else if (next !== undefined) this.schedule(s, next);
+  }
+
+  /** Admission against allocatable and the pods already admitted (synchronous, so two pods never both take the last room). */
+  private admit(pod: Pod): Rejection | undefined {
+    const uid = pod.metadata.uid!;
+    if (this.admitted.has(uid)) return undefined;
+    const active = (this.informer?.store.list() ?? []).filter(
+      (p) =>
+        p.metadata.uid !== uid &&
+        (this.admitted.has(p.metadata.uid!) || !!p.status?.startTime) &&
+        p.status?.phase !== 'Succeeded' &&
+        p.status?.phase !== 'Failed',
+    );
+    const rejected = admit(pod, active, this.node?.allocatable);
+    if (!rejected) this.admitted.add(uid);
+    return rejected;
   }
 
   /** Sandboxes of ours whose pod the API does not list: tear them down. */

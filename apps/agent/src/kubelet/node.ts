@@ -140,6 +140,8 @@ export class NodeAgent {
   private lastWriteMs = 0;
   private podCidr: string | undefined;
   private readonly now: () => number;
+  /** What the node last reported as allocatable (for admission). */
+  allocatable: NodeStatus['allocatable'];
 
   constructor(private readonly opts: NodeAgentOptions) {
     this.now = opts.now ?? Date.now;
@@ -238,6 +240,7 @@ export class NodeAgent {
       },
       this.now(),
     );
+    this.allocatable = status.allocatable;
     const sig = significant(status);
     if (!force && sig === this.lastWritten && this.now() - this.lastWriteMs < (this.opts.statusUpdateMs ?? 60_000)) return;
     await client.nodes().patch(nodeName, 'merge', { status }, { subresource: 'status' });

@@ -19,6 +19,7 @@ import { join } from 'node:path';
 import { ApiError, base64Decode, type Container, type Pod } from '@keel/api';
 import type { Client, EventRecorder } from '@keel/client';
 import { CriError, nanos, type Container__Output, type ContainerStatus__Output, type CriClient, type PodSandbox__Output, type PodSandboxConfig } from '@keel/cri';
+import type { Rejection } from './admission';
 import { Backoff } from './backoff';
 import { removePodCgroup } from './cgroups';
 import { Labels, containerConfig, podCgroupParent, podLogDir, sandboxConfig, type NodeSettings } from './cri-config';
@@ -41,6 +42,8 @@ export interface WorkerDeps {
   pullBackoff: Backoff;
   /** Resolves once the pod network can be set up (a pod CIDR is known and in the CNI config). */
   networkReady: () => Promise<void>;
+  /** Node admission for a pod not yet started here (admission.ts); undefined admits. */
+  admit?: (pod: Pod) => Rejection | undefined;
 }
 
 const ms = (n: string | undefined) => Number(nanos(n) / 1_000_000n);
@@ -102,10 +105,36 @@ export class PodWorker {
       return undefined;
     }
 
+    // A pod new to this node must fit first (kubelet's admission); one already started is never re-judged.
+    if (!obs.sandboxes.length && !pod.status?.startTime) {
+      const rejected = this.deps.admit?.(pod);
+      if (rejected) return this.fail(pod, rejected.reason, rejected.message);
+    }
+    const deadline = pod.spec?.activeDeadlineSeconds;
+    const started = Date.parse(pod.status?.startTime ?? '');
+    if (deadline !== undefined && started && this.deps.now() > started + deadline * 1000) {
+      await this.stopAll(pod, obs);
+      return this.fail(pod, 'DeadlineExceeded', 'Pod was active on the node longer than the specified deadline');
+    }
+
     const acted = await this.reconcile(pod, obs);
     if (acted) obs = await this.observe();
     await this.writeStatus(pod, obs);
     return this.nextWakeMs();
+  }
+
+  /** Ends the pod as Failed with a pod-level reason (admission, deadline). */
+  private async fail(pod: Pod, reason: string, message: string): Promise<undefined> {
+    this.deps.events.event(pod, 'Warning', reason, message);
+    const status = { ...pod.status, phase: 'Failed' as const, reason, message, startTime: pod.status?.startTime ?? this.startTime };
+    await this.deps.client.pods(pod.metadata.namespace).patch(pod.metadata.name!, 'merge', { status }, { subresource: 'status' });
+    this.deps.log('info', 'pod failed on the node', { pod: this.name(pod), reason });
+    return undefined;
+  }
+
+  private async stopAll(pod: Pod, obs: Observed): Promise<void> {
+    const grace = pod.spec?.terminationGracePeriodSeconds ?? 30;
+    await Promise.all(obs.raw.filter((c) => c.state === 'CONTAINER_RUNNING').map((c) => this.deps.cri.stopContainer(c.id, grace)));
   }
 
   // ---- observation ----
@@ -438,7 +467,7 @@ export class PodWorker {
       );
     const status = computePodStatus(
       pod,
-      { podIP: obs.podIP, hostIP: this.deps.hostIP(), startTime: this.startTime, init: views(pod.spec!.initContainers ?? []), containers: views(pod.spec!.containers) },
+      { podIP: pod.spec?.hostNetwork ? this.deps.hostIP() : obs.podIP, hostIP: this.deps.hostIP(), startTime: this.startTime, init: views(pod.spec!.initContainers ?? []), containers: views(pod.spec!.containers) },
       this.deps.now(),
     );
     const text = JSON.stringify(status);
