@@ -272,6 +272,10 @@ export function calculateStatus(allRSs: readonly ReplicaSet[], newRS: ReplicaSet
   };
   if (d.status?.collisionCount !== undefined) status.collisionCount = d.status.collisionCount;
   if (d.status?.conditions) status.conditions = deepCopy(d.status.conditions);
+  // getReplicaFailures: a ReplicaSet that cannot create its pods says so on the Deployment.
+  const failure = [newRS, ...allRSs].map((rs) => rs?.status?.conditions?.find((c) => c.type === 'ReplicaFailure' && c.status === 'True')).find(Boolean);
+  if (failure) setCondition(status, newCondition('ReplicaFailure', 'True', failure.reason ?? 'FailedCreate', failure.message ?? '', now));
+  else removeCondition(status, 'ReplicaFailure');
   if (available >= replicasOf(d) - maxUnavailable(d)) {
     setCondition(status, newCondition('Available', 'True', Reasons.MinimumReplicasAvailable, 'Deployment has minimum availability.', now));
   } else {

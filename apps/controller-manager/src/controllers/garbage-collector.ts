@@ -121,6 +121,8 @@ export class GarbageCollector extends Controller {
     const info = scheme.byGVK({ ...gv, kind: ref.kind });
     // An owner of a kind we do not know: leave the reference alone.
     if (!info) return 'present';
+    // A cluster-scoped object cannot be owned by a namespaced one: such a reference is dangling.
+    if (info.namespaced && !dependent.metadata.namespace) return 'absent';
     const namespace = info.namespaced ? dependent.metadata.namespace : undefined;
     const cached = this.byUid.get(ref.uid);
     let owner = cached ? this.lookup(cached.key)?.obj : undefined;

@@ -1,5 +1,5 @@
 import { Resources } from '@keel/client';
-import type { Pod, ReplicaSet } from '@keel/api';
+import { ApiError, type Pod, type ReplicaSet } from '@keel/api';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Harness } from '../testing/harness';
 import { ownedBy, pod, replicaSet, ts } from './fixtures.test-helpers';
@@ -65,6 +65,19 @@ describe('ReplicaSet reconcile', () => {
     h.now += 6 * 60_000; // expectations time out: the controller counts again
     const later = await h.reconcile('default/web');
     expect(later.filter((w) => w.startsWith('create pods'))).toHaveLength(2);
+  });
+
+  it('reports ReplicaFailure (FailedCreate) while creates fail, and clears it once they work', async () => {
+    setup();
+    h.seed(Resources.replicaSets, replicaSet('web', 1));
+    h.api.failNext('create', new ApiError('Forbidden', 'exceeded quota: pods'));
+    await expect(h.reconcile('default/web')).rejects.toThrow(/exceeded quota/);
+    await h.sync();
+    const failed = (await h.get<ReplicaSet>(Resources.replicaSets, 'default', 'web')).status;
+    expect(failed?.conditions).toEqual([expect.objectContaining({ type: 'ReplicaFailure', status: 'True', reason: 'FailedCreate', message: 'exceeded quota: pods' })]);
+    expect(await h.events()).toEqual(['FailedCreate: Error creating: exceeded quota: pods']);
+    await h.reconcile('default/web');
+    expect((await h.get<ReplicaSet>(Resources.replicaSets, 'default', 'web')).status?.conditions).toBeUndefined();
   });
 
   it('writes status: replicas, ready, available after minReadySeconds, fully labelled, observedGeneration', async () => {

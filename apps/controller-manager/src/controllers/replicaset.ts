@@ -3,7 +3,8 @@
 // pods that stop matching; expectations keep it from counting pods while its own creates and
 // deletes are still on their way through the watch. It writes status: replicas,
 // fullyLabeledReplicas, readyReplicas, availableReplicas (ready for minReadySeconds) and
-// observedGeneration.
+// observedGeneration, and the ReplicaFailure condition (FailedCreate / FailedDelete) while
+// its writes fail, which the Deployment controller passes on.
 import {
   deepCopy,
   deepEqual,
@@ -12,6 +13,8 @@ import {
   isPodReady,
   labelSelectorAsQuery,
   objectKey,
+  removeCondition,
+  setCondition,
   type Pod,
   type ReplicaSet,
   type ReplicaSetStatus,
@@ -136,8 +139,12 @@ export class ReplicaSetController extends Controller {
     const owned = await claimPods(this.ctx.client, rs, selector, this.pods.list(rs.metadata.namespace));
     const active = owned.filter(isPodActive);
     let failure: unknown;
-    if (needsSync && rs.metadata.deletionTimestamp === undefined) failure = await this.manageReplicas(key, rs, active);
-    await this.updateStatus(rs, owned);
+    let synced = false;
+    if (needsSync && rs.metadata.deletionTimestamp === undefined) {
+      failure = await this.manageReplicas(key, rs, active);
+      synced = true;
+    }
+    await this.updateStatus(rs, owned, synced ? failure ?? null : undefined);
     if (failure) throw failure;
   }
 
@@ -182,9 +189,18 @@ export class ReplicaSetController extends Controller {
     return undefined;
   }
 
-  private async updateStatus(rs: ReplicaSet, owned: Pod[]): Promise<void> {
+  /** `failure`: the error of this sync's writes, null when they worked, undefined when none were made. */
+  private async updateStatus(rs: ReplicaSet, owned: Pod[], failure: unknown): Promise<void> {
     const now = this.ctx.now();
     const status = calculateReplicaSetStatus(rs, owned, now);
+    if (failure) {
+      const diff = owned.filter(isPodActive).length - (rs.spec?.replicas ?? 1);
+      const reason = diff < 0 ? 'FailedCreate' : 'FailedDelete';
+      status.conditions = setCondition(status.conditions, { type: 'ReplicaFailure', status: 'True', reason, message: (failure as Error).message }, now);
+    } else if (failure === null && status.conditions?.some((c) => c.type === 'ReplicaFailure')) {
+      status.conditions = removeCondition(status.conditions, 'ReplicaFailure');
+      if (status.conditions.length === 0) delete status.conditions;
+    }
     if (!deepEqual(status, rs.status)) {
       try {
         await this.ctx.client.replicaSets(rs.metadata.namespace).updateStatus({ ...deepCopy(rs), status });
