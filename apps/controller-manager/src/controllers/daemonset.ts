@@ -151,7 +151,7 @@ export class DaemonSetController extends Controller {
     let ready = 0;
     let available = 0;
     let updated = 0;
-    const oldReady: Pod[] = [];
+    const oldPods: Pod[] = [];
     const nodeNames = new Set(nodes.map((n) => n.metadata.name!));
     for (const node of nodes) {
       const name = node.metadata.name!;
@@ -179,16 +179,16 @@ export class DaemonSetController extends Controller {
       if (isPodReady(pod)) ready++;
       if (podAvailable(pod, ds.spec?.minReadySeconds ?? 0, now)) available++;
       if (pod.metadata.labels?.[ControllerRevisionHashLabel] === hash) updated++;
-      else oldReady.push(pod);
+      else oldPods.push(pod);
     }
     // Pods for nodes that no longer exist.
     for (const [node, list] of byNode) if (!nodeNames.has(node)) remove.push(...list);
     // RollingUpdate: replace old pods, unavailable ones first, within maxUnavailable.
-    if ((ds.spec?.updateStrategy?.type ?? 'RollingUpdate') === 'RollingUpdate' && oldReady.length > 0) {
+    if ((ds.spec?.updateStrategy?.type ?? 'RollingUpdate') === 'RollingUpdate' && oldPods.length > 0) {
       const maxUnavailable = scaledValueFromIntOrPercent(ds.spec?.updateStrategy?.rollingUpdate?.maxUnavailable ?? 1, desired, true) || 1;
       const unavailable = desired - available;
       const budget = Math.max(0, maxUnavailable - unavailable);
-      const order = [...oldReady].sort((a, b) => Number(podAvailable(a, 0, now)) - Number(podAvailable(b, 0, now)));
+      const order = [...oldPods].sort((a, b) => Number(podAvailable(a, 0, now)) - Number(podAvailable(b, 0, now)));
       const unavailableOld = order.filter((p) => !podAvailable(p, ds.spec?.minReadySeconds ?? 0, now));
       remove.push(...unavailableOld, ...order.filter((p) => !unavailableOld.includes(p)).slice(0, budget));
     }

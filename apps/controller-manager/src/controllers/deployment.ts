@@ -281,9 +281,8 @@ export class DeploymentController extends Controller {
     const { d, newRS, oldRSs } = await this.getAllReplicaSetsAndSyncRevision(d0, rsList, false);
     const scaled = await this.scale(d, newRS, oldRSs);
     if (d.spec?.paused) await this.cleanupDeployment(oldRSs, d);
-    const all = scaled;
-    const nextNew = newRS ? all.find((rs) => rs.metadata.uid === newRS.metadata.uid) : undefined;
-    await this.syncDeploymentStatus(all, nextNew, d);
+    const nextNew = newRS ? scaled.find((rs) => rs.metadata.uid === newRS.metadata.uid) : undefined;
+    await this.syncDeploymentStatus(scaled, nextNew, d);
   }
 
   /** Returns the ReplicaSets as they are after scaling. */
