@@ -9,6 +9,7 @@ import type { EndpointSlice, KubeObject, Service } from '@keel/api';
 import { Client, GrpcTransport, Informer } from '@keel/client';
 import { CriClient, normalizeEndpoint } from '@keel/cri';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { quantityValue } from './kubelet/env';
 import { Kubelet } from './kubelet/kubelet';
 import { startProxy, type ProxyEventHandler, type ProxyEventSource, type RunningProxy } from './proxy/run';
 
@@ -42,6 +43,20 @@ function port(value: string): number {
   return n;
 }
 
+function quantity(value: string): number {
+  try {
+    return quantityValue(value);
+  } catch {
+    throw new InvalidArgumentError('expected a size such as 10Mi');
+  }
+}
+
+function count(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 2) throw new InvalidArgumentError('expected a whole number ≥ 2');
+  return n;
+}
+
 function endpoint(value: string): string {
   try {
     return normalizeEndpoint(value);
@@ -70,6 +85,8 @@ const program = new Command('keel-agent')
   .option('--port <port>', 'port of the logs endpoint (/containerLogs, /healthz)', port, 10250)
   .option('--cluster-dns <ips>', 'resolvers for ClusterFirst pods, comma-separated', (v) => v.split(',').map(ipv4))
   .option('--cluster-domain <domain>', 'the cluster DNS domain', 'cluster.local')
+  .option('--container-log-max-size <quantity>', 'rotate a container log past this size', quantity, 10 * 1024 * 1024)
+  .option('--container-log-max-files <n>', 'log files kept per container (≥ 2)', count, 5)
   .option('--disable-proxy', 'run only the kubelet', false)
   .option('--service-cidr <cidr>', 'the Services CIDR (routed to a local device by the proxy)', cidr, '10.96.0.0/12')
   .option('--cluster-cidr <cidr>', 'all pods of the cluster (the proxy masquerades traffic from outside it)', cidr)
@@ -90,6 +107,8 @@ interface Options {
   port: number;
   clusterDns?: string[];
   clusterDomain: string;
+  containerLogMaxSize: number;
+  containerLogMaxFiles: number;
   disableProxy: boolean;
   serviceCidr: string;
   clusterCidr?: string;
@@ -149,6 +168,8 @@ async function main(): Promise<void> {
     port: opts.port,
     clusterDNS: opts.clusterDns,
     clusterDomain: opts.clusterDomain,
+    containerLogMaxBytes: opts.containerLogMaxSize,
+    containerLogMaxFiles: opts.containerLogMaxFiles,
     log,
   });
   let proxy: RunningProxy | undefined;

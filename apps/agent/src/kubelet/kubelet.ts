@@ -3,7 +3,8 @@
 // per pod: an informer event or a worker's own timer schedules a sync, and a sync that
 // arrives while one runs is folded into a single re-run. Housekeeping every 10 s finds
 // sandboxes labelled as ours whose pod the API no longer has (deleted while the agent was
-// down, or forgotten) and gives them a worker that tears them down. Stopping the kubelet
+// down, or forgotten) and gives them a worker that tears them down, and rotates container
+// logs (log-rotation.ts). Stopping the kubelet
 // stops watching and working; pods keep running, as with kubelet, and the next agent
 // adopts them by their labels.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -16,6 +17,7 @@ import { admit, type Rejection } from './admission';
 import { Backoff, CrashLoopBackoff, ImagePullBackoff } from './backoff';
 import { conflistSubnet, withSubnet } from './cni';
 import { Labels, ManagedBy, type NodeSettings } from './cri-config';
+import { rotateLogs } from './log-rotation';
 import { createLogServer } from './log-server';
 import { NodeAgent } from './node';
 import { PodWorker, type Log } from './pod-worker';
@@ -38,6 +40,9 @@ export interface KubeletOptions {
   clusterDNS?: string[];
   clusterDomain?: string;
   housekeepingMs?: number;
+  /** Rotate a container's log past this size (10 MiB), keeping this many files (5). */
+  containerLogMaxBytes?: number;
+  containerLogMaxFiles?: number;
   /** Lease renewal interval (10 s). */
   leaseRenewMs?: number;
   log: Log;
@@ -106,7 +111,7 @@ export class Kubelet {
       delete: (pod) => this.podGone(pod.metadata.uid!),
     });
     this.informer.start();
-    this.housekeeping = setInterval(() => void this.collectOrphans().catch((err) => opts.log('warn', 'housekeeping', { error: String(err) })), opts.housekeepingMs ?? 10_000);
+    this.housekeeping = setInterval(() => void this.housekeep().catch((err) => opts.log('warn', 'housekeeping', { error: String(err) })), opts.housekeepingMs ?? 10_000);
     opts.log('info', 'kubelet started', { node: opts.nodeName, logs: `http://${opts.address ?? opts.nodeIP}:${this.port}` });
   }
 
@@ -241,6 +246,12 @@ export class Kubelet {
     const rejected = admit(pod, active, this.node?.allocatable);
     if (!rejected) this.admitted.add(uid);
     return rejected;
+  }
+
+  private async housekeep(): Promise<void> {
+    await this.collectOrphans();
+    const rotated = await rotateLogs(this.opts.cri, this.opts.rootDir, { maxBytes: this.opts.containerLogMaxBytes ?? 10 * 1024 * 1024, maxFiles: Math.max(2, this.opts.containerLogMaxFiles ?? 5) });
+    for (const file of rotated) this.opts.log('info', 'rotated container log', { file });
   }
 
   /** Sandboxes of ours whose pod the API does not list: tear them down. */
