@@ -39,7 +39,8 @@ export async function startCluster(): Promise<TestCluster> {
     client?.close();
     for (const d of daemons.reverse()) await d.stop();
     await etcd?.stop({ removeData: true });
-    rmSync(work, { recursive: true, force: true });
+    // KEEL_KEEP_WORK=1 keeps the logs and data for a look after a failure.
+    if (!process.env['KEEL_KEEP_WORK']) rmSync(work, { recursive: true, force: true });
   };
   try {
     etcd = await startEtcdCluster({ dir: join(work, 'keel-etcd'), members: 1 });

@@ -111,6 +111,19 @@ describe('keel-scheduler', () => {
     cluster.metricsUrl = standby.metricsUrl;
   }, 60_000);
 
+  it('retries an unschedulable pod when a node that fits it is added', async () => {
+    const { client } = cluster;
+    await client.pods('default').create(pod('needs-room', '6'));
+    await eventually(async () =>
+      (await client.events('default').list()).items.find((e) => e.involvedObject.name === 'needs-room' && e.reason === 'FailedScheduling'),
+    );
+    // Room for it and for the 3-cpu pod still pending since the first test, which is retried too.
+    await createNode(node('roomy', '16'));
+    const placed = await eventually(async () => (await client.pods('default').get('needs-room')).spec?.nodeName);
+    expect(placed).toBe('roomy');
+    expect((await client.pods('default').get('too-big')).spec?.nodeName).toBe('roomy');
+  });
+
   it('serves metrics', async () => {
     const text = await (await fetch(cluster.metricsUrl)).text();
     expect(text).toMatch(/scheduler_schedule_attempts_total\{result="scheduled"\} [1-9]/);
