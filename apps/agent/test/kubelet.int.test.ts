@@ -15,7 +15,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiError, type Pod } from '@keel/api';
 import { Client, GrpcTransport } from '@keel/client';
-import { CriClient } from '@keel/cri';
+import { CriClient, runExec } from '@keel/cri';
 import { freeLoopbackPort, freeLoopbackPorts, httpAnswers, startDaemon, type RunningDaemon } from '@keel/process';
 import { startContainerd, type RunningContainerd } from '@keel/tools-containerd';
 import { startEtcdCluster, type EtcdCluster } from '@keel/tools-etcd';
@@ -220,6 +220,17 @@ describe('kubelet on containerd', () => {
     expect(text).toMatch(/^\[::ffff:10\.244\.233\.1\]:\d+: response:200$/m);
     const events = (await client.events('default').list()).items.filter((e) => e.involvedObject.name === 'web').map((e) => e.reason);
     expect(events).toEqual(expect.arrayContaining(['Created', 'Started']));
+
+    // exec through the agent: a redirect to containerd's stream server, which libs/cri speaks.
+    const location = await new Promise<string>((ok, fail) => {
+      get(`http://127.0.0.1:${kubelet!.port}/exec/default/web/main?command=sh&command=-c&command=echo%20$POD_NAME;exit%203&stdout=true&stderr=true`, (res) => {
+        res.resume();
+        if (res.statusCode === 302) ok(res.headers.location!);
+        else fail(new Error(`status ${res.statusCode}`));
+      }).on('error', fail);
+    });
+    const result = await runExec(location);
+    expect({ code: result.exitCode, out: result.stdout.toString() }).toEqual({ code: 3, out: 'web\n' });
   });
 
   it('starts 10 pods at once (image present): create → Running latencies', async () => {

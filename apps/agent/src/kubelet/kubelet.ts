@@ -125,8 +125,10 @@ export class Kubelet {
     const deadline = Date.now() + 10_000;
     while ([...this.slots.values()].some((s) => s.running) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     await this.events.flush();
-    await new Promise<void>((ok) => (this.server ? this.server.close(() => ok()) : ok()));
+    // Followed log streams never end by themselves: cut them, then close.
+    const closed = new Promise<void>((ok) => (this.server ? this.server.close(() => ok()) : ok()));
     this.server?.closeAllConnections();
+    await closed;
   }
 
   // ---- the pod CIDR ----

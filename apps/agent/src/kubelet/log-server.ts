@@ -4,7 +4,14 @@
 // answers the container's log as plain text (chunked while following), read from the CRI
 // log file with libs/cri's reader; /healthz answers ok. The container is found through CRI
 // labels (namespace, pod name, container name), newest attempt, or the one before it with
-// `previous`. Plain HTTP on the node IP; the apiserver proxies pods/log to it.
+// `previous`. Streams for pods/exec, pods/attach and pods/portforward are kubelet's
+// redirect mode: GET or POST
+//   /exec/<ns>/<pod>/<container>?command=…&command=…&stdin=true&stdout=true&stderr=true&tty=false
+//   /attach/<ns>/<pod>/<container>?stdin=…&stdout=…&stderr=…&tty=…
+//   /portForward/<ns>/<pod>?port=8080
+// answer 302 to the single-use URL containerd's stream server hands out (libs/cri's
+// stream clients speak it: v4.channel.k8s.io). Plain HTTP on the node IP; the apiserver
+// proxies pods/log and follows the redirects.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { formatRfc3339Nano, readLogs, type CriClient } from '@keel/cri';
@@ -53,9 +60,51 @@ async function serveLogs(opts: LogServerOptions, req: IncomingMessage, res: Serv
   res.end();
 }
 
+/** The newest container of a pod by name (and the pod's sandbox). */
+async function findContainer(opts: LogServerOptions, namespace: string, podName: string, container: string) {
+  const list = await opts.cri.listContainers({
+    state: { state: 'CONTAINER_RUNNING' },
+    label_selector: { [Labels.podNamespace]: namespace, [Labels.podName]: podName, [Labels.containerName]: container },
+  });
+  return list.sort((a, b) => (b.metadata?.attempt ?? 0) - (a.metadata?.attempt ?? 0))[0];
+}
+
+async function serveStream(opts: LogServerOptions, res: ServerResponse, url: URL): Promise<void> {
+  const [kind, ...parts] = url.pathname.split('/').slice(1).map(decodeURIComponent);
+  const q = url.searchParams;
+  const flag = (name: string) => q.get(name) === 'true' || q.get(name) === '1';
+  let location: string;
+  if (kind === 'portForward') {
+    const [namespace, podName] = parts;
+    if (parts.length !== 2 || !namespace || !podName) return fail(res, 400, 'expected /portForward/<namespace>/<pod>');
+    const sandbox = (await opts.cri.listPodSandbox({ state: { state: 'SANDBOX_READY' }, label_selector: { [Labels.podNamespace]: namespace, [Labels.podName]: podName } }))[0];
+    if (!sandbox) return fail(res, 404, `pod "${podName}" has no running sandbox on this node`);
+    location = await opts.cri.portForward(sandbox.id, q.getAll('port').map(Number));
+  } else {
+    const [namespace, podName, container] = parts;
+    if (parts.length !== 3 || !namespace || !podName || !container) return fail(res, 400, `expected /${kind}/<namespace>/<pod>/<container>`);
+    const target = await findContainer(opts, namespace, podName, container);
+    if (!target) return fail(res, 404, `container "${container}" in pod "${podName}" is not running`);
+    const streams = { tty: flag('tty'), stdin: flag('stdin'), stdout: q.has('stdout') ? flag('stdout') : true, stderr: q.has('stderr') ? flag('stderr') : !flag('tty') };
+    if (kind === 'exec') {
+      const cmd = q.getAll('command');
+      if (!cmd.length) return fail(res, 400, 'exec needs at least one command parameter');
+      location = await opts.cri.exec({ container_id: target.id, cmd, ...streams });
+    } else {
+      location = await opts.cri.attach({ container_id: target.id, ...streams });
+    }
+  }
+  res.writeHead(302, { Location: location });
+  res.end();
+}
+
 export function createLogServer(opts: LogServerOptions): Server {
   return createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://agent');
+    if (/^\/(exec|attach|portForward)\//.test(url.pathname) && (req.method === 'GET' || req.method === 'POST')) {
+      serveStream(opts, res, url).catch((err) => (res.headersSent ? res.end() : fail(res, 500, (err as Error).message)));
+      return;
+    }
     if (req.method !== 'GET') return fail(res, 405, 'only GET');
     if (url.pathname === '/healthz') {
       res.writeHead(200, { 'Content-Type': 'text/plain' });
