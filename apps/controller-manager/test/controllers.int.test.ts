@@ -171,6 +171,53 @@ describe('Job', () => {
   }, 60_000);
 });
 
+describe('Job TTL and DaemonSet', () => {
+  it('a finished Job with ttlSecondsAfterFinished 0 is deleted, and its pods with it', async () => {
+    const ns = 'default';
+    await t.client.jobs(ns).create({
+      apiVersion: 'batch/v1',
+      kind: 'Job',
+      metadata: { name: 'once', namespace: ns },
+      spec: { ttlSecondsAfterFinished: 0, template: { spec: { restartPolicy: 'Never', containers: [{ name: 'x', image: 'keel/busybox' }] } } },
+    });
+    const pods = async () => (await t.client.pods(ns).list({ labelSelector: 'job-name=once' })).items;
+    const [p] = await waitFor(async () => {
+      const list = await pods();
+      return list.length === 1 && list;
+    }, 20_000, 'the job pod');
+    await kubelet(t.client, p!, { phase: 'Succeeded' });
+    await waitFor(async () => (await t.client.jobs(ns).get('once').then(() => false, () => true)) && (await pods()).length === 0, 20_000, 'job and pod gone');
+  }, 60_000);
+
+  it('a DaemonSet gets one pod per eligible node, pinned by node affinity', async () => {
+    const ns = 'default';
+    for (const name of ['keel-ds-1', 'keel-ds-2']) {
+      await t.client.nodes().create({ apiVersion: 'v1', kind: 'Node', metadata: { name, labels: { 'keel.test/ds': 'yes' } } });
+    }
+    await t.client.nodes().create({ apiVersion: 'v1', kind: 'Node', metadata: { name: 'keel-ds-3', labels: { 'keel.test/ds': 'no' } } });
+    await t.client.daemonSets(ns).create({
+      apiVersion: 'apps/v1',
+      kind: 'DaemonSet',
+      metadata: { name: 'agent', namespace: ns },
+      spec: {
+        selector: { matchLabels: { app: 'agent' } },
+        // These nodes never heartbeat and turn unreachable after the 2 s grace: tolerate it.
+        template: { metadata: { labels: { app: 'agent' } }, spec: { nodeSelector: { 'keel.test/ds': 'yes' }, tolerations: [{ operator: 'Exists' }], containers: [{ name: 'a', image: 'keel/busybox' }] } },
+      },
+    });
+    const pods = await waitFor(async () => {
+      const list = await podsOf(ns, 'agent');
+      return list.length === 2 && list;
+    }, 20_000, 'two daemon pods');
+    const nodes = pods.map((p) => p.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms[0]?.matchFields?.[0]?.values?.[0]).sort();
+    expect(nodes).toEqual(['keel-ds-1', 'keel-ds-2']);
+    await waitFor(async () => (await t.client.daemonSets(ns).get('agent')).status?.desiredNumberScheduled === 2, 20_000, 'DaemonSet status');
+    await t.client.daemonSets(ns).delete('agent');
+    await waitFor(async () => (await podsOf(ns, 'agent')).length === 0, 20_000, 'daemon pods collected');
+    for (const name of ['keel-ds-1', 'keel-ds-2', 'keel-ds-3']) await t.client.nodes().delete(name);
+  }, 60_000);
+});
+
 describe('Endpoints and EndpointSlices', () => {
   it('follow pod readiness, with named target ports resolved', async () => {
     const ns = 'default';

@@ -29,6 +29,7 @@ describe('node IPAM', () => {
 describe('taints and eviction', () => {
   it('maps Ready to the not-ready / unreachable taints', () => {
     expect(readinessTaints({ type: 'Ready', status: 'True' })).toEqual([]);
+    expect(readinessTaints(undefined)).toEqual([]);
     expect(readinessTaints({ type: 'Ready', status: 'False' }).map((t) => `${t.key}:${t.effect}`)).toEqual(['node.kubernetes.io/not-ready:NoSchedule', 'node.kubernetes.io/not-ready:NoExecute']);
     expect(readinessTaints({ type: 'Ready', status: 'Unknown' })[1]).toEqual({ key: 'node.kubernetes.io/unreachable', effect: 'NoExecute' });
   });

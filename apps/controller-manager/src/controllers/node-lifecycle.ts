@@ -34,9 +34,12 @@ export const Taints = {
 
 const DEFAULT_GRACE_MS = 40_000;
 
-/** The taints a node should carry for its Ready condition. */
+/**
+ * The taints a node should carry for its Ready condition. A node that has not reported yet
+ * gets none here: it becomes Unknown (and unreachable) once its grace period has passed.
+ */
 export function readinessTaints(ready: NodeCondition | undefined): { key: string; effect: 'NoSchedule' | 'NoExecute' }[] {
-  const key = ready?.status === 'False' ? Taints.notReady : ready?.status === 'Unknown' || !ready ? Taints.unreachable : undefined;
+  const key = ready?.status === 'False' ? Taints.notReady : ready?.status === 'Unknown' ? Taints.unreachable : undefined;
   return key ? [{ key, effect: 'NoSchedule' }, { key, effect: 'NoExecute' }] : [];
 }
 
