@@ -132,6 +132,7 @@ async function main(): Promise<void> {
   // electing a leader, so keep trying for a while.
   for (let attempt = 1; ; attempt++) {
     try {
+      await handler.startCaches(scheme.resources);
       const created = await ensureSystemNamespaces(handler);
       if (created.length > 0) log({ msg: 'created system namespaces', namespaces: created });
       break;

@@ -9,6 +9,7 @@ import { createServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ensureSystemNamespaces } from '../src/bootstrap';
 import { ApiHandler } from '../src/registry/handler';
 import { ServiceAllocator } from '../src/allocators/services';
 import { defaultStrategies } from '../src/registry/strategies';
@@ -52,6 +53,9 @@ export async function startTestApiServer(opts: { bookmarkIntervalMs?: number; se
     const services = new ServiceAllocator(etcd, { serviceCidr: '10.96.0.0/24', nodePortRange: { min: 30000, max: 30010 }, random: Math.random });
     handler = new ApiHandler({ etcd, strategies: withSecurityAdmission(defaultStrategies({ services })), uid: randomUUID, random: Math.random });
     handler.namespaceInfo = scheme.lookup('namespaces');
+    // As the server starts: system namespaces, then every watch cache.
+    await ensureSystemNamespaces(handler);
+    await handler.startCaches(scheme.resources);
     const secure = opts.security ? await loadSecurity(opts.security.flags, { scheme, handler }) : undefined;
     const rest = new RestServer({
       scheme,
@@ -81,8 +85,6 @@ export async function startTestApiServer(opts: { bookmarkIntervalMs?: number; se
       }
       return { status: res.status, body: parsed, headers: res.headers };
     };
-    // Every namespaced test needs the default namespace, as a real cluster has.
-    await request('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'default' } });
     return { url, etcd, handler, request, stop };
   } catch (err) {
     await stop();

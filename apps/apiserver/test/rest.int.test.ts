@@ -358,3 +358,19 @@ describe('service allocation', () => {
     expect(headless.spec.clusterIP).toBe('None');
   });
 });
+
+describe('list then watch', () => {
+  it('watches from the resourceVersion of a list of a resource nobody watched before', async () => {
+    // kubectl get -w: a list from the store, then a watch from its resourceVersion.
+    await api.request('POST', '/api/v1/namespaces/default/secrets', { apiVersion: 'v1', kind: 'Secret', metadata: { name: 's0' } });
+    const list = (await api.request('GET', '/api/v1/namespaces/default/secrets')).body;
+    const controller = new AbortController();
+    const res = await fetch(`${api.url}/api/v1/namespaces/default/secrets?watch=1&resourceVersion=${list.metadata.resourceVersion}`, { signal: controller.signal });
+    const reader = res.body!.getReader();
+    await api.request('POST', '/api/v1/namespaces/default/secrets', { apiVersion: 'v1', kind: 'Secret', metadata: { name: 's1' } });
+    const { value } = await reader.read();
+    controller.abort();
+    const event = JSON.parse(Buffer.from(value!).toString().split('\n')[0]!);
+    expect(event).toMatchObject({ type: 'ADDED', object: { metadata: { name: 's1' } } });
+  });
+});

@@ -104,6 +104,15 @@ export class ApiHandler {
     for (const cache of this.caches.values()) cache.stop();
   }
 
+  /**
+   * Starts the watch cache of every resource now, as kube-apiserver does at startup: a
+   * client that lists (at revision R) and then watches from R must find R inside the
+   * cache's history, which holds only what happened after the cache started.
+   */
+  async startCaches(infos: readonly ResourceInfo[]): Promise<void> {
+    await Promise.all(infos.filter((i) => i.verbs.includes('watch')).map((i) => this.cache(i).start()));
+  }
+
   private ref(info: ResourceInfo): ResourceRef {
     return { group: info.group, resource: info.resource };
   }
@@ -136,11 +145,20 @@ export class ApiHandler {
     let resourceVersion: string;
     let cont: string | undefined;
     let remaining: number | undefined;
-    const fromCache = q.resourceVersion === '0' || (rv > 0 && q.resourceVersionMatch !== 'Exact' && !q.continue && !q.limit);
+    let fromCache = q.resourceVersion === '0' || (rv > 0 && q.resourceVersionMatch !== 'Exact' && !q.continue && !q.limit);
+    const cache = this.cache(info);
+    if (fromCache && q.resourceVersion === '0') {
+      // Any version is allowed, but never one older than what this server has already
+      // acknowledged, so a client that wrote and then lists sees its write. If the cache
+      // cannot show it is that fresh in time, the store answers instead.
+      fromCache = await cache.waitFor(this.lastWrite).then(
+        () => true,
+        () => false,
+      );
+    } else if (fromCache) {
+      await cache.waitFor(rv);
+    }
     if (fromCache) {
-      const cache = this.cache(info);
-      if (rv > 0) await cache.waitFor(rv);
-      else await cache.start();
       const inPrefix = (o: KubeObject) => (info.namespaced && namespace ? o.metadata.namespace === namespace : true);
       const listed = cache.list((o) => inPrefix(o) && (predicate ? predicate(o) : true));
       items = listed.items.map((o) => deepCopy(o));
@@ -247,6 +265,15 @@ export class ApiHandler {
     }
   }
 
+  /** The newest store revision this server has acknowledged a write at. */
+  private lastWrite = 0;
+
+  private noteWrite<T extends KubeObject>(obj: T): T {
+    const rv = Number(obj.metadata.resourceVersion ?? 0);
+    if (rv > this.lastWrite) this.lastWrite = rv;
+    return obj;
+  }
+
   /** Set by the server: the Namespace resource, for lifecycle checks. */
   namespaceInfo: ResourceInfo | undefined;
 
@@ -270,7 +297,7 @@ export class ApiHandler {
     if (opts.dryRun) return withTypeMeta(info, obj);
     await strategy.beforeCreate?.(obj);
     try {
-      return withTypeMeta(info, await this.store.create(this.ref(info), this.key(info, namespace, name), obj));
+      return withTypeMeta(info, this.noteWrite(await this.store.create(this.ref(info), this.key(info, namespace, name), obj)));
     } catch (err) {
       await strategy.createFailed?.(obj);
       throw err;
@@ -332,7 +359,7 @@ export class ApiHandler {
       const gone = await this.remove(info, key, name, written.metadata.resourceVersion);
       return withTypeMeta(info, gone);
     }
-    return withTypeMeta(info, written);
+    return withTypeMeta(info, this.noteWrite(written));
   }
 
   /** Adds the write to metadata.managedFields (operation Update) when a manager is named. */
@@ -352,7 +379,7 @@ export class ApiHandler {
 
   /** Removes the object from the store if it is still at `resourceVersion`. */
   private async remove(info: ResourceInfo, key: string, name: string, resourceVersion?: string): Promise<KubeObject> {
-    const gone = await this.store.delete(this.ref(info), key, name, resourceVersion ? { preconditions: { resourceVersion } } : {});
+    const gone = this.noteWrite(await this.store.delete(this.ref(info), key, name, resourceVersion ? { preconditions: { resourceVersion } } : {}));
     await this.strategy(info).afterDelete?.(gone);
     return gone;
   }
@@ -408,7 +435,7 @@ export class ApiHandler {
       },
       options.preconditions ? { preconditions: options.preconditions } : {},
     );
-    if (!removeNow) return { object: withTypeMeta(info, marked), removed: false };
+    if (!removeNow) return { object: withTypeMeta(info, this.noteWrite(marked)), removed: false };
     if (opts.dryRun) return { object: withTypeMeta(info, marked), removed: true };
     const gone = await this.remove(info, key, name, marked.metadata.resourceVersion);
     return { object: withTypeMeta(info, gone), removed: true };

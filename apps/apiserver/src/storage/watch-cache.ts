@@ -159,19 +159,30 @@ export class WatchCache<T extends KubeObject = KubeObject> {
     }
   }
 
-  /** Resolves once the cache has seen `revision` (for reads that must not be older). */
+  /**
+   * Resolves once the cache has seen `revision` (for reads that must not be older). The
+   * revision may belong to a write to another resource, which this cache never hears of:
+   * a progress request makes the store tell every watch how far it is, as kube-apiserver's
+   * cacher asks etcd.
+   */
   async waitFor(revision: number, timeoutMs = 3000): Promise<void> {
     await this.start();
     if (this.revision >= revision) return;
     await new Promise<void>((resolve, reject) => {
       const waiter = { revision, resolve };
       this.waiters.push(waiter);
+      this.etcd.requestWatchProgress();
+      const again = setInterval(() => this.etcd.requestWatchProgress(), 100);
+      const done = () => clearInterval(again);
+      waiter.resolve = () => {
+        done();
+        resolve();
+      };
       setTimeout(() => {
+        done();
         const i = this.waiters.indexOf(waiter);
         if (i >= 0) {
           this.waiters.splice(i, 1);
-          // Nothing newer arrived: ask the store for a progress report, then give up.
-          this.etcd.requestWatchProgress();
           reject(ApiErrors.tooManyRequests(`Too large resource version: ${revision}, current: ${this.revision}`, 1));
         }
       }, timeoutMs).unref();
