@@ -3,7 +3,7 @@
 import { EtcdClient, type EtcdError } from '@keel/etcd-client';
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startStoreCluster, type StoreCluster } from './cluster';
+import { startStoreCluster, type StoreCluster } from '@keel/tools-store';
 
 let cluster: StoreCluster | undefined;
 let client: EtcdClient;

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startStoreCluster, type StoreCluster } from './cluster';
+import { startStoreCluster, type StoreCluster } from '@keel/tools-store';
 
 let keel: StoreCluster | undefined;
 let etcd: EtcdCluster | undefined;

@@ -3,7 +3,7 @@
 // from its data dir every acknowledged put is there, on every member.
 import { EtcdClient } from '@keel/etcd-client';
 import { afterAll, describe, expect, it } from 'vitest';
-import { startStoreCluster, type StoreCluster } from './cluster';
+import { startStoreCluster, type StoreCluster } from '@keel/tools-store';
 
 const ELECTION_MS = 1000;
 let cluster: StoreCluster | undefined;

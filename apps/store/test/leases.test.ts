@@ -3,7 +3,7 @@
 // the leader proposes, so every member deletes its keys at the same revision.
 import { EtcdClient, type WatchEvent } from '@keel/etcd-client';
 import { afterAll, describe, expect, it } from 'vitest';
-import { startStoreCluster, type StoreCluster } from './cluster';
+import { startStoreCluster, type StoreCluster } from '@keel/tools-store';
 
 let cluster: StoreCluster | undefined;
 const clients: EtcdClient[] = [];

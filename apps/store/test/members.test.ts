@@ -5,7 +5,7 @@ import { EtcdClient } from '@keel/etcd-client';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { startStoreCluster, type StoreCluster } from './cluster';
+import { startStoreCluster, type StoreCluster } from '@keel/tools-store';
 
 let cluster: StoreCluster | undefined;
 const clients: EtcdClient[] = [];

@@ -4,7 +4,7 @@
 // tools/etcd-conformance).
 import { EtcdClient, type WatchEvent } from '@keel/etcd-client';
 import { afterAll, describe, expect, it } from 'vitest';
-import { startStoreCluster, type StoreCluster } from './cluster';
+import { startStoreCluster, type StoreCluster } from '@keel/tools-store';
 
 let cluster: StoreCluster | undefined;
 const clients: EtcdClient[] = [];

@@ -10,7 +10,7 @@ import type { WatchRequest } from '@keel/protos/etcdserverpb/WatchRequest';
 import type { WatchClient } from '@keel/protos/etcdserverpb/Watch';
 import type { ProtoGrpcType } from '@keel/protos/rpc';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startStoreCluster, type StoreCluster } from './cluster';
+import { startStoreCluster, type StoreCluster } from '@keel/tools-store';
 
 let cluster: StoreCluster | undefined;
 let client: EtcdClient;

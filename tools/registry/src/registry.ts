@@ -1,6 +1,6 @@
 // The local OCI registry: Debian's docker-registry bound to loopback, its data, config,
 // log and PID file all under one `keel-` folder this tool owns. Started detached (through
-// @keel/tools-process) so it outlives the command that started it; stopped only through
+// @keel/process) so it outlives the command that started it; stopped only through
 // the PID recorded at start.
 import { httpAnswers, runningDaemon, startDaemon, stopDaemon } from '@keel/process';
 import { execFile } from 'node:child_process';

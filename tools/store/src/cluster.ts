@@ -1,4 +1,5 @@
-// A keel-store cluster of real processes for the cross-process tests: the command is
+// A keel-store cluster of real processes, for keel-store's own cross-process tests and for
+// anything else tested on keel-store (the apiserver's suites): the command is
 // bundled once per test file into the repo's tmp/ (so npm packages resolve from the
 // repo's node_modules and parallel test files never share a bundle), members run on
 // loopback ports with LevelDB data under one keel-… folder, and are started, killed and
