@@ -1,5 +1,5 @@
-// The official JavaScript client, @kubernetes/client-node 1.4, against the apiserver on a
-// real etcd: typed list, create, strategic-merge patch, delete, a raw watch and an informer.
+// The official JavaScript client, @kubernetes/client-node 1.4, against the apiserver on
+// keel-store: typed list, create, strategic-merge patch, delete, a raw watch and an informer.
 import * as k8s from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApiServer, type TestApiServer } from './fixture';
@@ -7,7 +7,7 @@ import { startTestApiServer, type TestApiServer } from './fixture';
 let api: TestApiServer;
 let kc: k8s.KubeConfig;
 beforeAll(async () => {
-  api = await startTestApiServer();
+  api = await startTestApiServer({ store: 'keel-store' });
   kc = new k8s.KubeConfig();
   kc.loadFromOptions({
     clusters: [{ name: 'keel', server: api.url, skipTLSVerify: true }],

@@ -1,8 +1,10 @@
-// An apiserver for tests: a real etcd 3.4 on loopback and the REST server in this process,
-// on a free port, with helpers to call it. Everything is removed by stop().
+// An apiserver for tests: a real store on loopback — Debian's etcd 3.4, or keel-store as
+// processes — and the REST server in this process, on a free port, with helpers to call it.
+// Everything is removed by stop().
 import { scheme } from '@keel/api';
 import { EtcdClient } from '@keel/etcd-client';
-import { startEtcdCluster, type EtcdCluster } from '@keel/tools-etcd';
+import { startEtcdCluster } from '@keel/tools-etcd';
+import { startStoreCluster } from '@keel/tools-store';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -33,9 +35,12 @@ export interface TestApiServer {
   stop(): Promise<void>;
 }
 
-export async function startTestApiServer(opts: { bookmarkIntervalMs?: number; security?: TestSecurity } = {}): Promise<TestApiServer> {
+/** Which etcd v3 server the apiserver stores objects in. */
+export type TestStore = 'etcd' | 'keel-store';
+
+export async function startTestApiServer(opts: { bookmarkIntervalMs?: number; security?: TestSecurity; store?: TestStore } = {}): Promise<TestApiServer> {
   const work = mkdtempSync(join(tmpdir(), 'keel-apiserver-test-'));
-  let cluster: EtcdCluster | undefined;
+  let cluster: { endpoints: string[]; stop(): Promise<void> } | undefined;
   let server: Server | undefined;
   let etcd: EtcdClient | undefined;
   let handler: ApiHandler | undefined;
@@ -44,11 +49,16 @@ export async function startTestApiServer(opts: { bookmarkIntervalMs?: number; se
     server?.closeAllConnections();
     await new Promise((r) => (server ? server.close(r) : r(undefined)));
     etcd?.close();
-    await cluster?.stop({ removeData: true });
+    await cluster?.stop();
     rmSync(work, { recursive: true, force: true });
   };
   try {
-    cluster = await startEtcdCluster({ dir: join(work, 'keel-etcd'), members: 1 });
+    if (opts.store === 'keel-store') {
+      cluster = await startStoreCluster({ members: 1 });
+    } else {
+      const etcdCluster = await startEtcdCluster({ dir: join(work, 'keel-etcd'), members: 1 });
+      cluster = { endpoints: etcdCluster.endpoints, stop: () => etcdCluster.stop({ removeData: true }) };
+    }
     etcd = new EtcdClient({ endpoints: cluster.endpoints });
     const services = new ServiceAllocator(etcd, { serviceCidr: '10.96.0.0/24', nodePortRange: { min: 30000, max: 30010 }, random: Math.random });
     handler = new ApiHandler({ etcd, strategies: withSecurityAdmission(defaultStrategies({ services })), uid: randomUUID, random: Math.random });

