@@ -237,9 +237,11 @@ describe('Endpoints and EndpointSlices', () => {
       const e: Endpoints = await t.client.endpoints(ns).get('api');
       return e.subsets?.[0]?.addresses?.length === 1 && e.subsets[0]!.notReadyAddresses?.length === 1;
     }, 20_000, 'one not-ready address');
-    const slices: EndpointSlice[] = (await t.client.endpointSlices(ns).list({ labelSelector: 'kubernetes.io/service-name=api' })).items;
-    expect(slices).toHaveLength(1);
-    expect(slices[0]!.endpoints.map((e) => e.conditions?.ready).sort()).toEqual([false, true]);
+    // The slice is written right after the Endpoints, in the same reconcile.
+    const slices = await waitFor(async () => {
+      const list: EndpointSlice[] = (await t.client.endpointSlices(ns).list({ labelSelector: 'kubernetes.io/service-name=api' })).items;
+      return list.length === 1 && list[0]!.endpoints.map((e) => e.conditions?.ready).sort().join() === 'false,true' && list;
+    }, 20_000, 'the EndpointSlice with one ready endpoint');
     expect(slices[0]!.ports).toEqual([{ name: 'http', port: 8080, protocol: 'TCP' }]);
     await t.client.deployments(ns).delete('api');
     await t.client.services(ns).delete('api');
