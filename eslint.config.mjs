@@ -64,7 +64,7 @@ export default [
   },
   {
     // The pure libs: no Node I/O built-ins and no timers. Time and randomness come in as arguments.
-    files: ['libs/raft/**/*.ts', 'libs/api/**/*.ts'],
+    files: ['libs/raft/**/*.ts', 'libs/api/**/*.ts', 'libs/testing/**/*.ts'],
     ignores: ['**/*.test.ts', '**/test/**'],
     rules: {
       'no-restricted-imports': [
