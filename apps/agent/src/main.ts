@@ -2,7 +2,9 @@
 // bound to it through containerd's CRI) and the proxy (src/proxy: Services → iptables),
 // both fed from the apiserver's keel.v1 gRPC API. Logs are JSON lines. SIGTERM stops
 // watching and syncing and exits; pods keep running and iptables rules stay, as with
-// kubelet and kube-proxy, and the next agent adopts both.
+// kubelet and kube-proxy, and the next agent adopts both. --hollow swaps containerd for an
+// in-memory runtime (kubelet/hollow.ts) so one machine can register hundreds of nodes for
+// control-plane scale tests; it says so in its logs and in the node's labels.
 import { hostname } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import type { EndpointSlice, KubeObject, Service } from '@keel/api';
@@ -10,6 +12,7 @@ import { Client, GrpcTransport, Informer } from '@keel/client';
 import { CriClient, normalizeEndpoint } from '@keel/cri';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { quantityValue } from './kubelet/env';
+import { HollowRuntime } from './kubelet/hollow';
 import { Kubelet } from './kubelet/kubelet';
 import { startProxy, type ProxyEventHandler, type ProxyEventSource, type RunningProxy } from './proxy/run';
 
@@ -73,7 +76,7 @@ function keelDir(value: string): string {
 
 const program = new Command('keel-agent')
   .description('Keel node agent: runs the pods bound to this node on containerd (kubelet) and routes Services with iptables (proxy)')
-  .requiredOption('--container-runtime-endpoint <unix:///path>', "containerd's CRI socket", endpoint)
+  .option('--container-runtime-endpoint <unix:///path>', "containerd's CRI socket (required unless --hollow)", endpoint)
   .requiredOption('--root-dir <dir>', 'the agent\'s folder (named keel-…): pod volumes and logs', keelDir)
   .option('--node-name <name>', 'the Node to register', hostname())
   .option('--apiserver <host:port>', "the apiserver's keel.v1 gRPC address", address, '127.0.0.1:6444')
@@ -91,11 +94,13 @@ const program = new Command('keel-agent')
   .option('--service-cidr <cidr>', 'the Services CIDR (routed to a local device by the proxy)', cidr, '10.96.0.0/12')
   .option('--cluster-cidr <cidr>', 'all pods of the cluster (the proxy masquerades traffic from outside it)', cidr)
   .option('--pod-bridge <name>', 'the CNI bridge service traffic may be masqueraded out of', 'keel-cni0')
+  .option('--hollow', 'replace containerd by an in-memory fake runtime (control-plane scale tests only: nothing runs; the node is labelled keel.io/hollow=true)', false)
   .option('-v, --verbose', 'debug logs', false)
   .exitOverride();
 
 interface Options {
-  containerRuntimeEndpoint: string;
+  containerRuntimeEndpoint?: string;
+  hollow: boolean;
   rootDir: string;
   nodeName: string;
   apiserver: string;
@@ -153,8 +158,14 @@ async function main(): Promise<void> {
   }
   const opts = program.opts<Options>();
   verbose = opts.verbose;
+  if (!opts.hollow && !opts.containerRuntimeEndpoint) {
+    process.stderr.write("error: required option '--container-runtime-endpoint <unix:///path>' not specified (or --hollow)\n");
+    process.exit(2);
+  }
   const client = new Client(new GrpcTransport({ address: opts.apiserver }));
-  const cri = new CriClient(opts.containerRuntimeEndpoint);
+  const criClient = opts.hollow ? undefined : new CriClient(opts.containerRuntimeEndpoint!);
+  const cri = criClient ?? new HollowRuntime();
+  if (opts.hollow) log('warn', 'HOLLOW NODE: an in-memory fake runtime replaces containerd; pods are reported Running but nothing runs (scale tests only)', { node: opts.nodeName });
   const kubelet = new Kubelet({
     client,
     cri,
@@ -168,6 +179,7 @@ async function main(): Promise<void> {
     port: opts.port,
     clusterDNS: opts.clusterDns,
     clusterDomain: opts.clusterDomain,
+    nodeLabels: opts.hollow ? { 'keel.io/hollow': 'true' } : undefined,
     containerLogMaxBytes: opts.containerLogMaxSize,
     containerLogMaxFiles: opts.containerLogMaxFiles,
     log,
@@ -181,7 +193,7 @@ async function main(): Promise<void> {
     await kubelet.stop().catch((err) => log('warn', 'kubelet stop', { error: String(err) }));
     await proxy?.stop().catch((err) => log('warn', 'proxy stop', { error: String(err) }));
     client.close();
-    cri.close();
+    criClient?.close();
     process.exit(0);
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
@@ -189,7 +201,7 @@ async function main(): Promise<void> {
 
   try {
     await kubelet.start();
-    if (!opts.disableProxy) {
+    if (!opts.disableProxy && !opts.hollow) {
       proxy = await startProxy({
         source: informerSource(client),
         serviceCidr: opts.serviceCidr,
@@ -204,10 +216,10 @@ async function main(): Promise<void> {
     log('error', 'cannot start', { error: (err as Error).message });
     await kubelet.stop().catch(() => undefined);
     client.close();
-    cri.close();
+    criClient?.close();
     process.exit(1);
   }
-  log('info', 'keel-agent running', { node: opts.nodeName, apiserver: opts.apiserver, runtime: opts.containerRuntimeEndpoint, proxy: !opts.disableProxy });
+  log('info', 'keel-agent running', { node: opts.nodeName, apiserver: opts.apiserver, runtime: opts.containerRuntimeEndpoint, proxy: !opts.disableProxy && !opts.hollow, hollow: opts.hollow });
 }
 
 void main();

@@ -442,4 +442,41 @@ describe('kubelet on containerd', () => {
     const lines = out.join('').trim().split('\n').map((l) => JSON.parse(l) as { msg: string });
     expect(lines.map((l) => l.msg)).toEqual(expect.arrayContaining(['registered node', 'keel-agent running', 'stopping; pods keep running']));
   });
+
+  it('a hollow node (--hollow) registers with its label and reports its pods Running, with no containerd involved', async () => {
+    agentProcess = spawn('node', [
+      join(root, 'dist/apps/agent/main.js'),
+      '--hollow',
+      '--node-name', 'keel-kt-hollow',
+      '--apiserver', grpcAddress,
+      '--root-dir', join(work, 'keel-agent-hollow'),
+      '--pod-cidr', '10.254.7.0/24',
+      '--port', '0',
+    ]);
+    const node = await eventually('hollow node Ready', async () => {
+      const n = await client.nodes().get('keel-kt-hollow');
+      return n.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True' ? n : undefined;
+    });
+    expect(node.metadata.labels).toMatchObject({ 'keel.io/hollow': 'true' });
+    expect(node.status!.nodeInfo!.containerRuntimeVersion).toBe('hollow://0.1.0');
+    await client.pods('default').create({ ...pod('hollow-web', 'keel/web'), spec: { ...pod('hollow-web', 'keel/web').spec!, nodeName: 'keel-kt-hollow' } });
+    const running = await eventually('hollow pod Running', async () => {
+      const p = await getPod('hollow-web');
+      return p.status?.phase === 'Running' ? p : undefined;
+    });
+    expect(running.status!.podIP).toMatch(/^10\.254\.7\./);
+    expect((await cri.listPodSandbox()).filter((s) => s.labels[Labels.podUid] === running.metadata.uid)).toEqual([]);
+    await client.pods('default').delete('hollow-web');
+    await eventually('hollow pod removed', async () => {
+      try {
+        await getPod('hollow-web');
+        return undefined;
+      } catch (err) {
+        return err instanceof ApiError && err.reason === 'NotFound' ? true : undefined;
+      }
+    });
+    const exited = new Promise<number | null>((ok) => agentProcess!.once('exit', (code) => ok(code)));
+    agentProcess.kill('SIGTERM');
+    expect(await exited).toBe(0);
+  });
 });

@@ -12,7 +12,7 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import type { Pod } from '@keel/api';
 import { EventRecorder, Informer, type Client } from '@keel/client';
-import type { CriClient } from '@keel/cri';
+import type { Runtime } from './runtime';
 import { admit, type Rejection } from './admission';
 import { Backoff, CrashLoopBackoff, ImagePullBackoff } from './backoff';
 import { conflistSubnet, withSubnet } from './cni';
@@ -24,7 +24,7 @@ import { PodWorker, type Log } from './pod-worker';
 
 export interface KubeletOptions {
   client: Client;
-  cri: CriClient;
+  cri: Runtime;
   nodeName: string;
   nodeIP: string;
   /** The agent's keel-… folder: pod volumes, logs. */
@@ -43,6 +43,8 @@ export interface KubeletOptions {
   /** Rotate a container's log past this size (10 MiB), keeping this many files (5). */
   containerLogMaxBytes?: number;
   containerLogMaxFiles?: number;
+  /** Extra labels for the Node when the agent creates it (hollow nodes say so). */
+  nodeLabels?: Record<string, string>;
   /** Lease renewal interval (10 s). */
   leaseRenewMs?: number;
   log: Log;
@@ -95,6 +97,7 @@ export class Kubelet {
       rootDir: opts.rootDir,
       port: this.port,
       leaseRenewMs: opts.leaseRenewMs,
+      labels: opts.nodeLabels,
       log: opts.log,
       onPodCidr: (cidr) => this.setPodCidr(cidr, 'spec.podCIDR'),
     });

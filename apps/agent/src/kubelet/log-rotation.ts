@@ -6,7 +6,7 @@
 // rename is undone, so no output is lost.
 import { readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import type { CriClient } from '@keel/cri';
+import type { Runtime } from './runtime';
 import { Labels, ManagedBy, containerLogPath, podLogDir } from './cri-config';
 
 export interface RotationOptions {
@@ -24,7 +24,7 @@ export function excessRotated(siblings: string[], file: string, maxFiles: number
 }
 
 /** One pass over the running containers; answers the files rotated. */
-export async function rotateLogs(cri: Pick<CriClient, 'listContainers' | 'reopenContainerLog'>, rootDir: string, opts: RotationOptions, now = Date.now()): Promise<string[]> {
+export async function rotateLogs(cri: Pick<Runtime, 'listContainers' | 'reopenContainerLog'>, rootDir: string, opts: RotationOptions, now = Date.now()): Promise<string[]> {
   const rotated: string[] = [];
   const running = await cri.listContainers({ state: { state: 'CONTAINER_RUNNING' }, label_selector: { [Labels.managedBy]: ManagedBy } });
   for (const c of running) {

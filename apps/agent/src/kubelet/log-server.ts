@@ -14,11 +14,12 @@
 // proxies pods/log and follows the redirects.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
-import { formatRfc3339Nano, readLogs, type CriClient } from '@keel/cri';
+import { formatRfc3339Nano, readLogs } from '@keel/cri';
+import type { Runtime } from './runtime';
 import { Labels, podLogDir } from './cri-config';
 
 export interface LogServerOptions {
-  cri: CriClient;
+  cri: Runtime;
   rootDir: string;
 }
 

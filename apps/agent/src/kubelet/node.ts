@@ -11,7 +11,7 @@ import { readFileSync, statfsSync } from 'node:fs';
 import { arch, cpus, freemem, release, totalmem } from 'node:os';
 import { ApiError, setCondition, type Lease, type Node, type NodeCondition, type NodeStatus } from '@keel/api';
 import type { Client } from '@keel/client';
-import type { CriClient } from '@keel/cri';
+import type { Runtime } from './runtime';
 import type { Log } from './pod-worker';
 
 export const AgentVersion = 'v1.33.0-keel';
@@ -19,13 +19,15 @@ export const LeaseNamespace = 'kube-node-lease';
 
 export interface NodeAgentOptions {
   client: Client;
-  cri: CriClient;
+  cri: Runtime;
   nodeName: string;
   nodeIP: string;
   rootDir: string;
   /** Port of the agent's HTTP endpoint (logs), published in daemonEndpoints. */
   port: number;
   maxPods?: number;
+  /** Extra labels when the Node is created. */
+  labels?: Record<string, string>;
   leaseDurationSeconds?: number;
   leaseRenewMs?: number;
   statusUpdateMs?: number;
@@ -173,6 +175,7 @@ export class NodeAgent {
       'kubernetes.io/hostname': nodeName,
       'kubernetes.io/os': 'linux',
       'kubernetes.io/arch': machineInfo(this.opts.rootDir).architecture,
+      ...this.opts.labels,
     };
     try {
       const node = await client.nodes().create({ apiVersion: 'v1', kind: 'Node', metadata: { name: nodeName, labels }, spec: {} });

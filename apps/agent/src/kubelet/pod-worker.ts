@@ -18,9 +18,10 @@ import { rmSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ApiError, base64Decode, type Container, type Pod } from '@keel/api';
 import type { Client, EventRecorder } from '@keel/client';
-import { CriError, nanos, type Container__Output, type ContainerStatus__Output, type CriClient, type PodSandbox__Output, type PodSandboxConfig } from '@keel/cri';
+import { CriError, nanos, type Container__Output, type ContainerStatus__Output, type PodSandbox__Output, type PodSandboxConfig } from '@keel/cri';
 import type { Rejection } from './admission';
 import { Backoff } from './backoff';
+import type { Runtime } from './runtime';
 import { removePodCgroup } from './cgroups';
 import { Labels, containerConfig, podCgroupParent, podLogDir, sandboxConfig, type NodeSettings } from './cri-config';
 import { ConfigError, referencedObjects, resolveEnv } from './env';
@@ -31,7 +32,7 @@ import { containerMounts, planVolumes, podDir, writeVolumes, type VolumeSources 
 export type Log = (level: 'debug' | 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
 
 export interface WorkerDeps {
-  cri: CriClient;
+  cri: Runtime;
   client: Client;
   events: EventRecorder;
   settings: NodeSettings;

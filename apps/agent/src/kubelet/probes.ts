@@ -8,7 +8,7 @@
 import { request } from 'node:http';
 import { connect } from 'node:net';
 import type { Container, IntOrString, LifecycleHandler, Probe, ProbeHandler } from '@keel/api';
-import type { CriClient } from '@keel/cri';
+import type { Runtime } from './runtime';
 
 export type ProbeKind = 'liveness' | 'readiness' | 'startup';
 export type ProbeResult = 'success' | 'failure';
@@ -71,7 +71,7 @@ export class ProbeState {
 }
 
 export interface HandlerContext {
-  cri: CriClient;
+  cri: Runtime;
   containerId: string;
   container: Container;
   podIP?: string;
