@@ -376,3 +376,29 @@ describe.each(['keel-store', 'etcd'] as TestStore[])('on %s', (store) => {
     });
   });
 });
+
+describe('decoding', () => {
+  it('refuses a field of the wrong JSON type as Kubernetes does, and drops nulls', async () => {
+    const api = await startTestApiServer();
+    try {
+      const bad = await api.request('POST', '/apis/apps/v1/namespaces/default/deployments', {
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: { name: 'typed' },
+        spec: { replicas: 'three' },
+      });
+      expect(bad.status).toBe(400);
+      expect(bad.body.message).toMatch(/cannot unmarshal string into Go struct field DeploymentSpec.spec.replicas of type int32/);
+      const cm = await api.request('POST', '/api/v1/namespaces/default/configmaps', {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: 'nulls', creationTimestamp: null, labels: null },
+        data: { a: '1' },
+      });
+      expect(cm.status).toBe(201);
+      expect(cm.body.metadata.labels).toBeUndefined();
+    } finally {
+      await api.stop();
+    }
+  });
+});

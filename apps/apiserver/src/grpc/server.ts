@@ -256,12 +256,13 @@ export class GrpcApiServer {
       Update: this.unary('Update', async (req, call) => {
         const info = this.info(req.resource);
         const ns = this.namespace(info, req.resource);
-        this.checkSubresource(info, req.subresource, ['status', 'scale']);
+        this.checkSubresource(info, req.subresource, ['status', 'scale', 'finalize']);
         return this.guard('Update', call, 'update', info, ns, req.name, req.subresource, async () => {
           const body = parseObject(req.object);
           const opts = writeOptions(req.options);
           if (req.subresource === 'scale') return { object: json(await updateScale(handler, info, ns, req.name, () => body, opts)) };
-          const part = req.subresource === 'status' ? 'status' : 'main';
+          // namespaces/finalize changes only spec.finalizers, as over REST.
+          const part = req.subresource === 'status' ? 'status' : req.subresource === 'finalize' ? 'finalize' : 'main';
           return { object: json(await handler.update(info, ns, req.name, () => body, { ...opts, part })) };
         });
       }),

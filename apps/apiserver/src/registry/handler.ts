@@ -10,6 +10,7 @@ import {
   recordUpdate,
   schemaFor,
   type PatchJsonObject,
+  decodeObject,
   deepCopy,
   deepEqual,
   formatGroupVersion,
@@ -227,10 +228,12 @@ export class ApiHandler {
       }
       throw ApiErrors.badRequest(`the kind in the data (${obj.kind}) does not match the expected kind (${expectedKind})`);
     }
-    if (obj.metadata !== undefined && (typeof obj.metadata !== 'object' || obj.metadata === null || Array.isArray(obj.metadata))) {
-      throw ApiErrors.badRequest('metadata must be an object');
-    }
-    return { ...(obj as KubeObject), metadata: { ...(obj.metadata ?? {}) } };
+    // Typed as Go would type it (a wrong JSON type is a 400 naming the field), nulls dropped
+    // as Go drops them, so defaulting and validation only see well-typed objects.
+    const decoded = decodeObject({ group: info.group, version: info.version, kind: expectedKind }, obj);
+    if (decoded.error) throw decoded.error;
+    const out = decoded.object!;
+    return { ...out, metadata: { ...(out.metadata ?? {}) } };
   }
 
   private checkNamespace(info: ResourceInfo, obj: KubeObject, namespace: string | undefined): void {
