@@ -2,8 +2,7 @@
 // from the command line (development and `keel up`); the same calls the tests make.
 import { Command } from 'commander';
 import { resolve } from 'node:path';
-import { renderNodeFiles } from './config';
-import { runningPid, startContainerd, stopContainerd, teardownNode } from './launcher';
+import { renderNodeFiles, runningPid, startContainerd, stopContainerd, teardownNode } from '@keel/containerd';
 
 const program = new Command('keel-containerd').description("a Keel node's containerd: config, start, stop, teardown");
 

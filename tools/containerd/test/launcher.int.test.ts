@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CriClient } from '@keel/cri';
-import { readRecord, runningPid, startContainerd, teardownNode, type RunningContainerd } from '../src/launcher';
+import { readRecord, runningPid, startContainerd, teardownNode, type RunningContainerd } from '@keel/containerd';
 
 const work = mkdtempSync(join(tmpdir(), 'keel-launcher-test-'));
 const netns = `keel-lt-${process.pid}`;
