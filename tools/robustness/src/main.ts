@@ -2,16 +2,16 @@
 // --seeds 20 --seconds 60 --clients 8 [--first-seed 1] [--no-network] [--replay FILE]`.
 // One line per seed, then a summary; exits 1 on any anomaly. A failing seed's history is
 // saved under tmp/robustness-failure-<seed>.json; `--replay` checks such a file alone.
-import { checkRun, parseRun } from '@keel/testing';
-import { readFileSync } from 'node:fs';
+import { checkRun, parseRun, stringifyRun } from '@keel/testing';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { runRobustness } from './run';
+import { abortRobustness, runRobustness } from './run';
 
 const repoRoot = resolve(import.meta.dirname, '../../..');
 
 function usage(reason: string): never {
-  process.stderr.write(`robustness: ${reason}\nusage: robustness --seeds N --seconds S --clients C [--first-seed N] [--no-network] [--replay FILE]\n`);
+  process.stderr.write(`robustness: ${reason}\nusage: robustness --seeds N --seconds S --clients C [--first-seed N] [--no-network] [--replay FILE] [--save-run FILE-WITH-{seed}]\n`);
   process.exit(2);
 }
 
@@ -26,6 +26,7 @@ async function main(): Promise<number> {
         'first-seed': { type: 'string', default: '1' },
         'no-network': { type: 'boolean', default: false },
         replay: { type: 'string' },
+        'save-run': { type: 'string' },
         verbose: { type: 'boolean', default: false },
       },
     }));
@@ -63,6 +64,7 @@ async function main(): Promise<number> {
       log: values.verbose ? (line) => console.log(line) : undefined,
     });
     const v = r.verdict;
+    if (values['save-run']) writeFileSync(values['save-run'].replace('{seed}', String(seed)), stringifyRun(r.run));
     ops += v.operations;
     faults += r.faults.length;
     if (v.anomalies.length > 0 || v.linearizable === 'illegal') failed++;
@@ -76,6 +78,14 @@ async function main(): Promise<number> {
   }
   console.log(`summary: ${seeds} seeds, ${ops} operations, ${faults} faults, ${failed} seeds with anomalies, ${unknown} seeds the checker could not decide`);
   return failed > 0 ? 1 : 0;
+}
+
+// Interrupted: resume paused members and stop every member before leaving.
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.once(signal, () => {
+    console.error(`robustness: ${signal}, stopping the cluster`);
+    void abortRobustness().finally(() => process.exit(130));
+  });
 }
 
 main().then(

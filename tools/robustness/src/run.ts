@@ -7,7 +7,7 @@
 // call and return are recorded on the monotonic clock; after the faults stop and the
 // cluster heals, the store's own history is read by a watch from revision 1 and the whole
 // run is checked by @keel/testing. A run with anomalies is saved as JSON for replay.
-import { EtcdClient, prefixEnd, type Watcher } from '@keel/etcd-client';
+import { EtcdClient, prefixEnd, type Compare, type Watcher } from '@keel/etcd-client';
 import {
   checkRun,
   seededRandom,
@@ -45,6 +45,8 @@ export interface RobustnessResult {
   faults: string[];
   watchEvents: number;
   savedTo?: string;
+  /** The recorded run, as checked. */
+  run: RecordedRun;
 }
 
 const PREFIX = '/rb/';
@@ -91,13 +93,13 @@ async function clientLoop(c: number, etcd: EtcdClient, rnd: Random, keys: string
     } else if (dice < 0.88) {
       const last = seen.get(key) ?? { value: null, modRevision: 0 };
       // Half on mod_revision (as the apiserver does), half on the value.
-      const expect = rnd.next() < 0.5 ? { modRevision: last.modRevision } : { value: last.value };
-      const compare =
-        'modRevision' in expect
-          ? { key, target: 'MOD' as const, result: 'EQUAL' as const, modRevision: expect.modRevision }
-          : expect.value === null
+      const onMod = rnd.next() < 0.5;
+      const expect = onMod ? { modRevision: last.modRevision } : { value: last.value };
+      const compare: Compare = onMod
+        ? { key, target: 'MOD', result: 'EQUAL', modRevision: last.modRevision }
+        : last.value === null
             ? { key, target: 'VERSION' as const, result: 'EQUAL' as const, version: 0 }
-            : { key, target: 'VALUE' as const, result: 'EQUAL' as const, value: expect.value };
+            : { key, target: 'VALUE' as const, result: 'EQUAL' as const, value: last.value };
       const out = await record(rec, c, { type: 'cas', key, expect, value }, async () => {
         const r = await etcd.txn({ compare: [compare], success: [{ put: { key, value } }], failure: [{ range: { key } }] });
         if (r.succeeded) return { type: 'cas', succeeded: true, revision: r.revision };
@@ -221,11 +223,22 @@ async function injectFault(cluster: ProxiedCluster, statusClients: EtcdClient[],
   }
 }
 
+/** The cluster of the run in progress, for `abortRobustness`. */
+let current: ProxiedCluster | undefined;
+
+/** Stops the cluster of the run in progress (SIGCONT first), e.g. on SIGTERM. */
+export async function abortRobustness(): Promise<void> {
+  const cluster = current;
+  current = undefined;
+  await cluster?.cleanup();
+}
+
 export async function runRobustness(opts: RobustnessOptions): Promise<RobustnessResult> {
   const rnd = seededRandom(opts.seed);
   const log = opts.log ?? (() => undefined);
   const keys = [...Array(opts.keys ?? 4).keys()].map((i) => `${PREFIX}k${i}`);
   const cluster = await ProxiedCluster.start(3);
+  current = cluster;
   const endpoints = cluster.endpoints;
   const clients = [...Array(opts.clients).keys()].map((c) => new EtcdClient({ endpoints: [endpoints[c % endpoints.length]!], callTimeoutMs: 2000 }));
   const statusClients = endpoints.map((e) => new EtcdClient({ endpoints: [e], callTimeoutMs: 500 }));
@@ -269,10 +282,13 @@ export async function runRobustness(opts: RobustnessOptions): Promise<Robustness
       savedTo = opts.failureFile;
     }
     log(`  peer connections: ${cluster.proxies.stats.identified} with a known sender, ${cluster.proxies.stats.unidentified} without, ${cluster.proxies.stats.refused} refused by a cut`);
-    return { seed: opts.seed, verdict, faults, watchEvents: watchers.records.reduce((n, w) => n + w.events.length, 0), savedTo };
+    return { seed: opts.seed, verdict, faults, watchEvents: watchers.records.reduce((n, w) => n + w.events.length, 0), savedTo, run };
   } finally {
     for (const c of [...clients, ...statusClients, ...watchClients]) c.close();
-    await cluster.cleanup();
+    if (current === cluster) {
+      current = undefined;
+      await cluster.cleanup();
+    }
   }
 }
 
