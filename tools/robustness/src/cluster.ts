@@ -34,7 +34,22 @@ export class ProxiedCluster {
     private readonly removeBundle: () => void,
   ) {}
 
-  static async start(size: number): Promise<ProxiedCluster> {
+  /**
+   * Starts the cluster; tries again with fresh ports when a member fails to start, because a
+   * port found free can be taken before the member binds it (another process's connection).
+   */
+  static async start(size: number, attempts = 3): Promise<ProxiedCluster> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await ProxiedCluster.startOnce(size);
+      } catch (err) {
+        if (attempt >= attempts) throw err;
+        process.stderr.write(`robustness: cluster start failed, trying again: ${(err as Error).message.split('\n').slice(0, 6).join(' | ')}\n`);
+      }
+    }
+  }
+
+  private static async startOnce(size: number): Promise<ProxiedCluster> {
     const work = mkdtempSync(join(tmpdir(), 'keel-robustness-'));
     const { script, remove } = await bundleStore();
     const members: ProxiedMember[] = [];
