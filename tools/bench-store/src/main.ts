@@ -1,13 +1,17 @@
 // keel bench-store: one load generator over the etcd v3 gRPC API (@keel/etcd-client), run
 // in the same invocation against a three-member keel-store and a three-member Debian etcd
 // 3.4 on loopback, one system at a time. For each workload (puts; single-key ranges,
-// linearizable and serializable) and each number of concurrent clients (1, 16, 256) it
-// runs for a fixed time and records every request's latency. Prints the conditions and a
+// linearizable and serializable) and each number of concurrent clients (1, 16, 256; puts
+// also 64) it runs for a fixed time and records every request's latency. Watch throughput:
+// W watchers on one prefix (spread over the members) while P clients put under it; the
+// rate is events delivered per second summed over the watchers, the latency from each
+// put's call to each watcher's receipt of its event. Prints the conditions and a
 // table with both systems side by side and the ratios, and writes the same as JSON
 // (tmp/bench-store.json). DESIGN.md's bar: keel-store's throughput at least etcd's, p99 at
 // most etcd's.
 //
-// Usage: npx tsx tools/bench-store/src/main.ts [--duration 5] [--clients 1,16,256] [--only keel|etcd]
+// Usage: npx tsx tools/bench-store/src/main.ts [--duration 5] [--clients 1,16,256] [--put-clients 1,16,64,256]
+//   [--watchers 16,64] [--watch-putters 16] [--workloads put,range-linearizable,range-serializable,watch] [--only keel|etcd]
 import { EtcdClient } from '@keel/etcd-client';
 import { startEtcdCluster } from '@keel/tools-etcd';
 import { Command } from 'commander';
@@ -17,13 +21,26 @@ import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { startKeelStore } from './keel-cluster';
 
-type Workload = 'put' | 'range-linearizable' | 'range-serializable';
-const WORKLOADS: Workload[] = ['put', 'range-linearizable', 'range-serializable'];
+type Workload = 'put' | 'range-linearizable' | 'range-serializable' | 'watch';
+const WORKLOADS: Workload[] = ['put', 'range-linearizable', 'range-serializable', 'watch'];
+
+/** One cell of the table: a workload at a number of clients (for watch: putters), and for watch the watchers. */
+interface Cell {
+  workload: Workload;
+  clients: number;
+  watchers?: number;
+}
+
+const cellName = (c: { workload: Workload; watchers?: number }) => (c.workload === 'watch' ? `watch (${c.watchers} watchers)` : c.workload);
 
 interface Result {
   system: 'keel-store' | 'etcd';
   workload: Workload;
+  /** For watch: the clients putting. */
   clients: number;
+  /** For watch: how many watchers received the events. */
+  watchers?: number;
+  /** For watch: events delivered (over all watchers); else requests answered. */
   requests: number;
   errors: number;
   seconds: number;
@@ -107,11 +124,94 @@ async function runWorkload(
   };
 }
 
+/**
+ * W watchers on a prefix while P clients put under it: events delivered per second over all
+ * watchers, and the latency from each put's call to each watcher's receipt of its event.
+ */
+async function runWatchWorkload(
+  system: Result['system'],
+  endpoints: string[],
+  putters: number,
+  watchers: number,
+  seconds: number,
+  value: Buffer,
+  connections: number,
+): Promise<Result> {
+  const prefix = `w${Date.now().toString(36)}/`;
+  const putConns = Array.from({ length: Math.min(putters, connections) }, (_, i) => new EtcdClient({ endpoints: [endpoints[i % endpoints.length]!], callTimeoutMs: 10_000 }));
+  // Each watch client carries several watches over its one Watch stream, as etcd's benchmark does.
+  const watchConns = Array.from({ length: Math.min(watchers, connections) }, (_, i) => new EtcdClient({ endpoints: [endpoints[(i + 1) % endpoints.length]!], callTimeoutMs: 10_000 }));
+  const sentAt = new Map<string, number>();
+  const latencies: number[] = [];
+  let measuring = false;
+  let delivered = 0;
+  let created = 0;
+  const handles = Array.from({ length: watchers }, (_, w) =>
+    watchConns[w % watchConns.length]!.watch(
+      { key: prefix, prefix: true },
+      {
+        onCreated: () => void created++,
+        onEvents: (events) => {
+          const t = performance.now();
+          for (const e of events) {
+            if (!measuring) continue;
+            const t0 = sentAt.get(e.kv.key.toString());
+            if (t0 === undefined) continue;
+            delivered++;
+            latencies.push(t - t0);
+          }
+        },
+      },
+    ),
+  );
+  const ready = performance.now() + 10_000;
+  while (created < watchers && performance.now() < ready) await new Promise((r) => setTimeout(r, 20));
+  let counter = 0;
+  let errors = 0;
+  const run = async (c: number, until: number) => {
+    const client = putConns[c % putConns.length]!;
+    while (performance.now() < until) {
+      const k = `${prefix}${(counter++).toString(36).padStart(6, '0')}`;
+      sentAt.set(k, performance.now());
+      try {
+        await client.put(k, value);
+      } catch {
+        errors++;
+      }
+    }
+  };
+  const warm = performance.now() + 500;
+  await Promise.all(Array.from({ length: putters }, (_, c) => run(c, warm)));
+  sentAt.clear();
+  measuring = true;
+  const start = performance.now();
+  const until = start + seconds * 1000;
+  await Promise.all(Array.from({ length: putters }, (_, c) => run(c, until)));
+  const elapsed = (performance.now() - start) / 1000;
+  // Events still in flight when the puts stop are not counted: the rate is over the same window.
+  measuring = false;
+  for (const h of handles) h.cancel();
+  for (const c of [...putConns, ...watchConns]) c.close();
+  latencies.sort((a, b) => a - b);
+  return {
+    system,
+    workload: 'watch',
+    clients: putters,
+    watchers,
+    requests: delivered,
+    errors,
+    seconds: Number(elapsed.toFixed(2)),
+    qps: Math.round(delivered / elapsed),
+    p50Ms: Number(percentile(latencies, 50).toFixed(2)),
+    p99Ms: Number(percentile(latencies, 99).toFixed(2)),
+  };
+}
+
 async function benchSystem(
   system: Result['system'],
   endpoints: string[],
   pids: () => number[],
-  opts: { clients: number[]; duration: number; value: Buffer; connections: number },
+  opts: { cells: Cell[]; duration: number; value: Buffer; connections: number },
 ): Promise<Result[]> {
   const out: Result[] = [];
   // Ranges read keys that exist.
@@ -120,42 +220,45 @@ async function benchSystem(
     await Promise.all(Array.from({ length: 200 }, (_, j) => seed.put(key(i + j), opts.value)));
   }
   seed.close();
-  for (const workload of WORKLOADS) {
-    for (const clients of opts.clients) {
-      const r = await runWorkload(system, endpoints, workload, clients, opts.duration, opts.value, opts.connections);
-      process.stderr.write(`${system} ${workload} clients=${clients}: ${r.qps} req/s p50 ${r.p50Ms} ms p99 ${r.p99Ms} ms errors ${r.errors}\n`);
-      out.push(r);
-    }
+  for (const cell of opts.cells) {
+    const r =
+      cell.workload === 'watch'
+        ? await runWatchWorkload(system, endpoints, cell.clients, cell.watchers!, opts.duration, opts.value, opts.connections)
+        : await runWorkload(system, endpoints, cell.workload, cell.clients, opts.duration, opts.value, opts.connections);
+    process.stderr.write(`${system} ${cellName(cell)} clients=${cell.clients}: ${r.qps} ${cell.workload === 'watch' ? 'events' : 'req'}/s p50 ${r.p50Ms} ms p99 ${r.p99Ms} ms errors ${r.errors}\n`);
+    out.push(r);
   }
   const rss = pids().map(rssMiB);
   for (const r of out) r.rssMiB = rss;
   return out;
 }
 
-function table(results: Result[], clients: number[]): string {
+function table(results: Result[], cells: Cell[]): string {
+  // For watch rows, "req/s" is events delivered per second over all watchers and "clients" the putters.
   const rows: string[][] = [
     ['workload', 'clients', 'keel-store req/s', 'p50 ms', 'p99 ms', 'etcd req/s', 'p50 ms', 'p99 ms', 'req/s keel/etcd', 'p99 keel/etcd', 'bar met'],
   ];
-  for (const workload of WORKLOADS) {
-    for (const c of clients) {
-      const k = results.find((r) => r.system === 'keel-store' && r.workload === workload && r.clients === c);
-      const e = results.find((r) => r.system === 'etcd' && r.workload === workload && r.clients === c);
-      const ratio = (a?: number, b?: number) => (a !== undefined && b ? (a / b).toFixed(2) : '-');
-      const met = k && e ? (k.qps >= e.qps && k.p99Ms <= e.p99Ms ? 'yes' : 'no') : '-';
-      rows.push([
-        workload,
-        String(c),
-        String(k?.qps ?? '-'),
-        String(k?.p50Ms ?? '-'),
-        String(k?.p99Ms ?? '-'),
-        String(e?.qps ?? '-'),
-        String(e?.p50Ms ?? '-'),
-        String(e?.p99Ms ?? '-'),
-        ratio(k?.qps, e?.qps),
-        ratio(k?.p99Ms, e?.p99Ms),
-        met,
-      ]);
-    }
+  for (const cell of cells) {
+    const workload = cellName(cell);
+    const c = cell.clients;
+    const same = (r: Result) => r.workload === cell.workload && r.clients === c && r.watchers === cell.watchers;
+    const k = results.find((r) => r.system === 'keel-store' && same(r));
+    const e = results.find((r) => r.system === 'etcd' && same(r));
+    const ratio = (a?: number, b?: number) => (a !== undefined && b ? (a / b).toFixed(2) : '-');
+    const met = k && e ? (k.qps >= e.qps && k.p99Ms <= e.p99Ms ? 'yes' : 'no') : '-';
+    rows.push([
+      workload,
+      String(c),
+      String(k?.qps ?? '-'),
+      String(k?.p50Ms ?? '-'),
+      String(k?.p99Ms ?? '-'),
+      String(e?.qps ?? '-'),
+      String(e?.p50Ms ?? '-'),
+      String(e?.p99Ms ?? '-'),
+      ratio(k?.qps, e?.qps),
+      ratio(k?.p99Ms, e?.p99Ms),
+      met,
+    ]);
   }
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   const line = (r: string[]) => `| ${r.map((cell, i) => cell.padEnd(widths[i]!)).join(' | ')} |`;
@@ -166,19 +269,47 @@ async function main(): Promise<void> {
   const program = new Command('bench-store')
     .description('keel-store vs etcd 3.4: puts and ranges over the etcd v3 gRPC API, 3 members each')
     .option('--duration <seconds>', 'seconds per workload and client count', Number, 5)
-    .option('--clients <list>', 'concurrent clients, comma-separated', (v) => v.split(',').map(Number), [1, 16, 256])
+    .option('--clients <list>', 'concurrent clients for ranges, comma-separated', (v) => v.split(',').map(Number), [1, 16, 256])
+    .option('--put-clients <list>', 'concurrent clients for puts, comma-separated', (v) => v.split(',').map(Number), [1, 16, 64, 256])
+    .option('--watchers <list>', 'watchers for the watch workload, comma-separated', (v) => v.split(',').map(Number), [16, 64])
+    .option('--watch-putters <n>', 'clients putting during the watch workload', Number, 16)
+    .option('--workloads <list>', `which workloads (${WORKLOADS.join(',')})`, (v) => v.split(','), WORKLOADS)
     .option('--connections <n>', 'gRPC channels shared by the clients (at most one per client)', Number, 16)
     .option('--value-size <bytes>', 'value size', Number, 256)
     .option('--members <n>', 'members per cluster (1 or 3)', Number, 3)
     .option('--only <system>', 'keel or etcd')
     .option('--out <file>', 'JSON output', join(repoRoot, 'tmp/bench-store.json'));
   program.parse(process.argv);
-  const opts = program.opts<{ duration: number; clients: number[]; connections: number; valueSize: number; members: number; only?: string; out: string }>();
+  const opts = program.opts<{
+    duration: number;
+    clients: number[];
+    putClients: number[];
+    watchers: number[];
+    watchPutters: number;
+    workloads: string[];
+    connections: number;
+    valueSize: number;
+    members: number;
+    only?: string;
+    out: string;
+  }>();
   if (![1, 3].includes(opts.members)) throw new Error('--members must be 1 or 3');
+  for (const w of opts.workloads) if (!WORKLOADS.includes(w as Workload)) throw new Error(`--workloads: unknown ${w}`);
+  const cells: Cell[] = WORKLOADS.filter((w) => opts.workloads.includes(w)).flatMap((workload): Cell[] =>
+    workload === 'put'
+      ? opts.putClients.map((clients) => ({ workload, clients }))
+      : workload === 'watch'
+        ? opts.watchers.map((watchers) => ({ workload, clients: opts.watchPutters, watchers }))
+        : opts.clients.map((clients) => ({ workload, clients })),
+  );
   const value = Buffer.alloc(opts.valueSize, 'v');
   const conditions = {
     members: opts.members,
     clients: opts.clients,
+    putClients: opts.putClients,
+    watchers: opts.watchers,
+    watchPutters: opts.watchPutters,
+    workloads: opts.workloads,
     connections: opts.connections,
     keyBytes: 8,
     valueBytes: opts.valueSize,
@@ -195,7 +326,7 @@ async function main(): Promise<void> {
   };
   const work = mkdtempSync(join(tmpdir(), 'keel-bench-store-'));
   const results: Result[] = [];
-  const run = { clients: opts.clients, duration: opts.duration, value, connections: opts.connections };
+  const run = { cells, duration: opts.duration, value, connections: opts.connections };
   try {
     if (opts.only !== 'keel') {
       const etcd = await startEtcdCluster({ dir: join(work, 'keel-etcd'), members: opts.members as 1 | 3 });
@@ -220,9 +351,9 @@ async function main(): Promise<void> {
   conditions.loadAverageAtEnd = Number(loadavg()[0]!.toFixed(1));
   const rss = (system: string) => results.find((r) => r.system === system)?.rssMiB?.join(' / ') ?? '-';
   const text = [
-    `conditions: ${opts.members} members each on loopback; clients ${opts.clients.join(', ')} over ${opts.connections} gRPC channels; keys 8 B, values ${opts.valueSize} B, ${KEY_SPACE} keys; ${opts.duration} s per cell; ${conditions.cores} cores (${conditions.cpu}); Node ${process.version}; etcd 3.4; load average ${conditions.loadAverageAtStart} at start, ${conditions.loadAverageAtEnd} at end (a shared machine)`,
+    `conditions: ${opts.members} members each on loopback; workloads ${opts.workloads.join(', ')}; put clients ${opts.putClients.join(', ')}; range clients ${opts.clients.join(', ')}; watch: ${opts.watchers.join(', ')} watchers while ${opts.watchPutters} clients put (req/s = events delivered per second over all watchers, latency = put call to event receipt); over ${opts.connections} gRPC channels; keys 8 B, values ${opts.valueSize} B, ${KEY_SPACE} keys; ${opts.duration} s per cell; ${conditions.cores} cores (${conditions.cpu}); Node ${process.version}; etcd 3.4; load average ${conditions.loadAverageAtStart} at start, ${conditions.loadAverageAtEnd} at end (a shared machine)`,
     '',
-    table(results, opts.clients),
+    table(results, cells),
     '',
     `RSS per member after the run (MiB): keel-store ${rss('keel-store')}; etcd ${rss('etcd')}`,
   ].join('\n');
