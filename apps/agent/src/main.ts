@@ -5,6 +5,7 @@
 // kubelet and kube-proxy, and the next agent adopts both. --hollow swaps containerd for an
 // in-memory runtime (kubelet/hollow.ts) so one machine can register hundreds of nodes for
 // control-plane scale tests; it says so in its logs and in the node's labels.
+import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import type { EndpointSlice, KubeObject, Service } from '@keel/api';
@@ -14,7 +15,7 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { quantityValue } from './kubelet/env';
 import { HollowRuntime } from './kubelet/hollow';
 import { Kubelet } from './kubelet/kubelet';
-import { startProxy, type ProxyEventHandler, type ProxyEventSource, type RunningProxy } from './proxy/run';
+import { cleanupProxy, startProxy, type ProxyEventHandler, type ProxyEventSource, type RunningProxy } from './proxy/run';
 
 type Level = 'debug' | 'info' | 'warn' | 'error';
 let verbose = false;
@@ -80,6 +81,10 @@ const program = new Command('keel-agent')
   .requiredOption('--root-dir <dir>', 'the agent\'s folder (named keel-…): pod volumes and logs', keelDir)
   .option('--node-name <name>', 'the Node to register', hostname())
   .option('--apiserver <host:port>', "the apiserver's keel.v1 gRPC address", address, '127.0.0.1:6444')
+  .option('--certificate-authority <file>', "CA of the apiserver's certificate (PEM): connect with TLS")
+  .option('--client-certificate <file>', 'client certificate (PEM) to authenticate with (system:node:<name>), with --client-key')
+  .option('--client-key <file>', 'key of --client-certificate (PEM)')
+  .option('--token-file <file>', 'bearer token to authenticate with')
   .option('--node-ip <ip>', "the node's address (InternalIP, hostIP, the logs endpoint)", ipv4, '127.0.0.1')
   .option('--pod-cidr <cidr>', 'pod CIDR until the controller-manager sets spec.podCIDR', cidr)
   .option('--cni-conf <file>', 'the CNI conflist whose range follows the pod CIDR (e.g. <containerd dir>/cni/net.d/10-keel.conflist)')
@@ -95,6 +100,7 @@ const program = new Command('keel-agent')
   .option('--cluster-cidr <cidr>', 'all pods of the cluster (the proxy masquerades traffic from outside it)', cidr)
   .option('--pod-bridge <name>', 'the CNI bridge service traffic may be masqueraded out of', 'keel-cni0')
   .option('--hollow', 'replace containerd by an in-memory fake runtime (control-plane scale tests only: nothing runs; the node is labelled keel.io/hollow=true)', false)
+  .option('--cleanup', "remove the proxy's iptables chains, routes and sysctl changes recorded under --root-dir, then exit (after the agent stopped)", false)
   .option('-v, --verbose', 'debug logs', false)
   .exitOverride();
 
@@ -104,6 +110,10 @@ interface Options {
   rootDir: string;
   nodeName: string;
   apiserver: string;
+  certificateAuthority?: string;
+  clientCertificate?: string;
+  clientKey?: string;
+  tokenFile?: string;
   nodeIp: string;
   podCidr?: string;
   cniConf?: string;
@@ -119,6 +129,7 @@ interface Options {
   clusterCidr?: string;
   podBridge: string;
   verbose: boolean;
+  cleanup: boolean;
 }
 
 /** Services and EndpointSlices from informers, for the proxy. */
@@ -158,11 +169,47 @@ async function main(): Promise<void> {
   }
   const opts = program.opts<Options>();
   verbose = opts.verbose;
+  if (opts.cleanup) {
+    // Kube-proxy's --cleanup: what the proxy left on the node (it leaves its rules in place on
+    // a normal stop, so traffic keeps flowing while an agent restarts).
+    const removed = await cleanupProxy({ recordFile: join(opts.rootDir, 'proxy-network.json') });
+    log('info', 'proxy cleaned up', { removed: removed.length });
+    return;
+  }
   if (!opts.hollow && !opts.containerRuntimeEndpoint) {
     process.stderr.write("error: required option '--container-runtime-endpoint <unix:///path>' not specified (or --hollow)\n");
     process.exit(2);
   }
-  const client = new Client(new GrpcTransport({ address: opts.apiserver }));
+  const read = (file: string) => {
+    try {
+      return readFileSync(file);
+    } catch (err) {
+      process.stderr.write(`keel-agent: cannot read ${file}: ${(err as Error).message}\n`);
+      process.exit(2);
+    }
+  };
+  if (!opts.clientCertificate !== !opts.clientKey) {
+    process.stderr.write('keel-agent: --client-certificate and --client-key go together\n');
+    process.exit(2);
+  }
+  if (opts.clientCertificate && !opts.certificateAuthority) {
+    process.stderr.write('keel-agent: a client certificate needs TLS: give --certificate-authority too\n');
+    process.exit(2);
+  }
+  const client = new Client(
+    new GrpcTransport({
+      address: opts.apiserver,
+      ...(opts.certificateAuthority
+        ? {
+            tls: {
+              ca: read(opts.certificateAuthority),
+              ...(opts.clientCertificate && opts.clientKey ? { cert: read(opts.clientCertificate), key: read(opts.clientKey) } : {}),
+            },
+          }
+        : {}),
+      ...(opts.tokenFile ? { token: read(opts.tokenFile).toString('utf8').trim() } : {}),
+    }),
+  );
   const criClient = opts.hollow ? undefined : new CriClient(opts.containerRuntimeEndpoint!);
   const cri = criClient ?? new HollowRuntime();
   if (opts.hollow) log('warn', 'HOLLOW NODE: an in-memory fake runtime replaces containerd; pods are reported Running but nothing runs (scale tests only)', { node: opts.nodeName });

@@ -66,6 +66,8 @@ interface ClusterFlags {
   dir: string;
   storePort: number;
   apiserverPort: number;
+  node?: boolean;
+  registry?: string;
 }
 
 const withClusterFlags = (cmd: Command) =>
@@ -75,7 +77,14 @@ const withClusterFlags = (cmd: Command) =>
     .option('--apiserver-port <port>', 'keel-apiserver HTTPS port (its keel.v1 gRPC port is the next one)', port, 6443);
 
 const cluster = (flags: ClusterFlags) =>
-  new LocalCluster({ dir: flags.dir, bundles, storePort: flags.storePort, apiserverPort: flags.apiserverPort });
+  new LocalCluster({
+    dir: flags.dir,
+    bundles,
+    storePort: flags.storePort,
+    apiserverPort: flags.apiserverPort,
+    node: flags.node !== false,
+    registry: flags.registry ?? '127.0.0.1:5000',
+  });
 
 const program = new Command('keel')
   .description('Keel: a Kubernetes-style container orchestrator')
@@ -94,7 +103,8 @@ withClusterFlags(
     .description('start a local cluster from the parts that are built, run the sample app, and report every part')
     .option('--registry <host:port>', 'the local image registry', '127.0.0.1:5000')
     .option('--sample <file>', 'manifests of the sample app', join(root, 'examples', 'web.yaml'))
-    .option('--no-sample', 'do not apply the sample app'),
+    .option('--no-sample', 'do not apply the sample app')
+    .option('--no-node', 'run only the control plane (no containerd, no keel-agent)'),
 ).action(async (flags: ClusterFlags & { registry: string; sample: string | false }) => {
   const probes: UpProbes = { which, registryImages };
   const checks = await prerequisiteChecks(probes, flags.registry);

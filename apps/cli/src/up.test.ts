@@ -38,9 +38,9 @@ describe('keel up report', () => {
     expect(text).toContain('not built yet: keel-controller-manager, keel-scheduler.');
     expect(text).toContain('failed: keel-agent');
     expect(sampleAppNote(parts)).toBe(
-      'its pods wait for keel-controller-manager, keel-scheduler, keel-agent: the Deployment is stored, but nothing creates, places or runs its pods until those parts exist.',
+      'its pods wait for keel-controller-manager, keel-scheduler, containerd, keel-agent: the Deployment is stored, but nothing creates, places or runs its pods until those run.',
     );
-    const all = ['keel-controller-manager', 'keel-scheduler', 'keel-agent'].map((part) => ({ part, state: 'running', detail: '' })) as PartStatus[];
+    const all = ['keel-controller-manager', 'keel-scheduler', 'containerd', 'keel-agent'].map((part) => ({ part, state: 'running', detail: '' })) as PartStatus[];
     expect(sampleAppNote(all)).toBeUndefined();
   });
 });

@@ -53,10 +53,10 @@ export async function prerequisiteChecks(probes: UpProbes, registryAddr: string)
 /** Why the sample app's pods cannot run yet, from which parts are missing. */
 export function sampleAppNote(parts: PartStatus[]): string | undefined {
   const up = new Set(parts.filter((p) => p.state === 'running' || p.state === 'started').map((p) => p.part));
-  const needed = ['keel-controller-manager', 'keel-scheduler', 'keel-agent'] as const;
+  const needed = ['keel-controller-manager', 'keel-scheduler', 'containerd', 'keel-agent'] as const;
   const missing = needed.filter((p) => !up.has(p));
   if (missing.length === 0) return undefined;
-  return `its pods wait for ${missing.join(', ')}: the Deployment is stored, but nothing creates, places or runs its pods until those parts exist.`;
+  return `its pods wait for ${missing.join(', ')}: the Deployment is stored, but nothing creates, places or runs its pods until those run.`;
 }
 
 export function formatReport(checks: CheckReport[], parts: PartStatus[]): string {

@@ -40,7 +40,7 @@ afterAll(async () => {
 
 describe('keel up and down', () => {
   it('starts the store and the apiserver, and applies the sample app', async () => {
-    const up = await keel('up', '--registry', '127.0.0.1:1');
+    const up = await keel('up', '--registry', '127.0.0.1:1', '--no-node');
     expect(up.out).toMatch(/keel-store\s+started/);
     expect(up.out).toMatch(/keel-apiserver\s+started/);
     expect(up.out).toMatch(/deployment\/web -n demo created/);
@@ -55,7 +55,7 @@ describe('keel up and down', () => {
   }, 120_000);
 
   it('is repeatable: running parts stay, the sample app is unchanged', async () => {
-    const again = await keel('up', '--registry', '127.0.0.1:1');
+    const again = await keel('up', '--registry', '127.0.0.1:1', '--no-node');
     expect(again.out).toMatch(/keel-store\s+running/);
     expect(again.out).toMatch(/deployment\/web -n demo unchanged/);
   }, 120_000);

@@ -3,7 +3,19 @@
 // live in ../registry/subresources.ts for both adapters, finalize
 // (a Namespace's spec.finalizers), eviction (a delete that respects DeleteOptions), and the
 // node-side streams (log, exec, attach, portforward), which need a node agent.
-import { ApiError, ApiErrors, type DeleteOptions, type KubeObject, type ResourceInfo } from '@keel/api';
+import {
+  ApiError,
+  ApiErrors,
+  parsePodLogOptions,
+  resolvePodContainer,
+  scheme,
+  toInvalidError,
+  validatePodLogOptions,
+  type DeleteOptions,
+  type KubeObject,
+  type Pod,
+  type ResourceInfo,
+} from '@keel/api';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ApiHandler } from '../registry/handler';
 import { bindPod, patchScale, readScale, updateScale } from '../registry/subresources';
@@ -78,11 +90,70 @@ const eviction: SubresourceHandler = async ({ req, res, method, info, namespace,
   return send(res, 201, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 });
 };
 
+/** Where a node's agent serves logs and streams: its InternalIP and kubelet endpoint port. */
+async function agentEndpoint(handler: ApiHandler, nodeName: string): Promise<string> {
+  const nodes = scheme.lookup('nodes');
+  if (!nodes) throw ApiErrors.internal('the scheme has no nodes resource');
+  const node = (await handler.get(nodes, undefined, nodeName)) as KubeObject & {
+    status?: { addresses?: { type: string; address: string }[]; daemonEndpoints?: { kubeletEndpoint?: { Port?: number } } };
+  };
+  const address = node.status?.addresses?.find((a) => a.type === 'InternalIP')?.address;
+  const port = node.status?.daemonEndpoints?.kubeletEndpoint?.Port;
+  if (!address || !port) {
+    throw new ApiError('ServiceUnavailable', `node "${nodeName}" does not publish its agent's address and port (status.addresses, status.daemonEndpoints)`, {}, [], 5);
+  }
+  return `http://${address.includes(':') ? `[${address}]` : address}:${port}`;
+}
+
+/**
+ * pods/log: the container's log, streamed from its node's agent (`/containerLogs/...`) as
+ * kube-apiserver proxies it to the kubelet. Options are checked here first, so a bad request
+ * never reaches the node.
+ */
+const log: SubresourceHandler = async ({ req, res, method, info, namespace, name, query, handler }) => {
+  if (method !== 'GET') notAllowed();
+  const options = parsePodLogOptions(query);
+  const invalid = toInvalidError({ kind: 'PodLogOptions' }, name, validatePodLogOptions(options));
+  if (invalid) throw invalid;
+  const pod = (await handler.get(info, namespace, name)) as Pod;
+  const container = resolvePodContainer(pod, options.container);
+  if (!pod.spec?.nodeName) throw ApiErrors.badRequest(`pod ${name} is not assigned to a node yet`);
+  const base = await agentEndpoint(handler, pod.spec.nodeName);
+  const forward = new URLSearchParams();
+  for (const key of ['follow', 'previous', 'timestamps', 'tailLines', 'sinceSeconds', 'sinceTime', 'limitBytes']) {
+    const value = query.get(key);
+    if (value !== null) forward.set(key, value);
+  }
+  const url = `${base}/containerLogs/${encodeURIComponent(namespace ?? '')}/${encodeURIComponent(name)}/${encodeURIComponent(container)}?${forward}`;
+  const aborter = new AbortController();
+  req.on('close', () => aborter.abort());
+  res.on('close', () => aborter.abort());
+  let upstream: Response;
+  try {
+    upstream = await fetch(url, { signal: aborter.signal });
+  } catch (err) {
+    throw new ApiError('ServiceUnavailable', `cannot reach the agent of node "${pod.spec.nodeName}": ${(err as Error).message}`, {}, [], 5);
+  }
+  if (!upstream.ok || !upstream.body) {
+    const text = await upstream.text().catch(() => '');
+    throw new ApiError(upstream.status === 404 ? 'NotFound' : 'InternalError', text.trim() || `the agent answered ${upstream.status}`);
+  }
+  res.writeHead(200, { 'Content-Type': 'text/plain', 'Transfer-Encoding': 'chunked', 'Cache-Control': 'no-cache' });
+  try {
+    for await (const chunk of upstream.body as unknown as AsyncIterable<Uint8Array>) {
+      if (!res.write(chunk)) await new Promise((r) => res.once('drain', r));
+    }
+  } catch {
+    // The client or the agent went away; end what we have.
+  }
+  res.end();
+};
+
 const nodeStream: SubresourceHandler = async ({ info, namespace, name, handler }) => {
   const pod = (await handler.get(info, namespace, name)) as KubeObject & { spec?: { nodeName?: string } };
   const node = pod.spec?.nodeName;
   if (!node) throw ApiErrors.badRequest(`pod ${name} is not assigned to a node yet`);
-  throw new ApiError('ServiceUnavailable', `no node agent is serving node "${node}": streams (logs, exec, attach, port-forward) go through the node's keel-agent`, {}, [], 5);
+  throw new ApiError('ServiceUnavailable', `streams to node "${node}" (exec, attach, port-forward) are not proxied by this apiserver yet`, {}, [], 5);
 };
 
 export const subresourceHandlers: Record<string, SubresourceHandler> = {
@@ -91,7 +162,7 @@ export const subresourceHandlers: Record<string, SubresourceHandler> = {
   binding,
   finalize,
   eviction,
-  log: nodeStream,
+  log,
   exec: nodeStream,
   attach: nodeStream,
   portforward: nodeStream,
