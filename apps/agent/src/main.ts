@@ -5,11 +5,10 @@
 // kubelet and kube-proxy, and the next agent adopts both. --hollow swaps containerd for an
 // in-memory runtime (kubelet/hollow.ts) so one machine can register hundreds of nodes for
 // control-plane scale tests; it says so in its logs and in the node's labels.
-import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import type { EndpointSlice, KubeObject, Service } from '@keel/api';
-import { Client, GrpcTransport, Informer } from '@keel/client';
+import { Client, clientFromFiles, Informer } from '@keel/client';
 import { CriClient, normalizeEndpoint } from '@keel/cri';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { quantityValue } from './kubelet/env';
@@ -180,36 +179,19 @@ async function main(): Promise<void> {
     process.stderr.write("error: required option '--container-runtime-endpoint <unix:///path>' not specified (or --hollow)\n");
     process.exit(2);
   }
-  const read = (file: string) => {
-    try {
-      return readFileSync(file);
-    } catch (err) {
-      process.stderr.write(`keel-agent: cannot read ${file}: ${(err as Error).message}\n`);
-      process.exit(2);
-    }
-  };
-  if (!opts.clientCertificate !== !opts.clientKey) {
-    process.stderr.write('keel-agent: --client-certificate and --client-key go together\n');
-    process.exit(2);
-  }
-  if (opts.clientCertificate && !opts.certificateAuthority) {
-    process.stderr.write('keel-agent: a client certificate needs TLS: give --certificate-authority too\n');
-    process.exit(2);
-  }
-  const client = new Client(
-    new GrpcTransport({
+  let client: Client;
+  try {
+    client = clientFromFiles({
       address: opts.apiserver,
-      ...(opts.certificateAuthority
-        ? {
-            tls: {
-              ca: read(opts.certificateAuthority),
-              ...(opts.clientCertificate && opts.clientKey ? { cert: read(opts.clientCertificate), key: read(opts.clientKey) } : {}),
-            },
-          }
-        : {}),
-      ...(opts.tokenFile ? { token: read(opts.tokenFile).toString('utf8').trim() } : {}),
-    }),
-  );
+      ...(opts.certificateAuthority ? { certificateAuthority: opts.certificateAuthority } : {}),
+      ...(opts.clientCertificate ? { clientCertificate: opts.clientCertificate } : {}),
+      ...(opts.clientKey ? { clientKey: opts.clientKey } : {}),
+      ...(opts.tokenFile ? { tokenFile: opts.tokenFile } : {}),
+    });
+  } catch (err) {
+    process.stderr.write(`keel-agent: ${(err as Error).message}\n`);
+    process.exit(2);
+  }
   const criClient = opts.hollow ? undefined : new CriClient(opts.containerRuntimeEndpoint!);
   const cri = criClient ?? new HollowRuntime();
   if (opts.hollow) log('warn', 'HOLLOW NODE: an in-memory fake runtime replaces containerd; pods are reported Running but nothing runs (scale tests only)', { node: opts.nodeName });

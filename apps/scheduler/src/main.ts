@@ -4,7 +4,7 @@
 // Flags follow kube-scheduler's where they overlap.
 
 import type { Node, Pod, PriorityClass } from '@keel/api';
-import { Client, EventRecorder, GrpcTransport, Informer, LeaderElector, LeaseLock } from '@keel/client';
+import { Client, clientFromFiles, EventRecorder, Informer, LeaderElector, LeaseLock } from '@keel/client';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -85,36 +85,19 @@ async function main(): Promise<void> {
   }
   const opts = program.opts<Options>();
   const identity = `${hostname()}_${randomUUID()}`;
-  const read = (file: string) => {
-    try {
-      return readFileSync(file);
-    } catch (err) {
-      process.stderr.write(`keel-scheduler: cannot read ${file}: ${(err as Error).message}\n`);
-      process.exit(2);
-    }
-  };
-  if (!opts.clientCertificate !== !opts.clientKey) {
-    process.stderr.write('keel-scheduler: --client-certificate and --client-key go together\n');
-    process.exit(2);
-  }
-  if (opts.clientCertificate && !opts.certificateAuthority) {
-    process.stderr.write('keel-scheduler: a client certificate needs TLS: give --certificate-authority too\n');
-    process.exit(2);
-  }
-  const client = new Client(
-    new GrpcTransport({
+  let client: Client;
+  try {
+    client = clientFromFiles({
       address: opts.server ?? opts.grpcServer,
-      ...(opts.certificateAuthority
-        ? {
-            tls: {
-              ca: read(opts.certificateAuthority),
-              ...(opts.clientCertificate && opts.clientKey ? { cert: read(opts.clientCertificate), key: read(opts.clientKey) } : {}),
-            },
-          }
-        : {}),
-      ...(opts.tokenFile ? { token: read(opts.tokenFile).toString('utf8').trim() } : {}),
-    }),
-  );
+      ...(opts.certificateAuthority ? { certificateAuthority: opts.certificateAuthority } : {}),
+      ...(opts.clientCertificate ? { clientCertificate: opts.clientCertificate } : {}),
+      ...(opts.clientKey ? { clientKey: opts.clientKey } : {}),
+      ...(opts.tokenFile ? { tokenFile: opts.tokenFile } : {}),
+    });
+  } catch (err) {
+    process.stderr.write(`keel-scheduler: ${(err as Error).message}\n`);
+    process.exit(2);
+  }
   const events = new EventRecorder({ client, component: 'default-scheduler', host: hostname(), onError: (err) => log('warn', 'event not written', { error: String(err) }) });
   const scheduler = new Scheduler({
     api: new ClientSchedulerApi(client, events, Date.now),

@@ -16,3 +16,4 @@ export * from './fake';
 export * from './leader-election';
 export * from './events';
 export * from './informer-factory';
+export * from './credentials';
