@@ -3,7 +3,7 @@
 // clients doing linearizable gets, puts, compare-and-swap transactions and deletes on 4
 // keys, 3 watchers cancelled and resumed now and then, while a schedule drawn from the
 // seed kills members with SIGKILL (the leader half the time), pauses them with SIGSTOP,
-// isolates them and slows their links. The history must be linearizable, the watch streams
+// isolates them, slows their links and moves leadership. The history must be linearizable, the watch streams
 // ordered, unique and gap-free, and no acknowledged write lost. A failing run is saved to
 // tmp/robustness-failure-<seed>.json; replay it with
 // `npx tsx tools/robustness/src/main.ts --replay FILE`. Longer runs: the same command with --seeds.

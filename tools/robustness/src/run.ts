@@ -3,7 +3,7 @@
 // gets, puts, compare-and-swap transactions and deletes on a few keys, and watchers on the
 // whole key range that are now and then cancelled and resumed from where they stopped;
 // faults from a schedule drawn from the seed (kill -9 and restart, the leader half the time;
-// SIGSTOP/SIGCONT; a member cut off from the others; slow peer links). Every operation's
+// SIGSTOP/SIGCONT; a member cut off from the others; slow peer links; leadership transfer). Every operation's
 // call and return are recorded on the monotonic clock; after the faults stop and the
 // cluster heals, the store's own history is read by a watch from revision 1 and the whole
 // run is checked by @keel/testing. A run with anomalies is saved as JSON for replay.
@@ -21,6 +21,7 @@ import {
   type RunVerdict,
   type WatchRecord,
 } from '@keel/testing';
+import { execFile } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { ProxiedCluster } from './cluster';
@@ -180,14 +181,16 @@ class Watchers {
 
 type Fault = { name: string; heal: () => Promise<void> | void };
 
-async function leaderIndex(cluster: ProxiedCluster, clients: EtcdClient[]): Promise<number | undefined> {
+/** Each member's ID (decimal, as the API gives it); IDs come from peer URLs, so they survive restarts. */
+async function memberIds(clients: EtcdClient[]): Promise<string[]> {
+  return Promise.all(clients.map(async (c) => (await c.status()).memberId));
+}
+
+async function leaderIndex(cluster: ProxiedCluster, clients: EtcdClient[], ids: string[]): Promise<number | undefined> {
   for (let i = 0; i < clients.length; i++) {
     if (cluster.down.has(i) || cluster.paused.has(i)) continue;
     try {
-      const s = await clients[i]!.status();
-      if (s.leader === s.memberId) return i;
-      const ids = await Promise.all(clients.map((c, j) => (cluster.down.has(j) || cluster.paused.has(j) ? undefined : c.status().then((x) => x.memberId, () => undefined))));
-      const j = ids.indexOf(s.leader);
+      const j = ids.indexOf((await clients[i]!.status()).leader);
       return j >= 0 ? j : undefined;
     } catch {
       // try the next member
@@ -196,18 +199,36 @@ async function leaderIndex(cluster: ProxiedCluster, clients: EtcdClient[]): Prom
   return undefined;
 }
 
-async function injectFault(cluster: ProxiedCluster, statusClients: EtcdClient[], rnd: Random, network: boolean): Promise<Fault> {
+/** Leadership transfer through Debian's etcdctl (MoveLeader), asked of the leader itself. */
+function moveLeader(endpoint: string, targetId: string): Promise<string> {
+  return new Promise((resolve) => {
+    execFile(
+      'etcdctl',
+      [`--endpoints=${endpoint}`, '--command-timeout=5s', 'move-leader', BigInt(targetId).toString(16)],
+      { env: { ...process.env, ETCDCTL_API: '3' }, timeout: 8000 },
+      (err, _stdout, stderr) => resolve(err ? `failed: ${(stderr || err.message).trim().split('\n')[0]}` : 'done'),
+    );
+  });
+}
+
+async function injectFault(cluster: ProxiedCluster, statusClients: EtcdClient[], ids: string[], rnd: Random, network: boolean): Promise<Fault> {
   const size = cluster.members.length;
-  const leader = await leaderIndex(cluster, statusClients);
+  const leader = await leaderIndex(cluster, statusClients, ids);
   const target = leader !== undefined && rnd.next() < 0.5 ? leader : rnd.int(size);
   const role = target === leader ? 'leader' : 'member';
-  const kinds = network ? ['kill', 'pause', 'partition', 'delay'] : ['kill', 'pause'];
+  const kinds = network ? ['kill', 'pause', 'partition', 'delay', 'transfer'] : ['kill', 'pause', 'transfer'];
   const kind = rnd.pick(kinds);
+  if (kind === 'transfer' && leader !== undefined) {
+    const to = (leader + 1 + rnd.int(size - 1)) % size;
+    const outcome = await moveLeader(cluster.members[leader]!.endpoint, ids[to]!);
+    return { name: `move leader m${leader} → m${to} (${outcome})`, heal: () => undefined };
+  }
   switch (kind) {
     case 'kill':
       await cluster.kill(target);
       return { name: `kill -9 ${role} m${target}, restart`, heal: () => cluster.startMember(target) };
     case 'pause':
+    case 'transfer': // no leader to move: pause instead
       cluster.pause(target);
       return { name: `SIGSTOP ${role} m${target}, SIGCONT`, heal: () => cluster.resume(target) };
     case 'partition': {
@@ -247,6 +268,7 @@ export async function runRobustness(opts: RobustnessOptions): Promise<Robustness
   const rec: Recorder = { ops: [], nextId: 0 };
   const faults: string[] = [];
   try {
+    const ids = await memberIds(statusClients);
     for (let w = 0; w < (opts.watchers ?? 3); w++) watchers.open(watchClients[w % watchClients.length]!, 1);
     const until = now() + opts.seconds * 1000;
     const loops = clients.map((etcd, c) => clientLoop(c, etcd, seededRandom(opts.seed * 1000 + c), keys, rec, until));
@@ -254,7 +276,7 @@ export async function runRobustness(opts: RobustnessOptions): Promise<Robustness
     const schedule = (async () => {
       await sleep(1000);
       while (now() < until - 3000) {
-        const fault = await injectFault(cluster, statusClients, rnd, opts.network ?? true);
+        const fault = await injectFault(cluster, statusClients, ids, rnd, opts.network ?? true);
         faults.push(fault.name);
         log(`  fault: ${fault.name}`);
         await sleep(1000 + rnd.int(2000));
