@@ -3,7 +3,8 @@
 // message. Members are started, killed, paused (SIGSTOP) and resumed (SIGCONT) only by the
 // PIDs recorded in their pid files; `cleanup` resumes every paused member before stopping.
 import { bundleStore } from '@keel/tools-store';
-import { freeLoopbackPorts, httpAnswers, killDaemon, runningDaemon, startDaemon, stopDaemon } from '@keel/process';
+import { freeLoopbackPort, freeLoopbackPorts, httpAnswers, killDaemon, runningDaemon, startDaemon, stopDaemon } from '@keel/process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,9 +20,18 @@ export interface ProxiedMember {
   pidFile: string;
   logFile: string;
   endpoint: string;
+  state: 'new' | 'existing';
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function etcdctl(args: string[]): Promise<string> {
+  return new Promise((resolve, reject) =>
+    execFile('etcdctl', ['--command-timeout=5s', ...args], { env: { ...process.env, ETCDCTL_API: '3' }, timeout: 10_000 }, (err, stdout, stderr) =>
+      err ? reject(new Error(`etcdctl ${args.slice(1).join(' ')}: ${(stderr || err.message).trim()}`)) : resolve(stdout),
+    ),
+  );
+}
 
 export class ProxiedCluster {
   readonly paused = new Set<number>();
@@ -66,6 +76,7 @@ export class ProxiedCluster {
         pidFile: join(dir, 'keel-store.pid'),
         logFile: join(dir, 'keel-store.log'),
         endpoint: `127.0.0.1:${clientPort}`,
+        state: 'new',
       });
     }
     const proxies = new PeerProxies(
@@ -107,7 +118,7 @@ export class ProxiedCluster {
         `--initial-advertise-peer-urls=http://127.0.0.1:${m.proxyPort}`,
         `--listen-metrics-urls=http://127.0.0.1:${m.metricsPort}`,
         `--initial-cluster=${initialCluster}`,
-        '--initial-cluster-state=new',
+        `--initial-cluster-state=${m.state}`,
         '--log-level=info',
       ],
       pidFile: m.pidFile,
@@ -137,6 +148,28 @@ export class ProxiedCluster {
     const pid = this.pid(i);
     if (pid !== undefined) process.kill(pid, 'SIGCONT');
     this.paused.delete(i);
+  }
+
+  /**
+   * Replaces member `i` by a fresh one, as etcd's robustness suite does: MemberRemove, stop,
+   * wipe its data, MemberAdd under a new peer URL (a new proxy port, so a new member ID), start
+   * with --initial-cluster-state existing. It keeps the client port, so clients reconnect.
+   */
+  async replace(i: number, idHex: string, generation: number): Promise<void> {
+    const others = this.members.filter((_, j) => j !== i).map((m) => m.endpoint).join(',');
+    await etcdctl([`--endpoints=${others}`, 'member', 'remove', idHex]);
+    const m = this.members[i]!;
+    this.resume(i);
+    await stopDaemon(m.pidFile, 3000);
+    this.down.add(i);
+    rmSync(m.dataDir, { recursive: true, force: true });
+    const proxyPort = await freeLoopbackPort();
+    await this.proxies.moveProxy(i, proxyPort);
+    m.name = `m${i}g${generation}`;
+    m.proxyPort = proxyPort;
+    m.state = 'existing';
+    await etcdctl([`--endpoints=${others}`, 'member', 'add', m.name, `--peer-urls=http://127.0.0.1:${proxyPort}`]);
+    await this.startMember(i);
   }
 
   /** Until every member's /health says it has a leader. */

@@ -1,5 +1,5 @@
 // keel-store's robustness run as a command: `npx tsx tools/robustness/src/main.ts
-// --seeds 20 --seconds 60 --clients 8 [--first-seed 1] [--no-network] [--replay FILE]`.
+// --seeds 20 --seconds 60 --clients 8 [--first-seed 1] [--no-network] [--replace] [--replay FILE]`.
 // One line per seed, then a summary; exits 1 on any anomaly. A failing seed's history is
 // saved under tmp/robustness-failure-<seed>.json; `--replay` checks such a file alone.
 import { checkRun, parseRun, stringifyRun } from '@keel/testing';
@@ -11,7 +11,7 @@ import { abortRobustness, runRobustness } from './run';
 const repoRoot = resolve(import.meta.dirname, '../../..');
 
 function usage(reason: string): never {
-  process.stderr.write(`robustness: ${reason}\nusage: robustness --seeds N --seconds S --clients C [--first-seed N] [--no-network] [--replay FILE] [--save-run FILE-WITH-{seed}]\n`);
+  process.stderr.write(`robustness: ${reason}\nusage: robustness --seeds N --seconds S --clients C [--first-seed N] [--no-network] [--replace] [--replay FILE] [--save-run FILE-WITH-{seed}]\n`);
   process.exit(2);
 }
 
@@ -25,6 +25,7 @@ async function main(): Promise<number> {
         clients: { type: 'string', default: '6' },
         'first-seed': { type: 'string', default: '1' },
         'no-network': { type: 'boolean', default: false },
+        replace: { type: 'boolean', default: false },
         replay: { type: 'string' },
         'save-run': { type: 'string' },
         verbose: { type: 'boolean', default: false },
@@ -60,6 +61,7 @@ async function main(): Promise<number> {
       seconds,
       clients,
       network: !values['no-network'],
+      replace: values.replace,
       failureFile: resolve(repoRoot, 'tmp', `robustness-failure-${seed}.json`),
       log: values.verbose ? (line) => console.log(line) : undefined,
     });

@@ -66,14 +66,30 @@ export class PeerProxies {
   ) {}
 
   async start(): Promise<void> {
-    for (let to = 0; to < this.listenPorts.length; to++) {
-      const server = net.createServer((client) => this.accept(client, to));
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(this.listenPorts[to], '127.0.0.1', () => resolve());
-      });
-      this.servers.push(server);
+    for (let to = 0; to < this.listenPorts.length; to++) this.servers.push(await this.listen(to));
+  }
+
+  private async listen(to: number): Promise<net.Server> {
+    const server = net.createServer((client) => this.accept(client, to));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.listenPorts[to], '127.0.0.1', () => resolve());
+    });
+    return server;
+  }
+
+  /** Moves member `to`'s proxy to a new port (a replaced member has a new peer URL); old connections end. */
+  async moveProxy(to: number, port: number): Promise<void> {
+    const old = this.servers[to]!;
+    await new Promise((r) => old.close(() => r(undefined)));
+    for (const c of this.conns) {
+      if (c.to === to) {
+        c.client.destroy();
+        c.upstream.destroy();
+      }
     }
+    this.listenPorts[to] = port;
+    this.servers[to] = await this.listen(to);
   }
 
   private senderOf(client: net.Socket, to: number): number | undefined {

@@ -37,6 +37,8 @@ export interface RobustnessOptions {
   failureFile: string;
   /** Also inject network faults through the peer proxies. Default true. */
   network?: boolean;
+  /** Also replace members (MemberRemove, wipe, MemberAdd, start existing). Default false. */
+  replace?: boolean;
   log?: (line: string) => void;
 }
 
@@ -211,13 +213,39 @@ function moveLeader(endpoint: string, targetId: string): Promise<string> {
   });
 }
 
-async function injectFault(cluster: ProxiedCluster, statusClients: EtcdClient[], ids: string[], rnd: Random, network: boolean): Promise<Fault> {
+let generation = 0;
+
+/** A (new) member's ID, once it answers. */
+async function memberIdOf(client: EtcdClient): Promise<string> {
+  for (let i = 0; ; i++) {
+    try {
+      return (await client.status()).memberId;
+    } catch (err) {
+      if (i > 100) throw err;
+      await sleep(100);
+    }
+  }
+}
+
+async function injectFault(cluster: ProxiedCluster, statusClients: EtcdClient[], ids: string[], rnd: Random, network: boolean, replace: boolean): Promise<Fault> {
   const size = cluster.members.length;
   const leader = await leaderIndex(cluster, statusClients, ids);
   const target = leader !== undefined && rnd.next() < 0.5 ? leader : rnd.int(size);
   const role = target === leader ? 'leader' : 'member';
-  const kinds = network ? ['kill', 'pause', 'partition', 'delay', 'transfer'] : ['kill', 'pause', 'transfer'];
+  const kinds = [...(network ? ['kill', 'pause', 'partition', 'delay', 'transfer'] : ['kill', 'pause', 'transfer']), ...(replace ? ['replace'] : [])];
   const kind = rnd.pick(kinds);
+  if (kind === 'replace') {
+    // A follower: replacing the leader works too, but this keeps quorum while the new member catches up.
+    const victim = leader === undefined ? target : (leader + 1 + rnd.int(size - 1)) % size;
+    try {
+      await cluster.replace(victim, BigInt(ids[victim]!).toString(16), ++generation);
+      ids[victim] = await memberIdOf(statusClients[victim]!);
+      return { name: `replace member m${victim} by ${cluster.members[victim]!.name}`, heal: () => undefined };
+    } catch (err) {
+      if (cluster.down.has(victim)) await cluster.startMember(victim).catch(() => undefined);
+      return { name: `replace member m${victim} failed: ${(err as Error).message.split('\n')[0]}`, heal: () => undefined };
+    }
+  }
   if (kind === 'transfer' && leader !== undefined) {
     const to = (leader + 1 + rnd.int(size - 1)) % size;
     const outcome = await moveLeader(cluster.members[leader]!.endpoint, ids[to]!);
@@ -276,7 +304,7 @@ export async function runRobustness(opts: RobustnessOptions): Promise<Robustness
     const schedule = (async () => {
       await sleep(1000);
       while (now() < until - 3000) {
-        const fault = await injectFault(cluster, statusClients, ids, rnd, opts.network ?? true);
+        const fault = await injectFault(cluster, statusClients, ids, rnd, opts.network ?? true, opts.replace ?? false);
         faults.push(fault.name);
         log(`  fault: ${fault.name}`);
         await sleep(1000 + rnd.int(2000));
