@@ -149,15 +149,21 @@ export class ApiHandler {
     let fromCache = q.resourceVersion === '0' || (rv > 0 && q.resourceVersionMatch !== 'Exact' && !q.continue && !q.limit);
     const cache = this.cache(info);
     if (fromCache && q.resourceVersion === '0') {
-      // Any version is allowed, but never one older than what this server has already
-      // acknowledged, so a client that wrote and then lists sees its write. If the cache
-      // cannot show it is that fresh in time, the store answers instead.
-      fromCache = await cache.waitFor(this.lastWrite).then(
+      // Any version is allowed, but never one older than what this server has acknowledged
+      // for this resource, so a client that wrote and then lists sees its write (its event is
+      // on the way to this cache). If it does not arrive in time, the store answers.
+      fromCache = await cache.waitFor(this.lastWrite.get(info.resource) ?? 0).then(
         () => true,
         () => false,
       );
     } else if (fromCache) {
-      await cache.waitFor(rv);
+      // Not older than rv: the cache if it has applied that far, else the store's current
+      // state once the store has reached rv (a revision from the future waits, then 429s).
+      await cache.start();
+      if (cache.revision < rv) {
+        if ((await this.store.currentRevision()) < rv) await cache.waitFor(rv, { progress: true });
+        fromCache = cache.revision >= rv;
+      }
     }
     if (fromCache) {
       const inPrefix = (o: KubeObject) => (info.namespaced && namespace ? o.metadata.namespace === namespace : true);
@@ -268,12 +274,12 @@ export class ApiHandler {
     }
   }
 
-  /** The newest store revision this server has acknowledged a write at. */
-  private lastWrite = 0;
+  /** Per resource, the newest store revision this server has acknowledged a write at. */
+  private readonly lastWrite = new Map<string, number>();
 
-  private noteWrite<T extends KubeObject>(obj: T): T {
+  private noteWrite<T extends KubeObject>(info: ResourceInfo, obj: T): T {
     const rv = Number(obj.metadata.resourceVersion ?? 0);
-    if (rv > this.lastWrite) this.lastWrite = rv;
+    if (rv > (this.lastWrite.get(info.resource) ?? 0)) this.lastWrite.set(info.resource, rv);
     return obj;
   }
 
@@ -300,7 +306,7 @@ export class ApiHandler {
     if (opts.dryRun) return withTypeMeta(info, obj);
     await strategy.beforeCreate?.(obj);
     try {
-      return withTypeMeta(info, this.noteWrite(await this.store.create(this.ref(info), this.key(info, namespace, name), obj)));
+      return withTypeMeta(info, this.noteWrite(info, await this.store.create(this.ref(info), this.key(info, namespace, name), obj)));
     } catch (err) {
       await strategy.createFailed?.(obj);
       throw err;
@@ -362,7 +368,7 @@ export class ApiHandler {
       const gone = await this.remove(info, key, name, written.metadata.resourceVersion);
       return withTypeMeta(info, gone);
     }
-    return withTypeMeta(info, this.noteWrite(written));
+    return withTypeMeta(info, this.noteWrite(info, written));
   }
 
   /** Adds the write to metadata.managedFields (operation Update) when a manager is named. */
@@ -382,7 +388,7 @@ export class ApiHandler {
 
   /** Removes the object from the store if it is still at `resourceVersion`. */
   private async remove(info: ResourceInfo, key: string, name: string, resourceVersion?: string): Promise<KubeObject> {
-    const gone = this.noteWrite(await this.store.delete(this.ref(info), key, name, resourceVersion ? { preconditions: { resourceVersion } } : {}));
+    const gone = this.noteWrite(info, await this.store.delete(this.ref(info), key, name, resourceVersion ? { preconditions: { resourceVersion } } : {}));
     await this.strategy(info).afterDelete?.(gone);
     return gone;
   }
@@ -438,7 +444,7 @@ export class ApiHandler {
       },
       options.preconditions ? { preconditions: options.preconditions } : {},
     );
-    if (!removeNow) return { object: withTypeMeta(info, this.noteWrite(marked)), removed: false };
+    if (!removeNow) return { object: withTypeMeta(info, this.noteWrite(info, marked)), removed: false };
     if (opts.dryRun) return { object: withTypeMeta(info, marked), removed: true };
     const gone = await this.remove(info, key, name, marked.metadata.resourceVersion);
     return { object: withTypeMeta(info, gone), removed: true };

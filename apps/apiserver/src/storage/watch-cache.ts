@@ -47,10 +47,16 @@ export class WatchCache<T extends KubeObject = KubeObject> {
   private history: CacheEvent<T>[] = [];
   /** History holds every change after this revision. */
   private oldest = 0;
-  /** Every change up to this revision has been applied. */
+  /** Every change up to this revision has been applied (what lists from the cache reflect). */
   revision = 0;
-  private readonly subscribers = new Map<Subscriber<T>, (o: T) => boolean>();
-  private readonly waiters: { revision: number; resolve: () => void }[] = [];
+  /**
+   * What the store has said in progress reports. It may run ahead of `revision`: etcd 3.4
+   * answers a progress request on the spot, possibly before events it has yet to send, so a
+   * progress report tells a watch where to start waiting but never what a list contains.
+   */
+  private progressRevision = 0;
+  private readonly subscribers = new Map<Subscriber<T>, (o: T, revision: number) => boolean>();
+  private readonly waiters: { revision: number; progress: boolean; resolve: () => void }[] = [];
   private watcher: Watcher | undefined;
   private ready: Promise<void> | undefined;
   private stopped = false;
@@ -90,9 +96,9 @@ export class WatchCache<T extends KubeObject = KubeObject> {
       {
         onEvents: (events, headerRevision) => {
           for (const ev of events) this.apply(ev.type, ev.kv, ev.prevKv);
-          this.advance(headerRevision);
+          this.advance(headerRevision, true);
         },
-        onProgress: (rev) => this.advance(rev),
+        onProgress: (rev) => this.advance(rev, false),
         onError: (err) => void this.reset(`the watch cache lost its store watch: ${err.message}`),
       },
     );
@@ -131,18 +137,20 @@ export class WatchCache<T extends KubeObject = KubeObject> {
     for (const [sub, filter] of [...this.subscribers]) this.deliver(sub, filter, event);
   }
 
-  private advance(revision: number): void {
-    if (revision > this.revision) this.revision = revision;
-    for (const sub of this.subscribers.keys()) sub.progress?.(this.revision);
+  private advance(revision: number, fromEvents: boolean): void {
+    if (fromEvents && revision > this.revision) this.revision = revision;
+    if (revision > this.progressRevision) this.progressRevision = revision;
+    for (const sub of this.subscribers.keys()) sub.progress?.(this.progressRevision);
     for (let i = this.waiters.length - 1; i >= 0; i--) {
-      if (this.waiters[i]!.revision <= this.revision) this.waiters.splice(i, 1)[0]!.resolve();
+      const w = this.waiters[i]!;
+      if (w.revision <= (w.progress ? this.progressRevision : this.revision)) this.waiters.splice(i, 1)[0]!.resolve();
     }
   }
 
   /** Sends one change to one client as that client's selectors see it. */
-  private deliver(sub: Subscriber<T>, filter: (o: T) => boolean, event: CacheEvent<T>): void {
-    const now = event.type !== 'DELETED' && filter(event.object);
-    const before = event.prev !== undefined && filter(event.prev);
+  private deliver(sub: Subscriber<T>, filter: (o: T, revision: number) => boolean, event: CacheEvent<T>): void {
+    const now = event.type !== 'DELETED' && filter(event.object, event.revision);
+    const before = event.prev !== undefined && filter(event.prev, event.revision);
     let ok = true;
     if (event.type === 'DELETED') {
       if (before) ok = sub.send('DELETED', event.object);
@@ -160,32 +168,39 @@ export class WatchCache<T extends KubeObject = KubeObject> {
   }
 
   /**
-   * Resolves once the cache has seen `revision` (for reads that must not be older). The
-   * revision may belong to a write to another resource, which this cache never hears of:
-   * a progress request makes the store tell every watch how far it is, as kube-apiserver's
-   * cacher asks etcd.
+   * Resolves once the cache has applied every change up to `revision` — or, with `progress`,
+   * once the store has reported the watch at least that far (for a watch that must start
+   * there; the revision may belong to a write to another resource, which this cache never
+   * hears of, so it asks the store for progress reports while it waits).
    */
-  async waitFor(revision: number, timeoutMs = 3000): Promise<void> {
+  async waitFor(revision: number, opts: { progress?: boolean; timeoutMs?: number } = {}): Promise<void> {
     await this.start();
-    if (this.revision >= revision) return;
+    const progress = opts.progress ?? false;
+    const seen = () => (progress ? Math.max(this.revision, this.progressRevision) : this.revision);
+    if (seen() >= revision) return;
     await new Promise<void>((resolve, reject) => {
-      const waiter = { revision, resolve };
-      this.waiters.push(waiter);
-      this.etcd.requestWatchProgress();
-      const again = setInterval(() => this.etcd.requestWatchProgress(), 100);
-      const done = () => clearInterval(again);
-      waiter.resolve = () => {
-        done();
-        resolve();
+      let again: NodeJS.Timeout | undefined;
+      const waiter = {
+        revision,
+        progress,
+        resolve: () => {
+          clearInterval(again);
+          resolve();
+        },
       };
+      this.waiters.push(waiter);
+      if (progress) {
+        this.etcd.requestWatchProgress();
+        again = setInterval(() => this.etcd.requestWatchProgress(), 100);
+      }
       setTimeout(() => {
-        done();
+        clearInterval(again);
         const i = this.waiters.indexOf(waiter);
         if (i >= 0) {
           this.waiters.splice(i, 1);
-          reject(ApiErrors.tooManyRequests(`Too large resource version: ${revision}, current: ${this.revision}`, 1));
+          reject(ApiErrors.tooManyRequests(`Too large resource version: ${revision}, current: ${seen()}`, 1));
         }
-      }, timeoutMs).unref();
+      }, opts.timeoutMs ?? 3000).unref();
     });
   }
 
@@ -227,13 +242,16 @@ export class WatchCache<T extends KubeObject = KubeObject> {
         }
       }
     } else {
-      if (fromRevision > this.revision) await this.waitFor(fromRevision);
+      if (fromRevision > this.revision) await this.waitFor(fromRevision, { progress: true });
       for (const event of this.history) {
         if (event.revision > fromRevision) this.deliver(sub, filter, event);
       }
     }
     if (ended) return { close: () => undefined };
-    this.subscribers.set(sub, filter);
+    // A client watching from R has everything up to R: an event at or below R that reaches
+    // the cache late (etcd 3.4 can report progress before sending it) is not news to it.
+    const after = fromRevision ?? 0;
+    this.subscribers.set(sub, after ? (o, rev) => rev > after && filter(o) : filter);
     return { close: () => void this.subscribers.delete(sub) };
   }
 
