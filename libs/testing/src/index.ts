@@ -2,6 +2,7 @@
 // a watch-stream checker, and a seeded PRNG. No I/O, no timers, no clock.
 export { checkLinearizable, type CheckOptions, type CheckReport, type CheckResult, type Explanation, type Model, type Operation } from './linearizability';
 export {
+  checkHistoryExplained,
   checkRevisionOrder,
   kvModel,
   kvStep,

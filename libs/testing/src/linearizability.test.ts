@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { checkLinearizable, type Model } from './linearizability';
-import { checkRevisionOrder, kvModel, patchUnknownWrites, type KvInput, type KvOperation, type KvOutput } from './kv-model';
+import { checkHistoryExplained, checkRevisionOrder, kvModel, patchUnknownWrites, type KvInput, type KvOperation, type KvOutput } from './kv-model';
 
 let nextId = 0;
 const op = (client: number, call: number, ret: number | null, input: KvInput, output?: KvOutput): KvOperation => ({
@@ -113,6 +113,34 @@ describe('linearizability of an etcd-like KV', () => {
     expect(patched).toHaveLength(1);
     expect(patched[0]!.output).toEqual({ type: 'put', revision: 7 });
     expect(patched[0]!.ret).toBe(Infinity);
+  });
+
+  it('settles unknown deletes from unexplained DELETE events and drops the rest', () => {
+    const h = [
+      op(0, 0, 1, put('a', 'x'), putAt(2)),
+      op(1, 2, 3, del('a'), { type: 'delete', deleted: 1, revision: 3 }),
+      op(0, 4, 5, put('a', 'y'), putAt(4)),
+      op(2, 6, null, del('a')),
+      op(3, 7, null, del('a')),
+      op(1, 9, 10, get('a'), got(null, 0, 5)),
+    ];
+    const events = [
+      { type: 'PUT', key: 'a', value: 'x', modRevision: 2 },
+      { type: 'DELETE', key: 'a', modRevision: 3 },
+      { type: 'PUT', key: 'a', value: 'y', modRevision: 4 },
+      { type: 'DELETE', key: 'a', modRevision: 5 },
+    ] as const;
+    const patched = patchUnknownWrites(h, [...events]);
+    const settled = patched.filter((o) => o.input.type === 'delete' && o.ret === Infinity);
+    expect(settled).toHaveLength(1);
+    expect(settled[0]!.output).toEqual({ type: 'delete', deleted: 1, revision: 5 });
+    expect(settled[0]!.call).toBe(6);
+    expect(check(patched)).toBe('ok');
+    expect(checkHistoryExplained(h, [...events])).toEqual([]);
+    // A write nobody asked for, or more deletes than asked for.
+    expect(checkHistoryExplained(h, [...events, { type: 'PUT', key: 'a', value: 'ghost', modRevision: 6 }])).toHaveLength(1);
+    const extra = [...events, { type: 'DELETE', key: 'a', modRevision: 6 }, { type: 'DELETE', key: 'a', modRevision: 7 }] as const;
+    expect(checkHistoryExplained(h, [...extra])).toHaveLength(1);
   });
 
   it('answers unknown when the budget runs out', () => {

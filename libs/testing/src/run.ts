@@ -1,7 +1,7 @@
 // One recorded robustness run and its whole check, so a failing run saved as JSON can be
 // replayed by the checker alone (`checkRun(parseRun(text))`).
 import { checkLinearizable, type CheckResult } from './linearizability';
-import { checkRevisionOrder, kvModel, patchUnknownWrites, type HistoryEvent, type KvOperation } from './kv-model';
+import { checkHistoryExplained, checkRevisionOrder, kvModel, patchUnknownWrites, type HistoryEvent, type KvOperation } from './kv-model';
 import { checkAckedWrites, checkWatches, type AckedWrite, type WatchRecord } from './watch-check';
 
 export interface RecordedRun {
@@ -36,6 +36,7 @@ export function checkRun(run: RecordedRun, opts: { budget?: number } = {}): RunV
   });
   anomalies.push(...checkAckedWrites(run.history, acked));
   anomalies.push(...checkWatches(run.history, run.watches));
+  anomalies.push(...checkHistoryExplained(run.operations, run.history));
   const patched = patchUnknownWrites(run.operations, run.history);
   anomalies.push(...checkRevisionOrder(patched));
   const report = checkLinearizable(kvModel, patched, { budget: opts.budget });
