@@ -56,6 +56,8 @@ beforeAll(async () => {
       caFile: pki.ca.certFile,
       admin: pki.clients['admin']!,
     },
+    // The issue asks for kubectl against the apiserver on keel-store.
+    store: 'keel-store',
   });
   kubeconfigs['admin'] = kubeconfig('admin', 'kubernetes-admin', pki.clients['admin']!);
   kubeconfigs['alice'] = kubeconfig('alice', 'alice', alice);
