@@ -22,7 +22,7 @@ import { CriError, nanos, type Container__Output, type ContainerStatus__Output, 
 import type { Rejection } from './admission';
 import { Backoff } from './backoff';
 import type { Runtime } from './runtime';
-import { removePodCgroup } from './cgroups';
+import { removeCgroup } from '@keel/containerd';
 import { Labels, containerConfig, podCgroupParent, podLogDir, sandboxConfig, type NodeSettings } from './cri-config';
 import { ConfigError, referencedObjects, resolveEnv } from './env';
 import { ProbeState, runHandler, type ProbeKind, type ProbeResult } from './probes';
@@ -435,7 +435,7 @@ export class PodWorker {
       await cri.removePodSandbox(s.id);
     }
     for (const c of await cri.listContainers({ label_selector: { [Labels.podUid]: this.uid } })) await cri.removeContainer(c.id);
-    removePodCgroup(podCgroupParent(this.deps.settings, this.uid));
+    removeCgroup(podCgroupParent(this.deps.settings, this.uid));
     rmSync(podDir(this.deps.settings.rootDir, this.uid), { recursive: true, force: true });
     if (pod) rmSync(podLogDir(this.deps.settings.rootDir, pod), { recursive: true, force: true });
     this.probes.clear();
