@@ -8,7 +8,7 @@
 import { hostname } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import type { EndpointSlice, KubeObject, Service } from '@keel/api';
-import { Client, clientFromFiles, Informer } from '@keel/client';
+import { Client, clientFromFiles, Informer, parseApiserverAddresses } from '@keel/client';
 import { CriClient, normalizeEndpoint } from '@keel/cri';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { quantityValue } from './kubelet/env';
@@ -24,9 +24,12 @@ const log = (level: Level, msg: string, fields: Record<string, unknown> = {}) =>
 };
 
 function address(value: string): string {
-  const v = value.replace(/^(grpc|https?):\/\//, '');
-  if (!/^(\[[0-9a-fA-F:]+\]|[^:]+):\d+$/.test(v)) throw new InvalidArgumentError('expected host:port');
-  return v;
+  // One host:port, or several IPv4 apiservers comma-separated (the client fails over).
+  try {
+    return parseApiserverAddresses(value).join(',');
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
 }
 
 function cidr(value: string): string {

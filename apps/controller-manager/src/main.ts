@@ -3,7 +3,7 @@
 // ServiceAccount, Namespace and the garbage collector — reaching cluster state only through
 // the apiserver's keel.v1 gRPC API. Flags follow kube-controller-manager's where they
 // overlap. With --leader-elect, replicas share a Lease and only the holder runs controllers.
-import { Client, GrpcTransport, LeaderElector, LeaseLock, Resources } from '@keel/client';
+import { Client, GrpcTransport, LeaderElector, LeaseLock, parseApiserverAddresses, Resources } from '@keel/client';
 import type { Lease } from '@keel/api';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { readFileSync } from 'node:fs';
@@ -24,8 +24,12 @@ export function parseDuration(value: string): number {
 }
 
 function address(value: string): string {
-  if (!/^[^:]+:\d+$/.test(value.replace(/^\[.*\]/, 'h'))) throw new InvalidArgumentError('expected host:port');
-  return value;
+  // One host:port, or several IPv4 apiservers comma-separated (the client fails over).
+  try {
+    return parseApiserverAddresses(value).join(',');
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
 }
 
 function cidr(value: string): string {

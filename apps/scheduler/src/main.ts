@@ -4,7 +4,7 @@
 // Flags follow kube-scheduler's where they overlap.
 
 import type { Node, Pod, PriorityClass } from '@keel/api';
-import { Client, clientFromFiles, EventRecorder, Informer, LeaderElector, LeaseLock } from '@keel/client';
+import { Client, clientFromFiles, EventRecorder, Informer, LeaderElector, LeaseLock, parseApiserverAddresses } from '@keel/client';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -16,9 +16,12 @@ import { serveHealth } from './process/metrics';
 import { Scheduler, type Log } from './scheduler';
 
 function address(value: string): string {
-  const v = value.replace(/^(grpc|https?):\/\//, '');
-  if (!/^(\[[0-9a-fA-F:]+\]|[^:]+):\d+$/.test(v)) throw new InvalidArgumentError('expected host:port');
-  return v;
+  // One host:port, or several IPv4 apiservers comma-separated (the client fails over).
+  try {
+    return parseApiserverAddresses(value).join(',');
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
 }
 
 function port(value: string): number {

@@ -17,3 +17,4 @@ export * from './leader-election';
 export * from './events';
 export * from './informer-factory';
 export * from './credentials';
+export * from './endpoints';

@@ -13,6 +13,7 @@ import type { ListResponse__Output } from '@keel/protos/keel/v1/ListResponse';
 import type { ObjectResponse__Output } from '@keel/protos/keel/v1/ObjectResponse';
 import type { PatchType as WirePatchType } from '@keel/protos/keel/v1/PatchType';
 import type { WatchEvent__Output } from '@keel/protos/keel/v1/WatchEvent';
+import { apiserverTarget } from './endpoints';
 import { fromServiceError } from './status';
 
 export interface GroupVersionResource {
@@ -54,6 +55,12 @@ export interface WatchOptions {
 
 export type PatchType = 'json' | 'merge' | 'strategic' | 'apply';
 
+/** A create subresource of one object: `serviceaccounts/<name>/token`. */
+export interface SubresourceTarget {
+  name?: string;
+  subresource?: string;
+}
+
 export interface PatchOptions extends WriteOptions {
   /** Apply only: take over fields other managers own. */
   force?: boolean;
@@ -88,7 +95,8 @@ export interface WatchHandle {
 export interface ApiTransport {
   get(gvr: GroupVersionResource, namespace: string | undefined, name: string, opts?: CallOptions & { subresource?: string; resourceVersion?: string }): Promise<KubeObject>;
   list(gvr: GroupVersionResource, namespace: string | undefined, opts?: ListOptions): Promise<List<KubeObject>>;
-  create(gvr: GroupVersionResource, namespace: string | undefined, object: KubeObject, opts?: WriteOptions): Promise<KubeObject>;
+  /** POST a collection; with `name` and `subresource`, POST that create subresource of the object (serviceaccounts/token). */
+  create(gvr: GroupVersionResource, namespace: string | undefined, object: KubeObject, opts?: WriteOptions & SubresourceTarget): Promise<KubeObject>;
   update(gvr: GroupVersionResource, namespace: string | undefined, name: string, object: KubeObject, opts?: WriteOptions & { subresource?: string }): Promise<KubeObject>;
   patch(
     gvr: GroupVersionResource,
@@ -106,7 +114,10 @@ export interface ApiTransport {
 }
 
 export interface GrpcTransportOptions {
-  /** `host:port` of the apiserver's gRPC port. */
+  /**
+   * `host:port` of the apiserver's gRPC port, or several IPv4 `a.b.c.d:port` comma-separated:
+   * the channel then uses the first that connects and fails over to the next.
+   */
   address: string;
   /** TLS: the cluster CA (PEM), and a client certificate and key when the client has one. */
   tls?: { ca: string | Buffer; cert?: string | Buffer; key?: string | Buffer };
@@ -190,7 +201,10 @@ export class GrpcTransport implements ApiTransport {
     const Api = keelProto().keel.v1.Api;
     const pem = (v: string | Buffer | undefined) => (v === undefined ? null : Buffer.from(v));
     const credentials = opts.credentials ?? (opts.tls ? grpc.credentials.createSsl(pem(opts.tls.ca), pem(opts.tls.key), pem(opts.tls.cert)) : grpc.credentials.createInsecure());
-    this.stub = new Api(opts.address, credentials, {
+    // A single address goes to grpc-js as given (it may be any target it knows); a list
+    // becomes one ipv4: target.
+    const target = opts.address.includes(',') ? apiserverTarget(opts.address) : opts.address;
+    this.stub = new Api(target, credentials, {
       'grpc.max_receive_message_length': MAX_MESSAGE,
       'grpc.max_send_message_length': MAX_MESSAGE,
       // A watch may be silent for minutes: pings find a dead server (or path) long before TCP does.
@@ -228,8 +242,10 @@ export class GrpcTransport implements ApiTransport {
     return fromListResponse(await this.call<ListResponse__Output>(opts, (md, co, cb) => this.stub.List({ resource: { ...gvr, namespace: namespace ?? '' }, options: listOptions(opts) }, md, co, cb)));
   }
 
-  async create(gvr: GroupVersionResource, namespace: string | undefined, object: KubeObject, opts: WriteOptions = {}) {
-    const res = await this.call<ObjectResponse__Output>(opts, (md, co, cb) => this.stub.Create({ resource: { ...gvr, namespace: namespace ?? '' }, object: encode(object), options: writeOptions(opts) }, md, co, cb));
+  async create(gvr: GroupVersionResource, namespace: string | undefined, object: KubeObject, opts: WriteOptions & SubresourceTarget = {}) {
+    const res = await this.call<ObjectResponse__Output>(opts, (md, co, cb) =>
+      this.stub.Create({ resource: { ...gvr, namespace: namespace ?? '' }, object: encode(object), options: writeOptions(opts), name: opts.name ?? '', subresource: opts.subresource ?? '' }, md, co, cb),
+    );
     return decode(res.object);
   }
 

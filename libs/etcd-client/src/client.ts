@@ -111,6 +111,8 @@ export interface EndpointStatus {
   memberId: string;
   raftIndex: number;
   raftTerm: number;
+  /** The store revision this member has applied (from the answer's header). */
+  revision: number;
 }
 
 type Unary<Req, Res> = (
@@ -358,6 +360,7 @@ export class EtcdClient {
       memberId: header(res.header).memberId,
       raftIndex: Number(res.raftIndex),
       raftTerm: Number(res.raftTerm),
+      revision: header(res.header).revision,
     };
   }
 
