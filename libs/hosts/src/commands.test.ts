@@ -37,16 +37,16 @@ describe('command lines', () => {
     expect(bridge).toMatchObject({ gateway: '10.242.0.1', prefix: 24 });
   });
 
-  it('creates the veth peer inside the namespace as eth0', () => {
+  it('creates the veth peer inside the namespace as keel-eth0', () => {
     expect(createVethCommands('keel-mn-a')).toEqual([
-      { cmd: 'ip', args: ['link', 'add', 'name', vethName('keel-mn-a'), 'type', 'veth', 'peer', 'name', 'eth0', 'netns', 'keel-mn-a'] },
+      { cmd: 'ip', args: ['link', 'add', 'name', vethName('keel-mn-a'), 'type', 'veth', 'peer', 'name', 'keel-eth0', 'netns', 'keel-mn-a'] },
     ]);
   });
 
   it('wires a host with its address and no default route', () => {
     const cmds = configureHostCommands('keel-mn-a', bridge, '10.242.0.11');
     expect(cmds).toContainEqual({ cmd: 'ip', args: ['link', 'set', 'dev', vethName('keel-mn-a'), 'master', 'keel-hbr0'] });
-    expect(cmds).toContainEqual({ cmd: 'ip', args: ['addr', 'replace', '10.242.0.11/24', 'dev', 'eth0'], netns: 'keel-mn-a' });
+    expect(cmds).toContainEqual({ cmd: 'ip', args: ['addr', 'replace', '10.242.0.11/24', 'dev', 'keel-eth0'], netns: 'keel-mn-a' });
     expect(cmds).toContainEqual({ cmd: 'ip', args: ['link', 'set', 'dev', 'lo', 'up'], netns: 'keel-mn-a' });
     expect(cmds.some((c) => c.args.includes('default') || c.args.includes('route'))).toBe(false);
   });

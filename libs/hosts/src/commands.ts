@@ -57,14 +57,14 @@ export function createNetnsCommands(host: string): Command[] {
   return [{ cmd: 'ip', args: ['netns', 'add', assertKeelName('host', host)] }];
 }
 
-/** The veth pair, its peer born inside the namespace as eth0 (run only when the root end is missing). */
+/** The veth pair, its peer born inside the namespace as keel-eth0 (run only when the root end is missing). */
 export function createVethCommands(host: string): Command[] {
   return [{ cmd: 'ip', args: ['link', 'add', 'name', vethName(host), 'type', 'veth', 'peer', 'name', HOST_INTERFACE, 'netns', host] }];
 }
 
 /**
- * Wires an existing pair: the root end into the bridge, the host's address on eth0, lo and
- * eth0 up. The /prefix address gives the host a route to the bridge subnet and nothing else:
+ * Wires an existing pair: the root end into the bridge, the host's address on keel-eth0, lo and
+ * keel-eth0 up. The /prefix address gives the host a route to the bridge subnet and nothing else:
  * no default route, so nothing from a host can leave the machine.
  */
 export function configureHostCommands(host: string, b: Bridge, address: string): Command[] {

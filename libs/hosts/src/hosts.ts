@@ -25,7 +25,7 @@ import {
   type RouteSpec,
 } from './commands';
 import { ensureRule, mustRun, run, type RunResult } from './exec';
-import { assertKeelName, assertLinkName, netnsPath, vethName } from './names';
+import { HOST_INTERFACE, assertKeelName, assertLinkName, netnsPath, vethName } from './names';
 
 export interface Host {
   name: string;
@@ -103,8 +103,8 @@ export async function addHost(opts: { name: string; bridge: Bridge; address: str
   if (!(await linkExists(bridge.name))) throw new Error(`bridge ${bridge.name} does not exist: ensureBridge first`);
   if (!hostExists(name)) for (const c of createNetnsCommands(name)) await mustRun(c);
   if (!(await linkExists(vethName(name)))) {
-    // A leftover eth0 from an interrupted add would make the peer's name clash.
-    if (await linkExists('eth0', name)) await mustRun({ cmd: 'ip', args: ['link', 'del', 'dev', 'eth0'], netns: name });
+    // A leftover peer from an interrupted add would make the new peer's name clash.
+    if (await linkExists(HOST_INTERFACE, name)) await mustRun({ cmd: 'ip', args: ['link', 'del', 'dev', HOST_INTERFACE], netns: name });
     for (const c of createVethCommands(name)) await mustRun(c);
   }
   for (const c of configureHostCommands(name, bridge, address)) await mustRun(c);

@@ -39,8 +39,12 @@ export function vethName(host: string): string {
   return `keel-v${fnv1a(host).toString(16).padStart(8, '0')}`;
 }
 
-/** The host's end of the pair, inside its namespace. */
-export const HOST_INTERFACE = 'eth0';
+/**
+ * The host's end of the pair, inside its namespace. Named keel-… like every link we make,
+ * so the rules that only let pod traffic out through keel-… links (the containerd
+ * launcher's egress guard, the proxy's pod routes) accept it as a link to other hosts.
+ */
+export const HOST_INTERFACE = 'keel-eth0';
 
 /** The comment on every iptables rule made for a bridge, so removeBridge finds them all. */
 export function ruleComment(bridge: string, what: string): string {

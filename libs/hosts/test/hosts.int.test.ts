@@ -66,7 +66,7 @@ describe('hosts on one machine', () => {
     expect(hostExists(HOSTS[0])).toBe(true);
     // Only the bridge subnet is routed inside a host: no default route out of the machine.
     const routes = (await runInHost(HOSTS[0], 'ip', ['-4', 'route', 'show'])).stdout.trim().split('\n');
-    expect(routes).toEqual([expect.stringMatching(/^10\.242\.250\.0\/24 dev eth0 /)]);
+    expect(routes).toEqual([expect.stringMatching(/^10\.242\.250\.0\/24 dev keel-eth0 /)]);
     const save = await iptablesSave();
     expect(save).toContain(`-A FORWARD -s ${SUBNET} ! -o keel-+`);
   });
