@@ -1,6 +1,6 @@
 // keel-apiserver: the Kubernetes API for kubectl and client libraries (REST), over an etcd
 // v3 store (keel-store or etcd). Flags follow kube-apiserver's where they overlap.
-import { scheme } from '@keel/api';
+import { scheme, storeKey, type ServiceAccount } from '@keel/api';
 import { EtcdClient } from '@keel/etcd-client';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { randomUUID } from 'node:crypto';
@@ -126,7 +126,14 @@ async function main(): Promise<void> {
     nodePortRange: opts.serviceNodePortRange,
     random: Math.random,
   });
-  const handler = new ApiHandler({ etcd, strategies: withSecurityAdmission(defaultStrategies({ services })), uid: randomUUID, random: Math.random });
+  const serviceAccounts = scheme.lookup('serviceaccounts')!;
+  let signsTokens = false;
+  const admission = {
+    mountTokens: () => signsTokens,
+    // The pod's ServiceAccount from the watch cache, for its automountServiceAccountToken.
+    serviceAccount: (namespace: string, name: string) => handler.cache(serviceAccounts).objects.get(storeKey(serviceAccounts, namespace, name)) as ServiceAccount | undefined,
+  };
+  const handler: ApiHandler = new ApiHandler({ etcd, strategies: withSecurityAdmission(defaultStrategies({ services }), admission), uid: randomUUID, random: Math.random });
   handler.namespaceInfo = scheme.lookup('namespaces');
   // The system namespaces exist before the server says it is ready; the store may still be
   // electing a leader, so keep trying for a while.
@@ -178,6 +185,7 @@ async function main(): Promise<void> {
       { scheme, handler, log },
     );
     security = loaded.security;
+    signsTokens = opts.serviceAccountSigningKeyFile !== undefined;
     const secure = new RestServer({ ...restOptions, filter: security.filter, extraGroups: security.discovery });
     await listen(createHttpsServer({ ...serverOptions, ...loaded.tls }, secure.listener), opts.securePort, 'https');
   }

@@ -73,6 +73,7 @@ const program = new Command('keel-controller-manager')
   .option('--client-certificate <file>', 'client certificate (PEM) to authenticate with, over TLS')
   .option('--client-key <file>', 'key of --client-certificate')
   .option('--token-file <file>', 'bearer token to authenticate with (a ServiceAccount token, say)')
+  .option('--root-ca-file <file>', 'the cluster CA (PEM) published as kube-root-ca.crt in every namespace (default: --certificate-authority)')
   .addOption(new Option('--controllers <list>', 'controllers to run: * for all, name to add, -name to remove').argParser(controllers).default(selectControllers('*'), '*'))
   .option('--leader-elect', 'run only while holding the kube-system/keel-controller-manager Lease', false)
   .addOption(duration('--leader-elect-lease-duration <duration>', 'how long a Lease holds without renewal', '15s'))
@@ -92,6 +93,7 @@ interface Options {
   clientCertificate?: string;
   clientKey?: string;
   tokenFile?: string;
+  rootCaFile?: string;
   controllers: string[];
   leaderElect: boolean;
   leaderElectLeaseDuration: number;
@@ -136,6 +138,9 @@ async function main(): Promise<void> {
       }
     : undefined;
   const token = opts.tokenFile ? read(opts.tokenFile).toString('utf8').trim() : undefined;
+  // What pods get to verify the apiserver with: the CA this process trusts it by, unless told otherwise.
+  const rootCAFile = opts.rootCaFile ?? opts.certificateAuthority;
+  const rootCA = rootCAFile ? read(rootCAFile).toString('utf8') : undefined;
   const auth = { ...(tls ? { tls } : {}), ...(token ? { token } : {}) };
   const client = new Client(new GrpcTransport({ address: opts.apiserver, ...auth }));
   const stop = new AbortController();
@@ -175,6 +180,7 @@ async function main(): Promise<void> {
         ...(opts.clusterCidr ? { clusterCidr: opts.clusterCidr } : {}),
         ...(opts.apiserverUrl ? { apiserverUrl: opts.apiserverUrl, apiserverAuth: auth } : {}),
         nodeCidrMaskSize: opts.nodeCidrMaskSize,
+        ...(rootCA ? { rootCA } : {}),
         nodeMonitorGracePeriodMs: opts.nodeMonitorGracePeriod,
       },
     });

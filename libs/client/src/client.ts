@@ -39,6 +39,18 @@ import {
   type WriteOptions,
 } from './transport';
 
+/** authentication.k8s.io/v1 TokenRequest: what serviceaccounts/{name}/token takes and answers. */
+export interface TokenRequest extends KubeObject {
+  spec: {
+    /** Empty: the apiserver's own audiences. */
+    audiences?: string[];
+    expirationSeconds?: number;
+    /** The token is valid only while this object (a Pod) exists with this uid. */
+    boundObjectRef?: { kind: string; apiVersion?: string; name: string; uid?: string };
+  };
+  status?: { token: string; expirationTimestamp: string };
+}
+
 /** The resources Keel's own parts use, by group, version and plural. */
 export const Resources = {
   pods: { group: '', version: 'v1', resource: 'pods' },
@@ -126,6 +138,11 @@ export class ResourceClient<T extends KubeObject> {
     return this.transport.watch(this.gvr, this.ns, opts, handlers as unknown as WatchHandlers);
   }
 
+  /** POST .../{name}/{subresource} (a create subresource such as serviceaccounts/token): `body` in, the server's answer out. */
+  async createSubresource<R extends KubeObject>(name: string, subresource: string, body: KubeObject, opts?: WriteOptions): Promise<R> {
+    return (await this.transport.create(this.gvr, this.ns, body, { ...opts, name, subresource })) as R;
+  }
+
   async getScale(name: string, opts?: CallOptions): Promise<Scale> {
     return (await this.transport.get(this.gvr, this.ns, name, { ...opts, subresource: 'scale' })) as Scale;
   }
@@ -171,6 +188,11 @@ export class Client {
   }
   serviceAccounts(ns?: string) {
     return new ResourceClient<ServiceAccount>(this.transport, Resources.serviceAccounts, ns);
+  }
+  /** TokenRequest (serviceaccounts/{name}/token): a signed token for the ServiceAccount, bound as `spec` says. */
+  async createToken(namespace: string, serviceAccount: string, spec: TokenRequest['spec'], opts?: WriteOptions): Promise<TokenRequest> {
+    const body: TokenRequest = { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', metadata: { name: serviceAccount, namespace }, spec };
+    return this.serviceAccounts(namespace).createSubresource<TokenRequest>(serviceAccount, 'token', body, opts);
   }
   events(ns?: string) {
     return new ResourceClient<Event>(this.transport, Resources.events, ns);

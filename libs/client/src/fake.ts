@@ -28,6 +28,7 @@ import type {
   PatchType,
   WatchHandle,
   WatchHandlers,
+  SubresourceTarget,
   WatchOptions,
   WriteOptions,
 } from './transport';
@@ -66,6 +67,8 @@ export class FakeApi implements ApiTransport {
   private readonly watches = new Set<FakeWatch>();
   private readonly failures = new Map<Verb, ApiError[]>();
   private uidCounter = 0;
+  /** Create subresources a test serves, by `resource/subresource` (e.g. `serviceaccounts/token`): the answer to a POST. */
+  readonly subresources = new Map<string, (namespace: string | undefined, name: string, body: KubeObject) => KubeObject>();
   /** Every call, as `verb resource[/namespace/name]`, for assertions. */
   readonly calls: string[] = [];
 
@@ -170,7 +173,14 @@ export class FakeApi implements ApiTransport {
     return { apiVersion, kind: info?.listKind ?? 'List', metadata: { resourceVersion: String(this.revision) }, items: copy(items) };
   }
 
-  async create(gvr: GroupVersionResource, namespace: string | undefined, object: KubeObject, opts: WriteOptions = {}): Promise<KubeObject> {
+  async create(gvr: GroupVersionResource, namespace: string | undefined, object: KubeObject, opts: WriteOptions & SubresourceTarget = {}): Promise<KubeObject> {
+    if (opts.subresource) {
+      this.check('create', `${gvr.resource}/${opts.subresource}/${namespace ?? ''}/${opts.name ?? ''}`);
+      const serve = this.subresources.get(`${gvr.resource}/${opts.subresource}`);
+      if (!serve) throw new ApiError('NotFound', 'the server could not find the requested resource');
+      this.find(gvr, namespace, opts.name ?? '');
+      return copy(serve(namespace, opts.name ?? '', copy(object)));
+    }
     const obj = copy(object);
     if (namespace) obj.metadata.namespace = namespace;
     if (!obj.metadata.name && obj.metadata.generateName) obj.metadata.name = `${obj.metadata.generateName}${(++this.uidCounter).toString(36).padStart(5, 'x')}`;

@@ -9,8 +9,7 @@ import { ApiError, ApiErrors, type APIGroup, type APIResourceList, type KubeObje
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ApiHandler } from '../registry/handler';
 import { formatTimestamp } from '../registry/handler';
-import { mediaType, parseBody, readBody } from '../rest/body';
-import { decodeProtobufBody, isProtobuf } from './protobuf';
+import { parseBody, readBody } from '../rest/body';
 import type { RequestAttributes } from './attributes';
 import type { RbacAuthorizer } from './rbac';
 import type { TokenIssuer } from './serviceaccount-token';
@@ -54,8 +53,8 @@ type Body = { apiVersion?: string; kind?: string; metadata?: Record<string, unkn
 
 async function readReview(req: IncomingMessage, apiVersion: string, kind: string): Promise<Body> {
   const raw = await readBody(req);
-  // kubectl 1.33's typed clients send these bodies as protobuf.
-  const body = (isProtobuf(mediaType(req.headers['content-type'])) ? decodeProtobufBody(raw) : parseBody(raw, req.headers['content-type'])) as Body;
+  // kubectl 1.33's typed clients send these bodies as protobuf, which parseBody reads too.
+  const body = parseBody(raw, req.headers['content-type']) as Body;
   if (!body || typeof body !== 'object' || Array.isArray(body)) throw ApiErrors.badRequest('the body of the request must be a JSON or YAML object');
   if (body.kind !== kind || body.apiVersion !== apiVersion) {
     throw ApiErrors.badRequest(`expected ${apiVersion} ${kind}, got ${body.apiVersion ?? '<no apiVersion>'} ${body.kind ?? '<no kind>'}`);
@@ -146,10 +145,29 @@ export async function selfSubjectReview(req: IncomingMessage, res: ServerRespons
 
 /** POST /api/v1/namespaces/{ns}/serviceaccounts/{name}/token (authentication.k8s.io/v1 TokenRequest). */
 export async function tokenRequest(req: IncomingMessage, res: ServerResponse, namespace: string, name: string, deps: ReviewDeps): Promise<void> {
-  if (!deps.tokens) throw new ApiError('NotFound', 'the server could not find the requested resource: no --service-account-signing-key-file is configured');
+  if (!deps.tokens) throw noSigningKey();
+  const body = await readReview(req, 'authentication.k8s.io/v1', 'TokenRequest');
+  send(res, 201, await issueTokenRequest(namespace, name, body, deps));
+}
+
+function noSigningKey(): ApiError {
+  return new ApiError('NotFound', 'the server could not find the requested resource: no --service-account-signing-key-file is configured');
+}
+
+/**
+ * The TokenRequest itself, for any adapter (REST above, keel.v1's Create with subresource
+ * "token"): checks the body, signs a token for the ServiceAccount and answers the TokenRequest
+ * with its status.
+ */
+export async function issueTokenRequest(namespace: string, name: string, body: unknown, deps: ReviewDeps): Promise<Record<string, unknown>> {
+  if (!deps.tokens) throw noSigningKey();
   const apiVersion = 'authentication.k8s.io/v1';
-  const body = await readReview(req, apiVersion, 'TokenRequest');
-  const spec = body.spec ?? {};
+  const b = body as Body;
+  if (!b || typeof b !== 'object' || Array.isArray(b)) throw ApiErrors.badRequest('the body of the request must be a JSON or YAML object');
+  if (b.kind !== 'TokenRequest' || b.apiVersion !== apiVersion) {
+    throw ApiErrors.badRequest(`expected ${apiVersion} TokenRequest, got ${b.apiVersion ?? '<no apiVersion>'} ${b.kind ?? '<no kind>'}`);
+  }
+  const spec = b.spec ?? {};
   const audiences = Array.isArray(spec['audiences']) && spec['audiences'].length > 0 ? (spec['audiences'] as unknown[]).map(String) : deps.tokens.audiences;
   const asked = spec['expirationSeconds'] === undefined ? 3600 : Number(spec['expirationSeconds']);
   const invalid = (field: string, message: string) =>
@@ -173,11 +191,11 @@ export async function tokenRequest(req: IncomingMessage, res: ServerResponse, na
     { namespace, name, uid: sa.metadata.uid! },
     { audiences, expirationSeconds, ...(pod ? { pod } : {}) },
   );
-  send(res, 201, {
+  return {
     apiVersion,
     kind: 'TokenRequest',
     metadata: { name, namespace, creationTimestamp: formatTimestamp(deps.now()) },
     spec: { ...spec, audiences, expirationSeconds },
     status: { token, expirationTimestamp: formatTimestamp(expiration) },
-  });
+  };
 }

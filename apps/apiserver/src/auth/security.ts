@@ -15,7 +15,7 @@ import { bootstrapClusterRoleBindings, bootstrapClusterRoles } from './bootstrap
 import { EscalationCheck, requestContext } from './escalation';
 import type { InflightLimiter } from './inflight';
 import { forbiddenMessage, RbacAuthorizer, type RbacSource } from './rbac';
-import { reviewDiscovery, selfSubjectAccessReview, selfSubjectReview, selfSubjectRulesReview, tokenRequest, type ReviewDeps } from './reviews';
+import { issueTokenRequest, reviewDiscovery, selfSubjectAccessReview, selfSubjectReview, selfSubjectRulesReview, tokenRequest, type ReviewDeps } from './reviews';
 import { Groups, type UserInfo } from './user';
 
 /** What anonymous requests may reach; everything else answers 401. */
@@ -116,6 +116,11 @@ export class Security {
     } finally {
       release?.();
     }
+  }
+
+  /** TokenRequest for an already authorized call (keel.v1's Create on serviceaccounts/token). */
+  tokenRequest(namespace: string, name: string, body: unknown): Promise<Record<string, unknown>> {
+    return issueTokenRequest(namespace, name, body, this.deps);
   }
 
   /** Groups this filter serves, for the REST server's discovery. */

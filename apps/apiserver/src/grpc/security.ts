@@ -60,8 +60,10 @@ export function grpcServerCredentials(files: GrpcTlsFiles): grpc.ServerCredentia
 const READ_ONLY = new Set(['get', 'list', 'watch']);
 
 /** The hooks that put GrpcApiServer behind `security`. */
-export function grpcSecurityHooks(security: Security): Pick<GrpcApiOptions, 'authenticate' | 'authorize' | 'runAs'> {
+export function grpcSecurityHooks(security: Security): Pick<GrpcApiOptions, 'authenticate' | 'authorize' | 'runAs' | 'createSubresources'> {
   return {
+    // TokenRequest needs the token issuer, which only a secured server has.
+    createSubresources: { 'serviceaccounts/token': (namespace, name, body) => security.tokenRequest(namespace, name, body) },
     authenticate: ({ metadata, authContext }) => {
       const authorization = metadata.get('authorization')[0];
       const cert = authContext?.sslPeerCertificate;

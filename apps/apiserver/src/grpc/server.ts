@@ -59,6 +59,12 @@ export interface GrpcApiOptions {
   authenticate?: (call: GrpcCallInfo) => unknown;
   /** Whether the caller may; throws ApiError('Forbidden') to refuse. Absent: everything is allowed. */
   authorize?: (user: unknown, attributes: RequestAttributes) => unknown;
+  /**
+   * Create subresources served beside the handler, by `resource/subresource`
+   * (`serviceaccounts/token`: the TokenRequest, signed by the REST side's token issuer).
+   * Called after the caller was authorized for `create` on that subresource.
+   */
+  createSubresources?: Record<string, (namespace: string, name: string, body: unknown) => Promise<unknown>>;
   /** Runs the call's work as the user (in-flight limits, the escalation guard's context). */
   runAs?: <T>(user: unknown, attributes: RequestAttributes, work: () => Promise<T>) => Promise<T>;
   log?: (entry: Record<string, unknown>) => void;
@@ -249,6 +255,12 @@ export class GrpcApiServer {
       Create: this.unary('Create', async (req, call) => {
         const info = this.info(req.resource);
         const ns = this.namespace(info, req.resource);
+        if (req.subresource || req.name) {
+          // POST .../{name}/{subresource}: only the create subresources this server was given.
+          const serve = this.opts.createSubresources?.[`${info.resource}/${req.subresource}`];
+          if (!serve || !req.name || !ns) throw notFound();
+          return this.guard('Create', call, 'create', info, ns, req.name, req.subresource, async () => ({ object: json(await serve(ns, req.name, parseObject(req.object))) }));
+        }
         return this.guard('Create', call, 'create', info, ns, '', '', async () => {
           return { object: json(await handler.create(info, ns, parseObject(req.object), writeOptions(req.options))) };
         });

@@ -9,6 +9,7 @@ import { JobController } from './job';
 import { NamespaceController } from './namespace';
 import { NodeLifecycleController } from './node-lifecycle';
 import { ReplicaSetController } from './replicaset';
+import { RootCAPublisher } from './root-ca-publisher';
 import { ServiceAccountController } from './serviceaccount';
 
 export const controllerFactories: Record<string, (ctx: ControllerContext) => Controller> = {
@@ -20,6 +21,7 @@ export const controllerFactories: Record<string, (ctx: ControllerContext) => Con
   endpoints: (ctx) => new EndpointsController(ctx),
   serviceaccount: (ctx) => new ServiceAccountController(ctx),
   namespace: (ctx) => new NamespaceController(ctx),
+  'root-ca-cert-publisher': (ctx) => new RootCAPublisher(ctx),
   garbagecollector: (ctx) => new GarbageCollector(ctx),
 };
 

@@ -23,6 +23,8 @@ export interface ControllerConfig {
   apiserverAuth?: Omit<RestAccess, 'url'>;
   /** First delay before a Job replaces a failed pod, doubled per failure up to 6 min. Default 10 s. */
   jobBackoffBaseMs?: number;
+  /** The cluster CA (PEM) the root CA publisher puts in every namespace's kube-root-ca.crt. */
+  rootCA?: string;
   /** `--node-monitor-grace-period`, ms. Default 40 s. */
   nodeMonitorGracePeriodMs?: number;
 }
