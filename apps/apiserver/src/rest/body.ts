@@ -1,8 +1,9 @@
-// Reading request bodies: a size limit (3 MiB, as Kubernetes), and JSON or YAML by
-// Content-Type, with errors that say what was wrong instead of a stack trace.
+// Reading request bodies: a size limit (3 MiB, as Kubernetes), and JSON, YAML or Kubernetes
+// protobuf by Content-Type, with errors that say what was wrong instead of a stack trace.
 import { ApiError, ApiErrors } from '@keel/api';
 import type { IncomingMessage } from 'node:http';
 import { parse as parseYaml } from 'yaml';
+import { decodeKubernetesProtobuf, PROTOBUF_MEDIA_TYPE } from './protobuf/decode';
 
 export const MAX_BODY_BYTES = 3 * 1024 * 1024;
 
@@ -30,9 +31,12 @@ export function mediaType(header: string | undefined): string {
   return (header ?? '').split(';')[0]!.trim().toLowerCase();
 }
 
-/** Parses a JSON or YAML body (YAML when the media type says so). */
+/** Parses a JSON, YAML or protobuf body (YAML or protobuf when the media type says so). */
 export function parseBody(raw: Buffer, contentType: string | undefined): unknown {
   const type = mediaType(contentType);
+  // kubectl 1.33's typed clients (create namespace|deployment|secret..., create token, the
+  // reviews) send protobuf; it reads back to the same object JSON would have carried.
+  if (type === PROTOBUF_MEDIA_TYPE) return decodeKubernetesProtobuf(raw);
   const text = raw.toString('utf8');
   if (text.trim() === '') throw ApiErrors.badRequest('the request body is empty');
   if (type.endsWith('yaml')) {
@@ -43,7 +47,7 @@ export function parseBody(raw: Buffer, contentType: string | undefined): unknown
     }
   }
   if (type !== '' && !type.endsWith('json')) {
-    throw new ApiError('UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml`);
+    throw new ApiError('UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf`);
   }
   try {
     return JSON.parse(text) as unknown;
