@@ -7,13 +7,14 @@
 // control-plane scale tests; it says so in its logs and in the node's labels.
 import { hostname } from 'node:os';
 import { basename, join, resolve } from 'node:path';
-import type { EndpointSlice, KubeObject, Service } from '@keel/api';
+import type { EndpointSlice, KubeObject, Node, Service } from '@keel/api';
 import { Client, clientFromFiles, Informer, parseApiserverAddresses } from '@keel/client';
 import { CriClient, normalizeEndpoint } from '@keel/cri';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { quantityValue } from './kubelet/env';
 import { HollowRuntime } from './kubelet/hollow';
 import { Kubelet } from './kubelet/kubelet';
+import { podRoutesFor, PodRouteSync } from './proxy/pod-routes';
 import { cleanupProxy, startProxy, type ProxyEventHandler, type ProxyEventSource, type RunningProxy } from './proxy/run';
 
 type Level = 'debug' | 'info' | 'warn' | 'error';
@@ -101,6 +102,7 @@ const program = new Command('keel-agent')
   .option('--service-cidr <cidr>', 'the Services CIDR (routed to a local device by the proxy)', cidr, '10.96.0.0/12')
   .option('--cluster-cidr <cidr>', 'all pods of the cluster (the proxy masquerades traffic from outside it)', cidr)
   .option('--pod-bridge <name>', 'the CNI bridge service traffic may be masqueraded out of', 'keel-cni0')
+  .option('--disable-pod-routes', "do not route to other nodes' pod CIDRs (spec.podCIDR via their InternalIP, through keel-… links only)", false)
   .option('--hollow', 'replace containerd by an in-memory fake runtime (control-plane scale tests only: nothing runs; the node is labelled keel.io/hollow=true)', false)
   .option('--cleanup', "remove the proxy's iptables chains, routes and sysctl changes recorded under --root-dir, then exit (after the agent stopped)", false)
   .option('-v, --verbose', 'debug logs', false)
@@ -130,6 +132,7 @@ interface Options {
   serviceCidr: string;
   clusterCidr?: string;
   podBridge: string;
+  disablePodRoutes: boolean;
   verbose: boolean;
   cleanup: boolean;
 }
@@ -159,6 +162,25 @@ function informerSource(client: Client): ProxyEventSource {
         slices.stop();
       };
     },
+  };
+}
+
+/**
+ * Keeps a route to every other node's pod CIDR through its InternalIP (nodes on this
+ * machine, each in its own network namespace), from a Node informer; answers a stop function.
+ */
+function routeToOtherNodes(client: Client, proxy: RunningProxy, self: { name: string; ip: string }): () => void {
+  const nodes = new Informer<Node>(client.nodes(), { onError: (err, context) => log('warn', 'nodes informer', { context, error: String(err) }) });
+  const sync = new PodRouteSync({ apply: (routes) => proxy.setPodRoutes(routes), log });
+  const update = () => {
+    if (nodes.hasSynced()) sync.set(podRoutesFor(nodes.store.list(), self));
+  };
+  nodes.addEventHandler({ add: update, update, delete: update });
+  nodes.start();
+  void nodes.waitForSync().then(update);
+  return () => {
+    nodes.stop();
+    sync.stop();
   };
 }
 
@@ -217,11 +239,13 @@ async function main(): Promise<void> {
     log,
   });
   let proxy: RunningProxy | undefined;
+  let stopRoutes: (() => void) | undefined;
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     log('info', 'stopping; pods keep running', { signal });
+    stopRoutes?.();
     await kubelet.stop().catch((err) => log('warn', 'kubelet stop', { error: String(err) }));
     await proxy?.stop().catch((err) => log('warn', 'proxy stop', { error: String(err) }));
     client.close();
@@ -243,6 +267,7 @@ async function main(): Promise<void> {
         recordFile: join(opts.rootDir, 'proxy-network.json'),
         log,
       });
+      if (!opts.disablePodRoutes) stopRoutes = routeToOtherNodes(client, proxy, { name: opts.nodeName, ip: opts.nodeIp });
     }
   } catch (err) {
     log('error', 'cannot start', { error: (err as Error).message });
