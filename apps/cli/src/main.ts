@@ -6,6 +6,8 @@ import { accessSync, constants, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, delimiter, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { registerKubeCommands } from './commands';
+import { haDown, haStatus, haUp, isHaFolder, withHaFlags, type HaFlags } from './ha/commands';
 import { applyManifests, parseManifests } from './local/apply';
 import { LocalCluster } from './local/cluster';
 import { formatReport, prerequisiteChecks, sampleAppNote, type UpProbes } from './up';
@@ -92,12 +94,11 @@ const program = new Command('keel')
   .exitOverride()
   .showHelpAfterError(false);
 
-program
-  .command('version')
-  .description('print the client version')
-  .action(() => console.log(`keel ${VERSION} (node ${process.versions.node})`));
+registerKubeCommands(program, VERSION);
 
-withClusterFlags(
+const localDefault = join(homedir(), '.keel', 'keel-local');
+
+withHaFlags(withClusterFlags(
   program
     .command('up')
     .description('start a local cluster from the parts that are built, run the sample app, and report every part')
@@ -105,7 +106,11 @@ withClusterFlags(
     .option('--sample <file>', 'manifests of the sample app', join(root, 'examples', 'web.yaml'))
     .option('--no-sample', 'do not apply the sample app')
     .option('--no-node', 'run only the control plane (no containerd, no keel-agent)'),
-).action(async (flags: ClusterFlags & { registry: string; sample: string | false }) => {
+), true).action(async (flags: ClusterFlags & HaFlags & { registry: string; sample: string | false }) => {
+  if (flags.ha) {
+    if (!(await haUp(flags, { bundles, localDefault }))) process.exitCode = 1;
+    return;
+  }
   const probes: UpProbes = { which, registryImages };
   const checks = await prerequisiteChecks(probes, flags.registry);
   const local = cluster(flags);
@@ -128,11 +133,13 @@ withClusterFlags(
   if (checks.some((c) => c.state === 'missing') || parts.some((p) => p.state === 'failed')) process.exitCode = 1;
 });
 
-withClusterFlags(program.command('down').description('stop the local cluster (by the PIDs keel up recorded)')).action(async (flags: ClusterFlags) => {
+withHaFlags(withClusterFlags(program.command('down').description('stop the local cluster (by the PIDs keel up recorded)')), false).action(async (flags: ClusterFlags & HaFlags) => {
+  if (isHaFolder(flags, localDefault)) return haDown(flags, { bundles, localDefault });
   for (const p of await cluster(flags).down()) console.log(`  ${p.part.padEnd(24)} ${p.detail}`);
 });
 
-withClusterFlags(program.command('status').description('show which local cluster parts run')).action((flags: ClusterFlags) => {
+withHaFlags(withClusterFlags(program.command('status').description('show which local cluster parts run')), false).action(async (flags: ClusterFlags & HaFlags) => {
+  if (isHaFolder(flags, localDefault)) return haStatus(flags, { bundles, localDefault });
   for (const p of cluster(flags).status()) console.log(`  ${p.part.padEnd(24)} ${p.state.padEnd(9)} ${p.detail}`);
 });
 

@@ -1,0 +1,22 @@
+// Registers the kubectl-style commands of `keel` on the program main.ts builds. Each group
+// lives in its own file; completion is registered last so it sees every command.
+import type { Command } from 'commander';
+import { registerApply } from './apply';
+import { registerConfig } from './config';
+import { registerDelete } from './delete';
+import { registerDescribe } from './describe';
+import { registerGet } from './get';
+import { registerInfo } from './info';
+import { registerModify } from './modify';
+import { registerNodes } from './nodes';
+
+export function registerKubeCommands(program: Command, version: string): void {
+  registerGet(program);
+  registerDescribe(program);
+  registerApply(program);
+  registerDelete(program);
+  registerModify(program);
+  registerNodes(program);
+  registerConfig(program);
+  registerInfo(program, version);
+}
