@@ -3,7 +3,7 @@
 // objects, and watch fan-out (one write seen by many watchers). The apiserver runs as its
 // own process (the built bundle) on an etcd 3.4 on loopback, so the load generator and the
 // server do not share an event loop. Prints a table with the conditions and writes JSON.
-//   npx tsx tools/bench-apiserver/src/main.ts [--seconds 5] [--clients 1,8,32] [--watchers 1000] [--out tmp/bench-apiserver.json]
+//   npx tsx tools/bench-apiserver/src/main.ts [--seconds 5] [--clients 1,8,32] [--watchers 1000] [--list-objects 1000,10000] [--out tmp/bench-apiserver.json]
 import { startDaemon, freeLoopbackPort, httpAnswers } from '@keel/process';
 import { startEtcdCluster } from '@keel/tools-etcd';
 import { REPO_ROOT } from '@keel/tools-images';
@@ -28,6 +28,7 @@ const program = new Command('bench-apiserver')
   .option('--seconds <n>', 'seconds per measurement', (v) => Number(v), 5)
   .option('--clients <list>', 'concurrent clients per step', (v) => v.split(',').map(Number), [1, 8, 32])
   .option('--watchers <n>', 'watchers for the fan-out measurement', (v) => Number(v), 1000)
+  .option('--list-objects <list>', 'objects per list measurement, comma-separated', (v) => v.split(',').map(Number), [1000, 10000])
   .option('--out <file>', 'JSON results', join(REPO_ROOT, 'tmp', 'bench-apiserver.json'));
 
 function percentile(sorted: number[], p: number): number {
@@ -63,7 +64,7 @@ async function measure(verb: string, clients: number, seconds: number, op: (clie
 }
 
 async function main(): Promise<void> {
-  const opts = program.parse().opts<{ seconds: number; clients: number[]; watchers: number; out: string }>();
+  const opts = program.parse().opts<{ seconds: number; clients: number[]; watchers: number; listObjects: number[]; out: string }>();
   const work = mkdtempSync(join(tmpdir(), 'keel-bench-apiserver-'));
   execFileSync('node', ['tools/scripts/bundle.mjs', 'apps/apiserver'], { cwd: REPO_ROOT, stdio: 'ignore' });
   const etcd = await startEtcdCluster({ dir: join(work, 'keel-etcd'), members: 1 });
@@ -100,7 +101,7 @@ async function main(): Promise<void> {
         return res.ok;
       }));
     }
-    for (const objects of [1000, 10000]) {
+    for (const objects of opts.listObjects) {
       const ns = `list-${objects}`;
       await send('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
       for (let i = 0; i < objects; i += 50) {

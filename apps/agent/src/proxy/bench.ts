@@ -6,12 +6,12 @@
 // rewrite what differs), one rewriting every chain as kube-proxy's does, and partial syncs (one endpoint changed, one service added, one
 // removed), each the median of several runs. Prints the conditions and a table, writes
 // JSON to tmp/bench-proxy.json and the "Proxy sync" section of docs/benchmarks.md.
-//   npx tsx apps/agent/src/proxy/bench.ts [--services 1000,5000] [--endpoints 3,10] [--repeat 5] [--batch 500] [--no-docs]
+//   npx tsx apps/agent/src/proxy/bench.ts [--services 1000,5000] [--endpoints 3,10] [--repeat 5] [--batch 500] [--no-docs] [--out tmp/bench-proxy.json]
 // (--batch: the most chains one iptables-restore run may write; Infinity = one atomic batch)
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, release } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { EndpointSlice, Service } from '@keel/api';
 import { service, slice } from './fixtures';
 import { conntrackIn, iptablesIn } from './iptables';
@@ -28,8 +28,9 @@ const endpointCounts = flag('endpoints', '3').split(',').map(Number);
 const repeat = Number(flag('repeat', '5'));
 const batch = Number(flag('batch', '500'));
 const writeDocs = !args.includes('--no-docs');
+const out = resolve(flag('out', 'tmp/bench-proxy.json'));
 if (sizes.some((n) => !(n > 0 && n <= 60_000)) || endpointCounts.some((e) => !(e > 0 && e * Math.max(...sizes) < 1_000_000)) || !(repeat > 0) || !(batch > 0)) {
-  process.stderr.write('usage: bench.ts [--services 1000,5000] [--endpoints 3,10] [--repeat 5] [--batch 500] [--no-docs]\n');
+  process.stderr.write('usage: bench.ts [--services 1000,5000] [--endpoints 3,10] [--repeat 5] [--batch 500] [--no-docs] [--out file]\n');
   process.exit(2);
 }
 
@@ -185,9 +186,9 @@ const table = [
 ].join('\n');
 process.stdout.write(`${table}\n`);
 
-mkdirSync(join(root, 'tmp'), { recursive: true });
-writeFileSync(join(root, 'tmp/bench-proxy.json'), `${JSON.stringify({ conditions, rows }, null, 2)}\n`);
-process.stdout.write('\nwrote tmp/bench-proxy.json\n');
+mkdirSync(dirname(out), { recursive: true });
+writeFileSync(out, `${JSON.stringify({ conditions, rows }, null, 2)}\n`);
+process.stdout.write(`\nwrote ${out}\n`);
 
 if (writeDocs) {
   const docs = join(root, 'docs/benchmarks.md');
