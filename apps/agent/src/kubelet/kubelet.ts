@@ -21,6 +21,7 @@ import { rotateLogs } from './log-rotation';
 import { createLogServer } from './log-server';
 import { NodeAgent } from './node';
 import { PodWorker, type Log } from './pod-worker';
+import { ServiceAccountTokens } from './token-manager';
 
 export interface KubeletOptions {
   client: Client;
@@ -72,10 +73,12 @@ export class Kubelet {
   private readonly crashBackoff = new Backoff(CrashLoopBackoff);
   private readonly pullBackoff = new Backoff(ImagePullBackoff);
   private readonly settings: NodeSettings;
+  private readonly serviceAccountTokens: ServiceAccountTokens;
   port = 0;
 
   constructor(private readonly opts: KubeletOptions) {
     this.events = new EventRecorder({ client: opts.client, component: 'kubelet', host: opts.nodeName, onError: (err) => opts.log('debug', 'event not written', { error: String(err) }) });
+    this.serviceAccountTokens = new ServiceAccountTokens(opts.client);
     this.settings = { nodeName: opts.nodeName, rootDir: opts.rootDir, cgroupParent: opts.cgroupParent, clusterDNS: opts.clusterDNS ?? [], clusterDomain: opts.clusterDomain ?? 'cluster.local' };
   }
 
@@ -185,6 +188,7 @@ export class Kubelet {
         crashBackoff: this.crashBackoff,
         pullBackoff: this.pullBackoff,
         networkReady: this.networkReady,
+        serviceAccountTokens: this.serviceAccountTokens,
         admit: (pod) => this.admit(pod),
       });
       s = { worker, running: false, again: false };

@@ -27,7 +27,8 @@ import { Labels, containerConfig, podCgroupParent, podLogDir, sandboxConfig, typ
 import { ConfigError, referencedObjects, resolveEnv } from './env';
 import { ProbeState, runHandler, type ProbeKind, type ProbeResult } from './probes';
 import { computePodStatus, type ContainerView, type ObservedContainer } from './status';
-import { containerMounts, planVolumes, podDir, writeVolumes, type VolumeSources } from './volumes';
+import type { ServiceAccountTokens } from './token-manager';
+import { containerMounts, planVolumes, podDir, serviceAccountTokenKey, serviceAccountTokenProjections, writeVolumes, type VolumeSources } from './volumes';
 
 export type Log = (level: 'debug' | 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
 
@@ -43,6 +44,8 @@ export interface WorkerDeps {
   pullBackoff: Backoff;
   /** Resolves once the pod network can be set up (a pod CIDR is known and in the CNI config). */
   networkReady: () => Promise<void>;
+  /** TokenRequest with caching and refresh, for projected serviceAccountToken sources. */
+  serviceAccountTokens?: ServiceAccountTokens;
   /** Node admission for a pod not yet started here (admission.ts); undefined admits. */
   admit?: (pod: Pod) => Rejection | undefined;
 }
@@ -439,6 +442,7 @@ export class PodWorker {
     rmSync(podDir(this.deps.settings.rootDir, this.uid), { recursive: true, force: true });
     if (pod) rmSync(podLogDir(this.deps.settings.rootDir, pod), { recursive: true, force: true });
     this.probes.clear();
+    this.deps.serviceAccountTokens?.forget(this.uid);
     this.deps.crashBackoff.forgetPrefix(`${this.uid}/`);
     this.deps.pullBackoff.forgetPrefix(`${this.uid}/`);
   }
@@ -503,7 +507,19 @@ export class PodWorker {
       secretBytes.set(name, bytes);
       secrets.set(name, Object.fromEntries(Object.entries(bytes).map(([k, v]) => [k, Buffer.from(v).toString()])));
     }
-    return { configMaps, secrets, secretBytes, podIP, hostIP: this.deps.hostIP() };
+    const serviceAccountTokens = new Map<string, string>();
+    for (const p of serviceAccountTokenProjections(pod)) {
+      const key = serviceAccountTokenKey(p);
+      if (serviceAccountTokens.has(key)) continue;
+      if (!this.deps.serviceAccountTokens) throw new ConfigError('this agent cannot request ServiceAccount tokens');
+      try {
+        serviceAccountTokens.set(key, await this.deps.serviceAccountTokens.token(pod, p));
+      } catch (err) {
+        // As kubelet's FailedMount: the pod waits and the next sync asks again.
+        throw new ConfigError(`failed to fetch token: ${(err as Error).message}`);
+      }
+    }
+    return { configMaps, secrets, secretBytes, serviceAccountTokens, podIP, hostIP: this.deps.hostIP() };
   }
 
   private name(pod: Pod): string {

@@ -1,9 +1,13 @@
-import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Pod } from '@keel/api';
 import { afterAll, describe, expect, it } from 'vitest';
-import { containerMounts, planVolumes, writeVolumes } from './volumes';
+import { writeAtomically } from './atomic-writer';
+import { containerMounts, planVolumes, serviceAccountTokenKey, writeVolumes } from './volumes';
+
+/** What a container listing the folder sees (the writer's own entries start with '..'). */
+const visible = (dir: string) => readdirSync(dir).filter((n) => !n.startsWith('..')).sort();
 
 const root = mkdtempSync(join(tmpdir(), 'keel-volumes-test-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -53,7 +57,7 @@ describe('volumes', () => {
       { container_path: '/etc/app.conf', host_path: join(base, 'configmap', 'config', 'app.conf'), readonly: true },
     ]);
     writeVolumes(plans.values());
-    expect(readdirSync(join(base, 'configmap', 'config')).sort()).toEqual(['app.conf', 'other.conf']);
+    expect(visible(join(base, 'configmap', 'config'))).toEqual(['app.conf', 'other.conf']);
     expect(readFileSync(join(base, 'secret', 'creds', 'db', 'password'), 'utf8')).toBe('pw');
     expect(statSync(join(base, 'secret', 'creds', 'db', 'password')).mode & 0o777).toBe(0o400);
     expect(statSync(join(root, 'keel-host-dir')).isDirectory()).toBe(true);
@@ -61,7 +65,7 @@ describe('volumes', () => {
     // A rewrite leaves exactly the current keys.
     writeFileSync(join(base, 'configmap', 'config', 'stale'), 'x');
     writeVolumes(planVolumes(pod, root, { ...sources, configMaps: new Map([['cfg', { 'app.conf': 'y' }]]) }).values());
-    expect(readdirSync(join(base, 'configmap', 'config'))).toEqual(['app.conf']);
+    expect(visible(join(base, 'configmap', 'config'))).toEqual(['app.conf']);
   });
 
   it('refuses a missing ConfigMap, a missing key and a path escaping the volume', () => {
@@ -70,5 +74,63 @@ describe('volumes', () => {
     expect(() => planVolumes(bad, root, sources)).toThrow('invalid volume path');
     const missing: Pod = { ...pod, spec: { containers: [], volumes: [{ name: 'x', configMap: { name: 'cfg', items: [{ key: 'nope', path: 'n' }] } }] } };
     expect(() => planVolumes(missing, root, sources)).toThrow("couldn't find key nope in ConfigMap ns/cfg");
+  });
+
+  it('fills a projected serviceAccountToken source with the token passed in, beside ca.crt and namespace', () => {
+    const token = { path: 'token', expirationSeconds: 3607 };
+    const p: Pod = {
+      ...pod,
+      spec: {
+        serviceAccountName: 'default',
+        containers: [],
+        volumes: [
+          {
+            name: 'kube-api-access-x2x4z',
+            projected: {
+              defaultMode: 0o644,
+              sources: [
+                { serviceAccountToken: token },
+                { configMap: { name: 'kube-root-ca.crt', items: [{ key: 'ca.crt', path: 'ca.crt' }] } },
+                { downwardAPI: { items: [{ path: 'namespace', fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.namespace' } }] } },
+              ],
+            },
+          },
+        ],
+      },
+    };
+    const withCa = { ...sources, configMaps: new Map([['kube-root-ca.crt', { 'ca.crt': 'PEM' }]]) };
+    expect(() => planVolumes(p, root, withCa)).toThrow('no token for ServiceAccount "default"');
+    const plan = planVolumes(p, root, { ...withCa, serviceAccountTokens: new Map([[serviceAccountTokenKey(token), 'jwt-1']]) }).get('kube-api-access-x2x4z')!;
+    expect(plan).toMatchObject({ kind: 'projected', readOnly: true });
+    expect(plan.files).toEqual([
+      { path: 'token', content: 'jwt-1', mode: 0o644 },
+      { path: 'ca.crt', content: 'PEM', mode: 0o644 },
+      { path: 'namespace', content: 'ns', mode: 0o644 },
+    ]);
+  });
+});
+
+describe('atomic writer', () => {
+  it('swaps ..data to a fresh folder in one rename, links each name through it, and writes nothing when nothing changed', () => {
+    const dir = join(root, 'atomic');
+    expect(writeAtomically(dir, [{ path: 'token', content: 'a', mode: 0o644 }, { path: 'sub/x', content: 'x', mode: 0o600 }])).toBe(true);
+    expect(readlinkSync(join(dir, 'token'))).toBe('..data/token');
+    const first = readlinkSync(join(dir, '..data'));
+    expect(first).toMatch(/^\.\.\d{4}_/);
+    expect(readFileSync(join(dir, 'token'), 'utf8')).toBe('a');
+    expect(statSync(join(dir, 'sub', 'x')).mode & 0o777).toBe(0o600);
+    expect(writeAtomically(dir, [{ path: 'token', content: 'a', mode: 0o644 }, { path: 'sub/x', content: 'x', mode: 0o600 }])).toBe(false);
+    expect(readlinkSync(join(dir, '..data'))).toBe(first);
+
+    // A new token: a new folder behind ..data, the old one removed, a dropped name unlinked.
+    expect(writeAtomically(dir, [{ path: 'token', content: 'b', mode: 0o644 }])).toBe(true);
+    const second = readlinkSync(join(dir, '..data'));
+    expect(second).not.toBe(first);
+    expect(readFileSync(join(dir, 'token'), 'utf8')).toBe('b');
+    expect(readdirSync(dir).sort()).toEqual(['..data', second, 'token'].sort());
+    expect(lstatSync(join(dir, 'token')).isSymbolicLink()).toBe(true);
+    // A mode change alone is a change.
+    expect(writeAtomically(dir, [{ path: 'token', content: 'b', mode: 0o600 }])).toBe(true);
+    expect(statSync(join(dir, 'token')).mode & 0o777).toBe(0o600);
   });
 });

@@ -2,13 +2,14 @@
 // configMap, secret, downwardAPI or projected volume holds, and the CRI mounts of a
 // container. Layout (as kubelet's /var/lib/kubelet/pods): <root>/pods/<uid>/volumes/
 // <kind>/<name>; emptyDir is a folder, hostPath is the host's path. configMap, secret,
-// downwardAPI and projected volumes are mounted read-only, as Kubernetes does. The
-// projected ServiceAccount token is skipped: @keel/client has no TokenRequest call
-// (serviceaccounts/token is REST-only), see the agent's notes. planVolumes is pure;
-// writeVolumes touches the disk.
-import { chmodSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+// downwardAPI and projected volumes are mounted read-only and written atomically
+// (atomic-writer.ts), as Kubernetes does. A projected serviceAccountToken source takes the
+// token the worker got through TokenRequest (token-manager.ts), passed in with the other
+// sources. planVolumes is pure; writeVolumes touches the disk.
+import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, normalize } from 'node:path';
-import type { Container, KeyToPath, Pod, Volume } from '@keel/api';
+import type { Container, KeyToPath, Pod, ServiceAccountTokenProjection, Volume } from '@keel/api';
+import { writeAtomically } from './atomic-writer';
 import type { Mount } from '@keel/cri';
 import { ConfigError, fieldValue, type EnvSources } from './env';
 
@@ -33,6 +34,18 @@ export interface VolumePlan {
 /** Secret data for volumes keeps raw bytes: name → key → bytes. */
 export interface VolumeSources extends EnvSources {
   secretBytes: Map<string, Record<string, Uint8Array>>;
+  /** Tokens for the pod's serviceAccountToken projections, by serviceAccountTokenKey. */
+  serviceAccountTokens?: Map<string, string>;
+}
+
+/** Which token a projection wants: one per audience and lifetime. */
+export function serviceAccountTokenKey(p: ServiceAccountTokenProjection): string {
+  return `${p.audience ?? ''}/${p.expirationSeconds ?? 3600}`;
+}
+
+/** The serviceAccountToken projections of the pod's volumes. */
+export function serviceAccountTokenProjections(pod: Pod): ServiceAccountTokenProjection[] {
+  return (pod.spec?.volumes ?? []).flatMap((v) => (v.projected?.sources ?? []).flatMap((s) => (s.serviceAccountToken ? [s.serviceAccountToken] : [])));
 }
 
 export function podDir(rootDir: string, uid: string): string {
@@ -105,7 +118,11 @@ function planOne(pod: Pod, v: Volume, dir: string, s: VolumeSources): VolumePlan
       } else if (src.downwardAPI) {
         for (const i of src.downwardAPI.items ?? []) if (i.fieldRef) files.push({ path: safeRelative(i.path), content: fieldValue(pod, i.fieldRef.fieldPath, s), mode: i.mode ?? mode });
       }
-      // serviceAccountToken: skipped (no TokenRequest over keel.v1 yet).
+      if (src.serviceAccountToken) {
+        const token = s.serviceAccountTokens?.get(serviceAccountTokenKey(src.serviceAccountToken));
+        if (token === undefined) throw new ConfigError(`volume ${v.name}: no token for ServiceAccount "${pod.spec?.serviceAccountName ?? 'default'}"`);
+        files.push({ path: safeRelative(src.serviceAccountToken.path), content: token, mode });
+      }
     }
     return { name: v.name, kind: 'projected', hostPath: at('projected'), readOnly: true, files };
   }
@@ -133,16 +150,11 @@ export function writeVolumes(plans: Iterable<VolumePlan>): void {
       }
       continue;
     }
-    mkdirSync(p.hostPath, { recursive: true });
-    if (!p.files) continue;
-    const keep = new Set(p.files.map((f) => f.path.split('/')[0]));
-    for (const entry of readdirSync(p.hostPath)) if (!keep.has(entry)) rmSync(join(p.hostPath, entry), { recursive: true, force: true });
-    for (const f of p.files) {
-      const file = join(p.hostPath, f.path);
-      mkdirSync(dirname(file), { recursive: true });
-      writeFileSync(file, f.content);
-      chmodSync(file, f.mode);
+    if (!p.files) {
+      mkdirSync(p.hostPath, { recursive: true });
+      continue;
     }
+    writeAtomically(p.hostPath, p.files);
   }
 }
 
