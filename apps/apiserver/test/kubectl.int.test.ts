@@ -113,7 +113,7 @@ for (const version of ['1.33', '1.20'] as KubectlVersion[]) {
 
     beforeAll(async () => {
       kubectlPath = ensureKubectl(version);
-      // `create -f`: kubectl's typed generators (`create namespace`) send protobuf, which Keel does not speak.
+      // `create -f` here; the typed generators' protobuf bodies are covered in kubectl-protobuf.int.test.ts.
       const created = await kubectl(['create', '-f', '-', ...extra], `{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"${ns}"}}`);
       expect(created.err).toBe('');
       expect(created.out.trim()).toBe(`namespace/${ns} created`);

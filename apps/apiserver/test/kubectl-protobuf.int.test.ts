@@ -1,0 +1,211 @@
+// kubectl 1.33's typed generators (`create namespace|deployment|configmap|secret ...|service
+// ...|serviceaccount|job|role|clusterrole|rolebinding|clusterrolebinding|priorityclass`) send
+// protobuf bodies; each is created against the apiserver on keel-store, and the stored object
+// is read back to check that what kubectl encoded arrived whole (and then went through the
+// usual defaults and allocation: a ClusterIP, a NodePort).
+import { ensureKubectl } from '@keel/tools-kubectl';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { clusterPki, type TestPki } from './auth-pki';
+import { startTestApiServer, type TestApiServer } from './fixture';
+
+const work = mkdtempSync(join(tmpdir(), 'keel-kubectl-protobuf-test-'));
+const kubeconfig = join(work, 'kubeconfig');
+const ns = 'keel-pb';
+let api: TestApiServer;
+let pki: TestPki;
+let kubectlPath: string;
+
+beforeAll(async () => {
+  kubectlPath = ensureKubectl('1.33');
+  pki = await clusterPki(join(work, 'pki'));
+  const admin = pki.clients['admin']!;
+  api = await startTestApiServer({
+    security: {
+      flags: { tlsCertFile: pki.apiserver.certFile, tlsPrivateKeyFile: pki.apiserver.keyFile, clientCaFile: pki.ca.certFile },
+      caFile: pki.ca.certFile,
+      admin,
+    },
+    store: 'keel-store',
+  });
+  writeFileSync(
+    kubeconfig,
+    `apiVersion: v1
+kind: Config
+clusters:
+- name: keel
+  cluster:
+    server: ${api.url}
+    certificate-authority: ${pki.ca.certFile}
+users:
+- name: admin
+  user:
+    client-certificate: ${admin.certFile}
+    client-key: ${admin.keyFile}
+contexts:
+- name: keel
+  context:
+    cluster: keel
+    user: admin
+current-context: keel
+`,
+  );
+}, 180_000);
+
+afterAll(async () => {
+  await api?.stop();
+  rmSync(work, { recursive: true, force: true });
+});
+
+// Asynchronous on purpose: the apiserver runs in this process and must keep answering.
+const kubectl = (args: string[]) =>
+  new Promise<{ code: number | null; out: string; err: string }>((resolve, reject) => {
+    const child = spawn(kubectlPath, ['--cache-dir', join(work, 'cache'), '--request-timeout=20s', ...args], { env: { ...process.env, KUBECONFIG: kubeconfig } });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, out: out.trim(), err: err.trim() });
+    });
+    child.stdin.end();
+  });
+
+/** Runs kubectl, which must succeed and print `expected`. */
+async function ok(args: string[], expected: string): Promise<void> {
+  const res = await kubectl(args);
+  expect(res.err).toBe('');
+  expect(res.out).toBe(expected);
+}
+
+async function stored(path: string): Promise<any> {
+  const res = await api.request('GET', path);
+  expect(res.status).toBe(200);
+  return res.body;
+}
+
+describe('kubectl 1.33 create generators (protobuf bodies)', () => {
+  it('creates a namespace', async () => {
+    await ok(['create', 'namespace', ns], `namespace/${ns} created`);
+    const obj = await stored(`/api/v1/namespaces/${ns}`);
+    expect(obj.status.phase).toBe('Active');
+    expect(obj.metadata.name).toBe(ns);
+  });
+
+  it('creates a deployment with replicas and a port', async () => {
+    await ok(['-n', ns, 'create', 'deployment', 'web', '--image=keel/web:1.0', '--replicas=2', '--port=8080'], 'deployment.apps/web created');
+    const obj = await stored(`/apis/apps/v1/namespaces/${ns}/deployments/web`);
+    expect(obj.spec.replicas).toBe(2);
+    expect(obj.spec.selector).toEqual({ matchLabels: { app: 'web' } });
+    expect(obj.spec.template.metadata.labels).toEqual({ app: 'web' });
+    const [container] = obj.spec.template.spec.containers;
+    expect(container).toMatchObject({ name: 'web', image: 'keel/web:1.0', ports: [{ containerPort: 8080, protocol: 'TCP' }] });
+    // Defaults ran on the decoded object as on a JSON one.
+    expect(obj.spec.strategy.type).toBe('RollingUpdate');
+  });
+
+  it('keeps replicas: 0 (a pointer whose zero means something)', async () => {
+    await ok(['-n', ns, 'create', 'deployment', 'idle', '--image=keel/web:1.0', '--replicas=0'], 'deployment.apps/idle created');
+    expect((await stored(`/apis/apps/v1/namespaces/${ns}/deployments/idle`)).spec.replicas).toBe(0);
+  });
+
+  it('creates a configmap and secrets (generic, tls, docker-registry)', async () => {
+    await ok(['-n', ns, 'create', 'configmap', 'c', '--from-literal=a=b', '--from-literal=empty='], 'configmap/c created');
+    expect((await stored(`/api/v1/namespaces/${ns}/configmaps/c`)).data).toEqual({ a: 'b', empty: '' });
+
+    await ok(['-n', ns, 'create', 'secret', 'generic', 's', '--from-literal=a=b'], 'secret/s created');
+    const generic = await stored(`/api/v1/namespaces/${ns}/secrets/s`);
+    expect(generic.data).toEqual({ a: Buffer.from('b').toString('base64') });
+    expect(generic.type).toBe('Opaque');
+
+    await ok(['-n', ns, 'create', 'secret', 'tls', 't', `--cert=${pki.apiserver.certFile}`, `--key=${pki.apiserver.keyFile}`], 'secret/t created');
+    const tls = await stored(`/api/v1/namespaces/${ns}/secrets/t`);
+    expect(tls.type).toBe('kubernetes.io/tls');
+    expect(Buffer.from(tls.data['tls.crt'], 'base64').toString()).toMatch(/^-----BEGIN CERTIFICATE-----/);
+    expect(Object.keys(tls.data).sort()).toEqual(['tls.crt', 'tls.key']);
+
+    await ok(
+      ['-n', ns, 'create', 'secret', 'docker-registry', 'd', '--docker-username=u', '--docker-password=p', '--docker-server=registry.keel.test'],
+      'secret/d created',
+    );
+    const docker = await stored(`/api/v1/namespaces/${ns}/secrets/d`);
+    expect(docker.type).toBe('kubernetes.io/dockerconfigjson');
+    const config = JSON.parse(Buffer.from(docker.data['.dockerconfigjson'], 'base64').toString());
+    expect(config.auths['registry.keel.test']).toMatchObject({ username: 'u', password: 'p' });
+  });
+
+  it('creates ClusterIP and NodePort services, which get their IP and node port', async () => {
+    await ok(['-n', ns, 'create', 'service', 'clusterip', 'front', '--tcp=80:8080'], 'service/front created');
+    const front = await stored(`/api/v1/namespaces/${ns}/services/front`);
+    expect(front.spec.type).toBe('ClusterIP');
+    expect(front.spec.clusterIP).toMatch(/^10\.96\.0\.\d+$/);
+    expect(front.spec.ports).toEqual([expect.objectContaining({ name: '80-8080', port: 80, targetPort: 8080, protocol: 'TCP' })]);
+    expect(front.spec.selector).toEqual({ app: 'front' });
+
+    await ok(['-n', ns, 'create', 'service', 'nodeport', 'edge', '--tcp=80:http'], 'service/edge created');
+    const edge = await stored(`/api/v1/namespaces/${ns}/services/edge`);
+    expect(edge.spec.type).toBe('NodePort');
+    expect(edge.spec.ports[0].targetPort).toBe('http');
+    expect(edge.spec.ports[0].nodePort).toBeGreaterThanOrEqual(30000);
+    expect(edge.spec.ports[0].nodePort).toBeLessThanOrEqual(30010);
+  });
+
+  it('creates a serviceaccount and a job', async () => {
+    await ok(['-n', ns, 'create', 'serviceaccount', 'robot'], 'serviceaccount/robot created');
+    expect((await stored(`/api/v1/namespaces/${ns}/serviceaccounts/robot`)).metadata.name).toBe('robot');
+
+    await ok(['-n', ns, 'create', 'job', 'once', '--image=keel/busybox:1', '--', 'echo', 'hi there'], 'job.batch/once created');
+    const job = await stored(`/apis/batch/v1/namespaces/${ns}/jobs/once`);
+    expect(job.spec.template.spec.restartPolicy).toBe('Never');
+    expect(job.spec.template.spec.containers[0]).toMatchObject({ name: 'once', image: 'keel/busybox:1', command: ['echo', 'hi there'] });
+  });
+
+  it('creates roles, bindings and a priority class', async () => {
+    await ok(['-n', ns, 'create', 'role', 'reader', '--verb=get,list', '--resource=pods,deployments.apps'], 'role.rbac.authorization.k8s.io/reader created');
+    const role = await stored(`/apis/rbac.authorization.k8s.io/v1/namespaces/${ns}/roles/reader`);
+    // `apiGroups: [""]`: an empty string inside a list is a value, not an absence.
+    expect(role.rules).toEqual([
+      { verbs: ['get', 'list'], apiGroups: [''], resources: ['pods'] },
+      { verbs: ['get', 'list'], apiGroups: ['apps'], resources: ['deployments'] },
+    ]);
+
+    await ok(['create', 'clusterrole', 'keel-pb-nodes', '--verb=get', '--resource=nodes', '--resource-name=n1'], 'clusterrole.rbac.authorization.k8s.io/keel-pb-nodes created');
+    expect((await stored('/apis/rbac.authorization.k8s.io/v1/clusterroles/keel-pb-nodes')).rules).toEqual([
+      { verbs: ['get'], apiGroups: [''], resources: ['nodes'], resourceNames: ['n1'] },
+    ]);
+
+    await ok(['-n', ns, 'create', 'rolebinding', 'readers', '--role=reader', '--user=alice', '--group=devs'], 'rolebinding.rbac.authorization.k8s.io/readers created');
+    const binding = await stored(`/apis/rbac.authorization.k8s.io/v1/namespaces/${ns}/rolebindings/readers`);
+    expect(binding.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'reader' });
+    expect(binding.subjects).toEqual([
+      { kind: 'User', apiGroup: 'rbac.authorization.k8s.io', name: 'alice' },
+      { kind: 'Group', apiGroup: 'rbac.authorization.k8s.io', name: 'devs' },
+    ]);
+
+    await ok(['create', 'clusterrolebinding', 'keel-pb-robot', '--clusterrole=keel-pb-nodes', `--serviceaccount=${ns}:robot`], 'clusterrolebinding.rbac.authorization.k8s.io/keel-pb-robot created');
+    expect((await stored('/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/keel-pb-robot')).subjects).toEqual([
+      { kind: 'ServiceAccount', apiGroup: '', name: 'robot', namespace: ns },
+    ]);
+
+    await ok(['create', 'priorityclass', 'keel-pb-high', '--value=1000', '--description=important', '--preemption-policy=Never'], 'priorityclass.scheduling.k8s.io/keel-pb-high created');
+    expect(await stored('/apis/scheduling.k8s.io/v1/priorityclasses/keel-pb-high')).toMatchObject({ value: 1000, description: 'important', preemptionPolicy: 'Never' });
+    await ok(['create', 'priorityclass', 'keel-pb-zero', '--value=0'], 'priorityclass.scheduling.k8s.io/keel-pb-zero created');
+    expect((await stored('/apis/scheduling.k8s.io/v1/priorityclasses/keel-pb-zero')).value).toBe(0);
+  });
+
+  it('runs a pod and exposes a deployment', async () => {
+    await ok(['-n', ns, 'run', 'solo', '--image=keel/busybox:1', '--labels=app=solo', '--', 'sleep', '3600'], 'pod/solo created');
+    const pod = await stored(`/api/v1/namespaces/${ns}/pods/solo`);
+    expect(pod.spec.containers[0]).toMatchObject({ name: 'solo', image: 'keel/busybox:1', args: ['sleep', '3600'] });
+    await ok(['-n', ns, 'expose', 'deployment', 'web', '--port=80', '--target-port=8080', '--name=web-svc'], 'service/web-svc exposed');
+    const svc = await stored(`/api/v1/namespaces/${ns}/services/web-svc`);
+    expect(svc.spec.selector).toEqual({ app: 'web' });
+    expect(svc.spec.ports[0]).toMatchObject({ port: 80, targetPort: 8080 });
+  });
+});
