@@ -11,7 +11,7 @@ import { Command } from 'commander';
 import { kindName, type ResourceInfo } from '../kube/discovery';
 import { readManifests, type Manifest } from '../kube/manifests';
 import { ApiStatusError } from '../kube/rest';
-import { objectName, type KubeObj } from '../print/objects';
+import { objectName, sortKeys, type KubeObj } from '../print/objects';
 import { action, errorLine, out, UsageError, withKubeFlags, type Kube } from './context';
 
 interface ApplyFlags {
@@ -37,14 +37,29 @@ export function targetNamespace(kube: Kube, info: ResourceInfo, m: Manifest): st
   return own ?? kube.namespace;
 }
 
+/** The object without what its controllers and the server change on their own (status, versions, field ownership). */
+function declared(o: KubeObj): string {
+  const { resourceVersion: _rv, managedFields: _mf, ...md } = o.metadata ?? {};
+  const { status: _status, ...rest } = o;
+  return JSON.stringify(sortKeys({ ...rest, metadata: md }));
+}
+
+/**
+ * Whether an apply changed nothing. The same resourceVersion is proof; a different one may
+ * come from a controller writing status between our GET and PATCH, so compare what is declared.
+ */
+export function sameDeclared(before: KubeObj, after: KubeObj): boolean {
+  return before.metadata?.resourceVersion === after.metadata?.resourceVersion || declared(before) === declared(after);
+}
+
 async function applyOne(kube: Kube, m: Manifest, flags: ApplyFlags): Promise<string> {
   const info = await kube.discovery.forKind(m.obj.apiVersion!, m.obj.kind!);
   const ns = targetNamespace(kube, info, m);
   const name = m.obj.metadata!.name!;
   const path = kube.path(info, name, ns);
-  let before: string | undefined;
+  let before: KubeObj | undefined;
   try {
-    before = (await kube.client.get<KubeObj>(path)).metadata?.resourceVersion;
+    before = await kube.client.get<KubeObj>(path);
   } catch (err) {
     if (!(err instanceof ApiStatusError && err.code === 404)) throw err;
   }
@@ -56,7 +71,7 @@ async function applyOne(kube: Kube, m: Manifest, flags: ApplyFlags): Promise<str
     body: JSON.stringify(body),
     contentType: 'application/apply-patch+yaml',
   });
-  const result = before === undefined ? 'created' : before === after.metadata?.resourceVersion ? 'unchanged' : 'configured';
+  const result = before === undefined ? 'created' : sameDeclared(before, after) ? 'unchanged' : 'configured';
   const dry = flags.dryRun === 'server' ? ' (server dry run)' : '';
   return flags.output === 'name' ? objectName(after) : `${kindName(info)}/${name} ${result}${dry}`;
 }

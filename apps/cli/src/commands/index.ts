@@ -5,10 +5,13 @@ import { registerApply } from './apply';
 import { registerConfig } from './config';
 import { registerDelete } from './delete';
 import { registerDescribe } from './describe';
+import { registerEdit } from './edit';
 import { registerGet } from './get';
 import { registerInfo } from './info';
+import { registerLogs } from './logs';
 import { registerModify } from './modify';
 import { registerNodes } from './nodes';
+import { registerRollout } from './rollout';
 
 export function registerKubeCommands(program: Command, version: string): void {
   registerGet(program);
@@ -17,6 +20,9 @@ export function registerKubeCommands(program: Command, version: string): void {
   registerDelete(program);
   registerModify(program);
   registerNodes(program);
+  registerLogs(program);
+  registerRollout(program);
+  registerEdit(program);
   registerConfig(program);
   registerInfo(program, version);
 }

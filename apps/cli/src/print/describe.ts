@@ -53,13 +53,16 @@ function scalar(v: unknown): string {
   return String(v);
 }
 
+/** Fields whose keys are data (label keys, config keys), not field names: printed as they are. */
+const DATA_MAPS = new Set(['labels', 'annotations', 'matchLabels', 'selector', 'nodeSelector', 'data', 'stringData', 'binaryData', 'capacity', 'allocatable', 'limits', 'requests', 'hard', 'used']);
+
 /** Nested fields as indented lines: maps nest, scalar lists join with commas, object lists are items. */
-export function fieldLines(v: unknown, indent: number): string[] {
+export function fieldLines(v: unknown, indent: number, dataKeys = false): string[] {
   const pad = ' '.repeat(indent);
   const out: string[] = [];
   if (v === null || typeof v !== 'object') return [`${pad}${scalar(v)}`];
   for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
-    const key = `${pad}${title(k)}:`;
+    const key = `${pad}${dataKeys ? k : title(k)}:`;
     if (Array.isArray(x)) {
       if (x.length === 0) out.push(`${key}  <none>`);
       else if (x.every((e) => e === null || typeof e !== 'object')) out.push(`${key}  ${x.map(scalar).join(', ')}`);
@@ -73,7 +76,7 @@ export function fieldLines(v: unknown, indent: number): string[] {
       }
     } else if (x !== null && typeof x === 'object') {
       if (Object.keys(x).length === 0) out.push(`${key}  <none>`);
-      else out.push(key, ...fieldLines(x, indent + 2));
+      else out.push(key, ...fieldLines(x, indent + 2, DATA_MAPS.has(k)));
     } else {
       out.push(`${key}  ${scalar(x)}`);
     }
