@@ -188,11 +188,13 @@ async function main(): Promise<void> {
   };
 
   let lost = false;
+  // Logged at start, so a tool can tell which replica holds the Lease.
+  const identity = `${hostname()}_${randomUUID()}`;
   const elector = !opts.leaderElect
     ? undefined
     : new LeaderElector({
         lock: new LeaseLock(client.resource<Lease>(Resources.leases), 'kube-system', 'keel-controller-manager'),
-        identity: `${hostname()}_${randomUUID()}`,
+        identity,
         leaseDurationMs: opts.leaderElectLeaseDuration,
         renewDeadlineMs: opts.leaderElectRenewDeadline,
         retryPeriodMs: opts.leaderElectRetryPeriod,
@@ -223,7 +225,7 @@ async function main(): Promise<void> {
   process.once('SIGTERM', () => void shutdown(0));
   process.once('SIGINT', () => void shutdown(0));
 
-  log.info('starting', { apiserver: opts.apiserver, controllers: opts.controllers, leaderElect: opts.leaderElect });
+  log.info('starting', { apiserver: opts.apiserver, controllers: opts.controllers, leaderElect: opts.leaderElect, identity });
   if (!opts.leaderElect) {
     await runControllers();
     return;
