@@ -31,3 +31,4 @@ export {
   type Host,
 } from './hosts';
 export { assertKeelName, assertLinkName, netnsPath, vethName, HOST_INTERFACE } from './names';
+export { registryForHosts, startWorker, workerAgentFlags, WORKER_POD_BRIDGE, type WorkerNode, type WorkerOptions } from './worker';

@@ -1,0 +1,305 @@
+// Integration, issue 8: two nodes on one machine. Each node is a host of libs/hosts (a
+// keel-… network namespace on the keel-mn0 bridge) running its own containerd and
+// keel-agent; the control plane (etcd, apiserver, controller-manager with node IPAM,
+// scheduler) runs on the root side, the apiserver listening on the bridge gateway. A
+// Deployment of keel/web is pinned to node b, a client pod to node a: from the client pod,
+// the Service's ClusterIP answers with every one of node b's pods, and pod IP → pod IP
+// works across nodes (both through the agents' routes to each other's pod CIDRs). Then
+// everything is torn down and checked to be gone: namespaces, links, iptables rules,
+// pod cgroups, processes.
+// Addresses: hosts 10.242.0.0/24, pods 10.246.0.0/16, Services 10.247.0.0/16.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Node, Pod, Service } from '@keel/api';
+import { Client, GrpcTransport } from '@keel/client';
+import { CriClient, runExec } from '@keel/cri';
+import {
+  addEgressGuard,
+  addHost,
+  ensureBridge,
+  hostExists,
+  linkExists,
+  pidsInHost,
+  registryForHosts,
+  removeBridge,
+  removeHost,
+  runInHost,
+  startWorker,
+  vethName,
+  type Bridge,
+  type WorkerNode,
+} from '@keel/hosts';
+import { freeLoopbackPort, freeLoopbackPorts, httpAnswers, startDaemon, type RunningDaemon } from '@keel/process';
+import { startEtcdCluster, type EtcdCluster } from '@keel/tools-etcd';
+import { buildImages } from '@keel/tools-images';
+import { pushImage, startRegistry, type Registry } from '@keel/tools-registry';
+import { Labels } from '../src/kubelet/cri-config';
+
+const root = resolve(import.meta.dirname, '../../..');
+const work = mkdtempSync(join(tmpdir(), 'keel-two-node-'));
+const BRIDGE = 'keel-mn0';
+const HOST_SUBNET = '10.242.0.0/24';
+const CLUSTER_CIDR = '10.246.0.0/16';
+const SERVICE_CIDR = '10.247.0.0/16';
+const NODES = [
+  { name: 'keel-mn-a', address: '10.242.0.11' },
+  { name: 'keel-mn-b', address: '10.242.0.12' },
+] as const;
+const REPLICAS = 3;
+
+let registry: Registry | undefined;
+let etcd: EtcdCluster | undefined;
+const daemons: RunningDaemon[] = [];
+let bridge: Bridge | undefined;
+const workers: WorkerNode[] = [];
+let client: Client;
+let image: (name: string) => string;
+const startedPids: number[] = [];
+const cgroupParents: string[] = [];
+
+async function eventually<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await check();
+      if (v !== undefined) return v;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) {
+      const logs = workers.map((w) => `--- ${w.name}\n${tail(w.agentLog)}`).join('\n');
+      throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}\n${logs}`);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+function tail(file: string, lines = 12): string {
+  try {
+    return readFileSync(file, 'utf8').trim().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}
+
+const alive = (pid: number) => existsSync(`/proc/${pid}`) && !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+
+beforeAll(async () => {
+  const t0 = Date.now();
+  for (const app of ['apps/apiserver', 'apps/agent', 'apps/controller-manager', 'apps/scheduler']) {
+    execFileSync(process.execPath, ['tools/scripts/bundle.mjs', app], { cwd: root, stdio: 'ignore' });
+  }
+  const images = await buildImages(join(work, 'images'));
+  registry = await startRegistry({ dir: join(work, 'keel-registry'), addr: `127.0.0.1:${await freeLoopbackPort()}` });
+  for (const i of images) await pushImage(i.layoutDir, i.ref, registry.addr);
+  image = (name) => `${registry!.addr}/${images.find((i) => i.name === name)!.ref}`;
+
+  // The hosts' bridge; nothing from the hosts or their pods leaves through a non-keel link.
+  bridge = await ensureBridge({ name: BRIDGE, subnet: HOST_SUBNET });
+  await addEgressGuard(BRIDGE, CLUSTER_CIDR);
+  const mirror = await registryForHosts(bridge, registry.addr);
+
+  // The control plane on the root side; the apiserver listens on the bridge gateway, where
+  // the nodes reach it (and the root side too: the gateway is one of its own addresses).
+  etcd = await startEtcdCluster({ dir: join(work, 'keel-etcd'), members: 1 });
+  const [http, grpc, cmHealth, schedHealth] = (await freeLoopbackPorts(4)) as [number, number, number, number];
+  const gw = bridge.gateway;
+  daemons.push(
+    await startDaemon({
+      argv: [
+        process.execPath, join(root, 'dist/apps/apiserver/main.js'),
+        '--etcd-servers', etcd.endpoints.join(','),
+        '--bind-address', gw,
+        '--insecure-port', String(http),
+        '--grpc-port', String(grpc),
+        '--service-cluster-ip-range', SERVICE_CIDR,
+      ],
+      pidFile: join(work, 'keel-cp', 'apiserver.pid'),
+      logFile: join(work, 'keel-cp', 'apiserver.log'),
+      ready: () => httpAnswers(`http://${gw}:${http}/healthz`),
+    }),
+  );
+  const grpcAddress = `${gw}:${grpc}`;
+  client = new Client(new GrpcTransport({ address: grpcAddress, callTimeoutMs: 5_000 }));
+  daemons.push(
+    await startDaemon({
+      argv: [
+        process.execPath, join(root, 'dist/apps/controller-manager/main.js'),
+        '--apiserver', grpcAddress,
+        '--apiserver-url', `http://${gw}:${http}`,
+        '--cluster-cidr', CLUSTER_CIDR,
+        '--healthz-port', String(cmHealth),
+      ],
+      pidFile: join(work, 'keel-cp', 'controller-manager.pid'),
+      logFile: join(work, 'keel-cp', 'controller-manager.log'),
+      ready: () => httpAnswers(`http://127.0.0.1:${cmHealth}/healthz`),
+    }),
+    await startDaemon({
+      argv: [process.execPath, join(root, 'dist/apps/scheduler/main.js'), '--grpc-server', grpcAddress, '--secure-port', String(schedHealth)],
+      pidFile: join(work, 'keel-cp', 'scheduler.pid'),
+      logFile: join(work, 'keel-cp', 'scheduler.log'),
+      ready: () => httpAnswers(`http://127.0.0.1:${schedHealth}/healthz`),
+    }),
+  );
+  startedPids.push(...daemons.map((d) => d.pid));
+
+  // Two worker nodes, each a host with its own containerd and agent.
+  for (const n of NODES) {
+    const host = await addHost({ name: n.name, bridge, address: n.address });
+    const worker = await startWorker({
+      host,
+      dir: join(work, n.name),
+      sandboxImage: image('keel/pause'),
+      registries: [mirror],
+      clusterCidr: CLUSTER_CIDR,
+      serviceCidr: SERVICE_CIDR,
+      agent: { command: [process.execPath, join(root, 'dist/apps/agent/main.js')], args: ['--apiserver', grpcAddress] },
+    });
+    workers.push(worker);
+    startedPids.push(worker.containerd.pid, worker.agentPid);
+    cgroupParents.push(worker.containerd.cgroupParent);
+  }
+  console.log(`two-node cluster up in ${Date.now() - t0} ms`);
+}, 150_000);
+
+afterAll(async () => {
+  client?.close();
+  const problems: string[] = [];
+  for (const w of workers) {
+    const report = await w.stop({ removeDir: true }).catch((err: Error) => ({ removed: [], problems: [err.message] }));
+    problems.push(...report.problems);
+  }
+  for (const n of NODES) await removeHost(n.name, { kill: true }).catch((err: Error) => problems.push(err.message));
+  await removeBridge(BRIDGE).catch((err: Error) => problems.push(err.message));
+  for (const d of daemons.reverse()) await d.stop();
+  await etcd?.stop({ removeData: true });
+  await registry?.stop();
+  rmSync(work, { recursive: true, force: true });
+
+  expect(problems).toEqual([]);
+  // Nothing is left: namespaces, links, rules, pod cgroups, processes.
+  for (const n of NODES) {
+    expect(hostExists(n.name)).toBe(false);
+    expect(await linkExists(vethName(n.name))).toBe(false);
+  }
+  expect(await linkExists(BRIDGE)).toBe(false);
+  expect(execFileSync('iptables-save', { encoding: 'utf8' })).not.toContain(BRIDGE);
+  expect(execFileSync('ip', ['-4', 'route', 'show'], { encoding: 'utf8' })).not.toMatch(/10\.242\.0\.|10\.246\./);
+  for (const parent of cgroupParents) expect(existsSync(join('/sys/fs/cgroup/memory', parent))).toBe(false);
+  expect(startedPids.filter(alive)).toEqual([]);
+}, 120_000);
+
+const nodeOf = (name: string) => client.nodes().get(name);
+
+/** Runs a command in the client pod's container on node a, through that node's CRI exec. */
+async function execInPod(podName: string, cmd: string[]): Promise<{ code: number; out: string }> {
+  const cri = new CriClient(workers[0]!.containerd.endpoint);
+  try {
+    const [container] = await cri.listContainers({ label_selector: { [Labels.podName]: podName } });
+    if (!container) throw new Error(`no container of pod ${podName} on node a`);
+    const url = await cri.exec({ container_id: container.id, cmd, stdout: true, stderr: true });
+    const res = await runExec(url);
+    return { code: res.exitCode, out: res.stdout.toString() + res.stderr.toString() };
+  } finally {
+    cri.close();
+  }
+}
+
+describe('two nodes, each a network namespace with its own containerd and agent', () => {
+  it('registers both nodes Ready, with pod CIDRs from node IPAM and routes to each other', async () => {
+    const nodes = await eventually('both nodes Ready with a pod CIDR', async () => {
+      const ns = await Promise.all(NODES.map((n) => nodeOf(n.name)));
+      const ok = ns.every((n) => n.spec?.podCIDR && n.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True');
+      return ok ? ns : undefined;
+    });
+    const [a, b] = nodes as [Node, Node];
+    expect(a.status!.addresses).toContainEqual({ type: 'InternalIP', address: NODES[0].address });
+    expect(b.status!.addresses).toContainEqual({ type: 'InternalIP', address: NODES[1].address });
+    expect(a.spec!.podCIDR).toMatch(/^10\.246\.\d+\.0\/24$/);
+    expect(b.spec!.podCIDR).not.toBe(a.spec!.podCIDR);
+    // Each agent routes the other node's pod CIDR through the other node's address.
+    await eventually('routes between the nodes', async () => {
+      const inA = (await runInHost(NODES[0].name, 'ip', ['-4', 'route', 'show'])).stdout;
+      const inB = (await runInHost(NODES[1].name, 'ip', ['-4', 'route', 'show'])).stdout;
+      return inA.includes(`${b.spec!.podCIDR} via ${NODES[1].address}`) && inB.includes(`${a.spec!.podCIDR} via ${NODES[0].address}`) ? true : undefined;
+    });
+    // And the root side reaches each node's pods through the bridge.
+    for (const [i, n] of [a, b].entries()) await workers[i]!.routeFromRoot(n.spec!.podCIDR!);
+  });
+
+  it("answers from a pod on node a through the ClusterIP with every one of node b's pods, and pod IP to pod IP", async () => {
+    const web = (podName: string) => ({
+      name: 'web',
+      image: image('keel/web'),
+      // Each pod answers with its own name, so the answers tell the endpoints apart.
+      command: ['sh', '-c', 'mkdir -p /tmp/www && echo "$POD_NAME" > /tmp/www/index.html && exec httpd -f -p 8080 -h /tmp/www'],
+      env: [{ name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: podName } } }],
+      ports: [{ containerPort: 8080 }],
+      readinessProbe: { httpGet: { path: '/', port: 8080 }, periodSeconds: 1 },
+    });
+    await client.deployments('default').create({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'web', namespace: 'default' },
+      spec: {
+        replicas: REPLICAS,
+        selector: { matchLabels: { app: 'web' } },
+        template: {
+          metadata: { labels: { app: 'web' } },
+          spec: { nodeSelector: { 'kubernetes.io/hostname': NODES[1].name }, terminationGracePeriodSeconds: 1, containers: [web('metadata.name')] },
+        },
+      },
+    });
+    const svc: Service = await client.services('default').create({
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'web', namespace: 'default' },
+      spec: { selector: { app: 'web' }, ports: [{ port: 80, targetPort: 8080 }] },
+    });
+    const vip = svc.spec!.clusterIP!;
+    expect(vip).toMatch(/^10\.247\./);
+    const clientPod: Pod = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'client', namespace: 'default', labels: { app: 'client' } },
+      spec: { nodeSelector: { 'kubernetes.io/hostname': NODES[0].name }, terminationGracePeriodSeconds: 1, containers: [web('metadata.name')] },
+    };
+    await client.pods('default').create(clientPod);
+
+    const pods = await eventually(`${REPLICAS} web pods Ready on node b and the client Running on node a`, async () => {
+      const all = (await client.pods('default').list()).items;
+      const webs = all.filter((p) => p.metadata.labels?.['app'] === 'web');
+      const ready = webs.filter((p) => p.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True');
+      const cl = all.find((p) => p.metadata.name === 'client');
+      return ready.length === REPLICAS && cl?.status?.phase === 'Running' ? { webs: ready, client: cl } : undefined;
+    }, 90_000);
+    expect(pods.webs.map((p) => p.spec!.nodeName)).toEqual(Array(REPLICAS).fill(NODES[1].name));
+    expect(pods.client.spec!.nodeName).toBe(NODES[0].name);
+    const bCidr = (await nodeOf(NODES[1].name)).spec!.podCIDR!.replace(/\.0\/24$/, '.');
+    for (const p of pods.webs) expect(p.status!.podIP!.startsWith(bCidr)).toBe(true);
+    const names = pods.webs.map((p) => p.metadata.name!).sort();
+
+    // Pod IP → pod IP across the nodes.
+    for (const p of pods.webs) {
+      const res = await execInPod('client', ['wget', '-q', '-O', '-', `http://${p.status!.podIP}:8080/`]);
+      expect(res).toEqual({ code: 0, out: `${p.metadata.name}\n` });
+    }
+    // ClusterIP from node a → every pod on node b answers, across a few requests.
+    const seen = new Set<string>();
+    await eventually('every endpoint answering through the ClusterIP', async () => {
+      const res = await execInPod('client', ['sh', '-c', `for i in 1 2 3 4 5 6 7 8 9 10 11 12; do wget -q -O - http://${vip}/; done`]);
+      for (const line of res.out.split('\n').filter(Boolean)) seen.add(line);
+      return names.every((n) => seen.has(n)) ? true : undefined;
+    }, 30_000);
+    expect([...seen].sort()).toEqual(names);
+    // The root side reaches node b's pods by their IPs (root route through the bridge).
+    const body = await (await fetch(`http://${pods.webs[0]!.status!.podIP}:8080/`, { signal: AbortSignal.timeout(3_000) })).text();
+    expect(body).toBe(`${pods.webs[0]!.metadata.name}\n`);
+    // Node b's containerd and agent run inside its host (its pods in namespaces of their own).
+    expect(pidsInHost(NODES[1].name)).toEqual(expect.arrayContaining([workers[1]!.containerd.pid, workers[1]!.agentPid]));
+  });
+});
