@@ -1,0 +1,256 @@
+// Integration: what pods get beyond running — against REAL containerd, a real registry, a
+// real keel-apiserver with TLS, RBAC and ServiceAccount token signing, and a real
+// keel-controller-manager (ServiceAccount controller, root CA publisher). The kubelet runs
+// in-process as system:node:<name> with its client certificate.
+//  - The ServiceAccount admission mounts kube-api-access-…; the agent fills it through
+//    TokenRequest over keel.v1; the token a container reads is a JWT the apiserver accepts
+//    as system:serviceaccount:default:default (SelfSubjectReview), bound to the pod;
+//    namespace and ca.crt are right.
+// Everything is torn down afterwards and checked to be gone.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { request } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Pod } from '@keel/api';
+import { Client, GrpcTransport } from '@keel/client';
+import { CriClient } from '@keel/cri';
+import { createClusterPki, type ClusterPki } from '@keel/pki';
+import { freeLoopbackPort, freeLoopbackPorts, httpAnswers, startDaemon, type RunningDaemon } from '@keel/process';
+import { startContainerd, type RunningContainerd } from '@keel/tools-containerd';
+import { startEtcdCluster, type EtcdCluster } from '@keel/tools-etcd';
+import { buildImages } from '@keel/tools-images';
+import { pushImage, startRegistry, type Registry } from '@keel/tools-registry';
+import { Kubelet } from '../src/kubelet/kubelet';
+
+const root = resolve(import.meta.dirname, '../../..');
+const work = mkdtempSync(join(tmpdir(), 'keel-podfeatures-test-'));
+const NODE = 'keel-pf-node';
+const POD_CIDR = '10.244.226.0/24';
+const SA_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
+const logs: string[] = [];
+const log = (level: string, msg: string, fields?: Record<string, unknown>) => logs.push(JSON.stringify({ t: Date.now() % 100_000, level, msg, ...fields }));
+
+let registry: Registry | undefined;
+let containerd: RunningContainerd | undefined;
+let etcd: EtcdCluster | undefined;
+let apiserver: RunningDaemon | undefined;
+let controllerManager: RunningDaemon | undefined;
+let pki: ClusterPki;
+let admin: Client;
+let nodeClient: Client;
+let cri: CriClient;
+let kubelet: Kubelet | undefined;
+let image: (name: string) => string;
+let httpsPort = 0;
+
+type Credential = { cert: Buffer; key: Buffer } | { token: string };
+
+/** One HTTPS request to the apiserver, as a client certificate or a bearer token. */
+function apiRequest(method: string, path: string, as: Credential, body?: unknown): Promise<{ status: number; text: string }> {
+  return new Promise((ok, fail) => {
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port: httpsPort,
+        method,
+        path,
+        ca: readFileSync(pki.ca.certFile),
+        ...('cert' in as ? { cert: as.cert, key: as.key } : {}),
+        headers: { ...('token' in as ? { authorization: `Bearer ${as.token}` } : {}), ...(payload ? { 'content-type': 'application/json' } : {}) },
+        timeout: 10_000,
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => (text += d));
+        res.on('end', () => ok({ status: res.statusCode ?? 0, text }));
+      },
+    );
+    req.on('error', fail);
+    req.end(payload);
+  });
+}
+
+const adminCert = () => ({ cert: readFileSync(pki.clients['admin']!.certFile), key: readFileSync(pki.clients['admin']!.keyFile) });
+const tls = (name: string) => ({ ca: readFileSync(pki.ca.certFile), cert: readFileSync(pki.clients[name]!.certFile), key: readFileSync(pki.clients[name]!.keyFile) });
+
+beforeAll(async () => {
+  for (const app of ['apps/apiserver', 'apps/controller-manager']) execFileSync('node', ['tools/scripts/bundle.mjs', app], { cwd: root, stdio: 'ignore' });
+  pki = await createClusterPki(join(work, 'keel-pki'), { nodes: [NODE] });
+  const images = await buildImages(join(work, 'images'));
+  registry = await startRegistry({ dir: join(work, 'keel-registry'), addr: `127.0.0.1:${await freeLoopbackPort()}` });
+  for (const i of images) await pushImage(i.layoutDir, i.ref, registry.addr);
+  image = (name) => `${registry!.addr}/${images.find((i) => i.name === name)!.ref}`;
+  containerd = await startContainerd({
+    dir: join(work, 'keel-pf-containerd'),
+    sandboxImage: image('keel/pause'),
+    podCidr: POD_CIDR,
+    bridge: 'keel-pf0',
+    registries: [{ host: registry.addr, endpoint: `http://${registry.addr}` }],
+  });
+  cri = new CriClient(containerd.endpoint);
+  await cri.pullImage(image('keel/job-ok'));
+
+  etcd = await startEtcdCluster({ dir: join(work, 'keel-etcd'), members: 1 });
+  const [https, grpc, health] = (await freeLoopbackPorts(3)) as [number, number, number];
+  httpsPort = https;
+  apiserver = await startDaemon({
+    argv: [
+      'node', join(root, 'dist/apps/apiserver/main.js'),
+      '--etcd-servers', etcd.endpoints.join(','),
+      '--secure-port', String(https),
+      '--grpc-port', String(grpc),
+      '--tls-cert-file', pki.apiserver.certFile,
+      '--tls-private-key-file', pki.apiserver.keyFile,
+      '--client-ca-file', pki.ca.certFile,
+      '--service-account-key-file', pki.serviceAccount.publicKeyFile,
+      '--service-account-signing-key-file', pki.serviceAccount.privateKeyFile,
+    ],
+    pidFile: join(work, 'apiserver.pid'),
+    logFile: join(work, 'apiserver.log'),
+    ready: async () => (await apiRequest('GET', '/readyz', adminCert()).catch(() => ({ status: 0 }))).status === 200,
+  });
+  const grpcAddress = `127.0.0.1:${grpc}`;
+  const cm = pki.clients['kube-controller-manager']!;
+  controllerManager = await startDaemon({
+    argv: [
+      'node', join(root, 'dist/apps/controller-manager/main.js'),
+      '--apiserver', grpcAddress,
+      '--certificate-authority', pki.ca.certFile,
+      '--client-certificate', cm.certFile,
+      '--client-key', cm.keyFile,
+      '--controllers', 'serviceaccount,root-ca-cert-publisher',
+      '--healthz-port', String(health),
+    ],
+    pidFile: join(work, 'controller-manager.pid'),
+    logFile: join(work, 'controller-manager.log'),
+    ready: () => httpAnswers(`http://127.0.0.1:${health}/healthz`),
+  });
+  admin = new Client(new GrpcTransport({ address: grpcAddress, tls: tls('admin'), callTimeoutMs: 5_000 }));
+  nodeClient = new Client(new GrpcTransport({ address: grpcAddress, tls: tls(`node-${NODE}`), callTimeoutMs: 5_000 }));
+  kubelet = new Kubelet({
+    client: nodeClient,
+    cri,
+    nodeName: NODE,
+    nodeIP: '127.0.0.1',
+    rootDir: join(work, 'keel-agent'),
+    cgroupParent: containerd.cgroupParent,
+    podCidr: POD_CIDR,
+    cniConflist: containerd.paths.cniConflist,
+    port: 0,
+    housekeepingMs: 1_000,
+    log,
+  });
+  await kubelet.start();
+}, 180_000);
+
+afterAll(async () => {
+  await kubelet?.stop();
+  // Pods are left running by a stopped kubelet: remove them through CRI before containerd goes.
+  for (const sb of (await cri?.listPodSandbox({}).catch(() => [])) ?? []) {
+    await cri.stopPodSandbox(sb.id).catch(() => undefined);
+    await cri.removePodSandbox(sb.id).catch(() => undefined);
+  }
+  admin?.close();
+  nodeClient?.close();
+  cri?.close();
+  await controllerManager?.stop();
+  await apiserver?.stop();
+  await etcd?.stop({ removeData: true });
+  const report = await containerd?.stop({ removeDir: true });
+  await registry?.stop();
+  if (process.env['KEEL_DEBUG']) console.log(JSON.stringify(report), logs.slice(-40).join('\n'));
+  rmSync(work, { recursive: true, force: true });
+  const bridgeLeft = execFileSync('ip', ['-o', 'link', 'show'], { encoding: 'utf8' }).includes('keel-pf0:');
+  if (bridgeLeft) execFileSync('ip', ['link', 'del', 'keel-pf0']);
+  expect(report?.problems ?? []).toEqual([]);
+  expect(bridgeLeft).toBe(false);
+  if (containerd) expect(existsSync(join('/sys/fs/cgroup/memory', containerd.cgroupParent))).toBe(false);
+}, 120_000);
+
+async function eventually<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 45_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await check();
+      if (v !== undefined) return v;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}\n${logs.slice(-15).join('\n')}`);
+    await new Promise((r) => setTimeout(r, 150));
+  }
+}
+
+type Spec = NonNullable<Pod['spec']>;
+function pod(name: string, containers: Spec['containers'], extra: Partial<Spec> = {}): Pod {
+  return { apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'default' }, spec: { nodeName: NODE, terminationGracePeriodSeconds: 1, containers, ...extra } };
+}
+
+/** The container's log through the apiserver's pods/log (which reads it from the agent). */
+async function podLog(name: string, container = 'main'): Promise<string> {
+  const res = await apiRequest('GET', `/api/v1/namespaces/default/pods/${name}/log?container=${container}`, adminCert());
+  if (res.status !== 200) throw new Error(`pods/log ${res.status}: ${res.text}`);
+  return res.text;
+}
+
+describe('ServiceAccount token volume', () => {
+  it("mounts a token the apiserver accepts as the pod's ServiceAccount, with its namespace and the cluster CA", async () => {
+    await eventually('default ServiceAccount and kube-root-ca.crt', async () => {
+      await admin.serviceAccounts('default').get('default');
+      return (await admin.configMaps('default').get('kube-root-ca.crt')).data?.['ca.crt'];
+    });
+    const created = await admin.pods('default').create(
+      pod('sa-token', [
+        {
+          name: 'main',
+          image: image('keel/job-ok'),
+          command: ['sh', '-c', `cat ${SA_DIR}/token; echo; echo "namespace=$(cat ${SA_DIR}/namespace)"; cat ${SA_DIR}/ca.crt; echo ALLDONE; sleep 3600`],
+        },
+      ]),
+    );
+    // The admission's volume and mount.
+    const volume = created.spec!.volumes!.find((v) => v.name.startsWith('kube-api-access-'))!;
+    expect(volume.name).toMatch(/^kube-api-access-[a-z0-9]{5}$/);
+    expect(volume.projected!.sources![0]!.serviceAccountToken).toEqual({ path: 'token', expirationSeconds: 3607 });
+    expect(created.spec!.containers[0]!.volumeMounts).toEqual([{ name: volume.name, readOnly: true, mountPath: SA_DIR }]);
+
+    const text = await eventually('the pod printed its credentials', async () => {
+      const t = await podLog('sa-token');
+      return t.includes('ALLDONE') ? t : undefined;
+    });
+    const [token, namespaceLine] = text.split('\n');
+    expect(token).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);
+    expect(namespaceLine).toBe('namespace=default');
+    expect(text.slice(text.indexOf('\n', text.indexOf('namespace=')) + 1, text.indexOf('ALLDONE'))).toBe(readFileSync(pki.ca.certFile, 'utf8'));
+
+    // The apiserver takes the token: who am I?
+    const review = await apiRequest('POST', '/apis/authentication.k8s.io/v1/selfsubjectreviews', { token: token! }, { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' });
+    expect(review.status).toBe(201);
+    const userInfo = (JSON.parse(review.text) as { status: { userInfo: { username: string; groups: string[]; extra?: Record<string, string[]> } } }).status.userInfo;
+    expect(userInfo.username).toBe('system:serviceaccount:default:default');
+    expect(userInfo.groups).toEqual(expect.arrayContaining(['system:serviceaccounts', 'system:serviceaccounts:default']));
+    // Bound to this pod.
+    expect(userInfo.extra?.['authentication.kubernetes.io/pod-name']).toEqual(['sa-token']);
+    expect(userInfo.extra?.['authentication.kubernetes.io/pod-uid']).toEqual([created.metadata.uid]);
+    // A made-up token is refused.
+    const forged = await apiRequest('POST', '/apis/authentication.k8s.io/v1/selfsubjectreviews', { token: `${token!.slice(0, -4)}AAAA` }, { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' });
+    expect(forged.status).toBe(401);
+    await admin.pods('default').delete('sa-token');
+  });
+
+  it('mounts nothing for a pod that opts out', async () => {
+    const created = await admin.pods('default').create(pod('no-token', [{ name: 'main', image: image('keel/job-ok'), command: ['sh', '-c', `ls ${SA_DIR} 2>&1; echo END`] }], { automountServiceAccountToken: false, restartPolicy: 'Never' }));
+    expect(created.spec!.volumes ?? []).toEqual([]);
+    const text = await eventually('the pod listed the folder', async () => {
+      const t = await podLog('no-token');
+      return t.includes('END') ? t : undefined;
+    });
+    expect(text).toMatch(/No such file or directory/);
+    await admin.pods('default').delete('no-token');
+  });
+});
