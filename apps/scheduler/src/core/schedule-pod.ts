@@ -2,6 +2,9 @@
 // starting where the last cycle stopped (so load spreads over the whole cluster) until
 // enough feasible nodes are found, score those, and pick the best, ties broken at random
 // (the random source is injected). When no node fits, the answer is a Diagnosis, never a throw.
+// Nodes are tested with the framework's fast filter path; the per-node reasons of the
+// diagnosis are worked out (in the configured filter order) only when no node fits, since a
+// pod that is placed never reports them.
 
 import { CycleState } from '../framework/interfaces';
 import type { Framework } from '../framework/framework';
@@ -72,22 +75,29 @@ export class PodScheduler {
 
     const wanted = numFeasibleNodesToFind(nodes.length, this.opts.percentageOfNodesToScore);
     const feasible: NodeInfo[] = [];
+    const rejected: NodeInfo[] = [];
     let evaluated = 0;
     const start = this.nextStartNodeIndex % nodes.length;
     const anyNominated = this.opts.nominated?.any() ?? false;
     for (let i = 0; i < nodes.length && feasible.length < wanted; i++) {
       const node = nodes[(start + i) % nodes.length]!;
       evaluated++;
-      const s = this.framework.runFilters(state, pod, anyNominated ? this.withNominated(pod, node) : node, pre.skipped);
+      const view = anyNominated ? this.withNominated(pod, node) : node;
+      const s = this.framework.passesFilters(state, pod, view, pre.skipped);
       if (s.code === 'Success') feasible.push(node);
       else if (s.code === 'Error') return { ok: false, diagnosis, numAllNodes: nodes.length, error: s.reasons.join('; ') };
-      else {
-        diagnosis.nodeStatuses.set(node.name, s);
-        if (s.plugin) diagnosis.unschedulablePlugins.add(s.plugin);
-      }
+      else rejected.push(view);
     }
     this.nextStartNodeIndex = (start + evaluated) % nodes.length;
-    if (feasible.length === 0) return { ok: false, diagnosis, numAllNodes: nodes.length };
+    if (feasible.length === 0) {
+      for (const view of rejected) {
+        const s = this.framework.runFilters(state, pod, view, pre.skipped);
+        if (s.code === 'Error') return { ok: false, diagnosis, numAllNodes: nodes.length, error: s.reasons.join('; ') };
+        diagnosis.nodeStatuses.set(view.name, s);
+        if (s.plugin) diagnosis.unschedulablePlugins.add(s.plugin);
+      }
+      return { ok: false, diagnosis, numAllNodes: nodes.length };
+    }
     if (feasible.length === 1) return { ok: true, node: feasible[0]!.name, evaluated, feasible: 1 };
 
     const totals = this.framework.runScores(state, pod, feasible, snapshot);

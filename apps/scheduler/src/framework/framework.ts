@@ -1,7 +1,11 @@
 // The framework of one profile: the configured plugins, instantiated once from the
 // registry, and the runners for each extension point. A runner stops a node at the first
 // rejecting filter (its reasons are what the failure message counts), skips the filters
-// whose PreFilter said Skip, and weights normalized scores.
+// whose PreFilter said Skip, and weights normalized scores. Finding feasible nodes uses a
+// second, faster path: the filters are pure and a node is feasible only if all of them pass,
+// so they can run in any order; the one that rejected the last node goes first (a topology
+// spread constraint that closes 9 of 10 zones is then one map lookup per closed node). The
+// diagnosis, whose reasons name the first failing filter, uses the configured order.
 
 import { type ResolvedProfile, resolveProfile, type SchedulerConfiguration } from './config';
 import {
@@ -40,6 +44,8 @@ export class Framework {
   readonly preFilters: PreFilterPlugin[] = [];
   readonly filters: FilterPlugin[] = [];
   readonly scores: WeightedScorePlugin[] = [];
+  /** The filters, most recently rejecting first (see passesFilters). */
+  private readonly filterOrder: FilterPlugin[] = [];
 
   constructor(registry: Readonly<Record<string, PluginFactory>>, config: SchedulerConfiguration = {}) {
     this.profile = resolveProfile(config);
@@ -59,6 +65,7 @@ export class Framework {
       if (isPreFilter(p)) this.preFilters.push(p);
       this.filters.push(p);
     }
+    this.filterOrder.push(...this.filters);
     for (const { name, weight } of this.profile.score) {
       const p = get(name);
       if (!isScore(p)) throw new Error(`scheduler plugin "${name}" is not a score plugin`);
@@ -88,6 +95,27 @@ export class Framework {
       if (skipped.size > 0 && skipped.has(p.name)) continue;
       const s = p.filter(state, pod, node);
       if (s.code !== 'Success') return { ...s, plugin: p.name };
+    }
+    return Status.success();
+  }
+
+  /**
+   * Success when every filter passes `node`; otherwise some rejecting status, not necessarily
+   * the first in the configured order and without `plugin` (run runFilters for the reason
+   * Kubernetes would report). An Error ends the search either way, so it is always returned.
+   */
+  passesFilters(state: CycleState, pod: PodInfo, node: NodeInfo, skipped: Set<string>): Status {
+    const order = this.filterOrder;
+    for (let i = 0; i < order.length; i++) {
+      const p = order[i]!;
+      if (skipped.size > 0 && skipped.has(p.name)) continue;
+      const s = p.filter(state, pod, node);
+      if (s.code === 'Success') continue;
+      if (i > 0) {
+        order.copyWithin(1, 0, i);
+        order[0] = p;
+      }
+      return s.code === 'Error' ? { ...s, plugin: p.name } : s;
     }
     return Status.success();
   }

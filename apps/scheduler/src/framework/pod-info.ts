@@ -12,6 +12,8 @@ export interface AffinityTerm {
   namespaces: Set<string>;
   allNamespaces: boolean;
   topologyKey: string;
+  /** Equal for terms that select the same pods in the same topology (memo and grouping key). */
+  key: string;
 }
 
 export interface WeightedAffinityTerm extends AffinityTerm {
@@ -67,7 +69,13 @@ function compileTerm(pod: Pod, term: PodAffinityTerm): AffinityTerm {
       ],
     });
   }
-  return { selector, namespaces, allNamespaces, topologyKey: term.topologyKey };
+  const key = `${allNamespaces ? '*' : [...namespaces].sort().join(',')} ${selectorKey(selector)} ${term.topologyKey}`;
+  return { selector, namespaces, allNamespaces, topologyKey: term.topologyKey, key };
+}
+
+/** A selector as text that tells "selects nothing" (nil) from "selects everything" ({}). */
+export function selectorKey(selector: LabelSelectorQuery): string {
+  return selector.requirements.length === 0 && !selector.isEmpty() ? '<nothing>' : `{${selector.toString()}}`;
 }
 
 /** Whether `term` (belonging to some pod) selects `target`. */

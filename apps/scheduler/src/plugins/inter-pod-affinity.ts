@@ -2,11 +2,14 @@
 // required anti-affinity (none there) — both the incoming pod's and the existing pods'
 // (an existing pod that repels the incoming one keeps its domain closed) — and preferred
 // terms of both sides as a score. PreFilter counts matches per `topologyKey=value` once, so
-// Filter is a few map lookups per node.
+// Filter is a few map lookups per node; the counts, and the existing pods' terms grouped by
+// term, are kept across cycles (DomainCounts) and updated from the nodes whose pods changed,
+// so neither PreFilter nor PreScore walks every pod in the cluster.
 
 import { type FilterPlugin, MaxNodeScore, type PreFilterPlugin, type PreScorePlugin, type ScorePlugin } from '../framework/interfaces';
+import { type Add, type Contribute, DomainCounts, type Totals } from '../framework/domain-counts';
 import type { NodeInfo } from '../framework/node-info';
-import { type AffinityTerm, type PodInfo, termMatches } from '../framework/pod-info';
+import { type AffinityTerm, termMatches, type WeightedAffinityTerm } from '../framework/pod-info';
 import { Status } from '../framework/status';
 
 export const ErrReasonAffinityRulesNotMatch = "node(s) didn't match pod affinity rules";
@@ -21,7 +24,9 @@ const hardPodAffinityWeight = 1;
 interface FilterState {
   /** `key=value` → pods there repelling the incoming pod. */
   existingAnti: Map<string, number>;
-  affinity: Map<string, number>;
+  /** `key=value` → pods there matching all the pod's required affinity terms (per term). */
+  affinity: ReadonlyMap<string, number>;
+  /** `key=value` → pods there matching one of the pod's required anti-affinity terms. */
   anti: Map<string, number>;
 }
 
@@ -29,39 +34,95 @@ function pair(key: string, value: string): string {
   return `${key}=${value}`;
 }
 
-function bump(counts: Map<string, number>, node: NodeInfo, term: AffinityTerm, by = 1): void {
-  const value = node.node.metadata.labels?.[term.topologyKey];
-  if (value === undefined) return;
-  const k = pair(term.topologyKey, value);
-  counts.set(k, (counts.get(k) ?? 0) + by);
-}
-
-function countIn(counts: Map<string, number>, node: NodeInfo, term: AffinityTerm): number {
+function countIn(counts: ReadonlyMap<string, number>, node: NodeInfo, term: AffinityTerm): number {
   const value = node.node.metadata.labels?.[term.topologyKey];
   return value === undefined ? 0 : (counts.get(pair(term.topologyKey, value)) ?? 0);
 }
 
+/** Existing pods' terms of one kind, grouped by term: term key → its term and `key=value` or value → sum. */
+type TermTotals = Totals<AffinityTerm>;
+
+/** Contributions of the existing pods' required anti-affinity terms: one per pod and term, by `key=value`. */
+function existingRequiredAnti(node: NodeInfo, add: Add<AffinityTerm>): void {
+  const labels = node.node.metadata.labels;
+  if (!labels) return;
+  for (const existing of node.podsWithRequiredAntiAffinity) {
+    for (const t of existing.requiredAntiAffinity) {
+      const value = labels[t.topologyKey];
+      if (value !== undefined) add(t.key, t, pair(t.topologyKey, value), 1);
+    }
+  }
+}
+
+/** Contributions of the existing pods' terms to the incoming pod's score, by topology value. */
+function existingScoreTerms(node: NodeInfo, add: Add<AffinityTerm>): void {
+  const labels = node.node.metadata.labels;
+  if (!labels) return;
+  for (const existing of node.podsWithAffinity) {
+    const weigh = (t: AffinityTerm, w: number) => {
+      const value = labels[t.topologyKey];
+      if (value !== undefined) add(t.key, t, value, w);
+    };
+    for (const t of existing.requiredAffinity) weigh(t, hardPodAffinityWeight);
+    for (const t of existing.preferredAffinity) weigh(t, t.weight);
+    for (const t of existing.preferredAntiAffinity) weigh(t, -t.weight);
+  }
+}
+
+/** Pods matching `term` per value of its topology key. */
+function podsMatching(term: AffinityTerm): Contribute<null> {
+  return (node, add) => {
+    const value = node.node.metadata.labels?.[term.topologyKey];
+    if (value === undefined) return;
+    let n = 0;
+    for (const existing of node.pods) if (termMatches(term, existing)) n++;
+    add('', null, value, n);
+  };
+}
+
+/** Pods matching every one of `terms`, counted once per term at `key=value`. */
+function podsMatchingAll(terms: readonly AffinityTerm[]): Contribute<null> {
+  return (node, add) => {
+    let n = 0;
+    for (const existing of node.pods) if (terms.every((t) => termMatches(t, existing))) n++;
+    if (n === 0) return;
+    for (const t of terms) {
+      const value = node.node.metadata.labels?.[t.topologyKey];
+      if (value !== undefined) add('', null, pair(t.topologyKey, value), n);
+    }
+  };
+}
+
+function countsOf(totals: Totals<null>): ReadonlyMap<string, number> {
+  return totals.get('')?.counts ?? new Map<string, number>();
+}
+
+const affinityRulesNotMatch: Status = Object.freeze(Status.unresolvable(ErrReasonAffinityRulesNotMatch));
+const antiAffinityRulesNotMatch: Status = Object.freeze(Status.unschedulable(ErrReasonAntiAffinityRulesNotMatch));
+const existingAntiAffinityRulesNotMatch: Status = Object.freeze(Status.unschedulable(ErrReasonExistingAntiAffinityRulesNotMatch));
+
 export function newInterPodAffinity(): PreFilterPlugin & FilterPlugin & PreScorePlugin & ScorePlugin {
+  const memo = new DomainCounts();
   return {
     name: 'InterPodAffinity',
     events: ['AssignedPodAdd', 'AssignedPodUpdate', 'PodDelete', 'NodeAdd', 'NodeUpdate'],
     preFilter(state, pod, snapshot) {
       const s: FilterState = { existingAnti: new Map(), affinity: new Map(), anti: new Map() };
-      for (const node of snapshot.nodesWithRequiredAntiAffinityPods()) {
-        for (const existing of node.podsWithRequiredAntiAffinity) {
-          for (const term of existing.requiredAntiAffinity) if (termMatches(term, pod)) bump(s.existingAnti, node, term);
-        }
+      const existing: TermTotals = memo.totals(snapshot, 'existing-required-anti', existingRequiredAnti, false);
+      for (const { payload: term, counts } of existing.values()) {
+        if (!termMatches(term, pod)) continue;
+        for (const [k, n] of counts) s.existingAnti.set(k, (s.existingAnti.get(k) ?? 0) + n);
       }
       const hasOwn = pod.requiredAffinity.length > 0 || pod.requiredAntiAffinity.length > 0;
       if (!hasOwn && s.existingAnti.size === 0) return Status.skip();
-      if (hasOwn) {
-        for (const node of snapshot.nodeInfos) {
-          for (const existing of node.pods) {
-            if (pod.requiredAffinity.length > 0 && pod.requiredAffinity.every((t) => termMatches(t, existing))) {
-              for (const t of pod.requiredAffinity) bump(s.affinity, node, t);
-            }
-            for (const t of pod.requiredAntiAffinity) if (termMatches(t, existing)) bump(s.anti, node, t);
-          }
+      if (pod.requiredAffinity.length > 0) {
+        const terms = pod.requiredAffinity;
+        s.affinity = countsOf(memo.totals(snapshot, `all ${terms.map((t) => t.key).join('\n')}`, podsMatchingAll(terms), false));
+      }
+      for (const t of pod.requiredAntiAffinity) {
+        for (const [value, n] of countsOf(memo.totals(snapshot, `match ${t.key}`, podsMatching(t), false))) {
+          const k = pair(t.topologyKey, value);
+          s.anti.set(k, (s.anti.get(k) ?? 0) + n);
         }
       }
       state.write(filterKey, s);
@@ -76,37 +137,39 @@ export function newInterPodAffinity(): PreFilterPlugin & FilterPlugin & PreScore
         const firstOfGroup =
           s.affinity.size === 0 &&
           pod.requiredAffinity.every((t) => termMatches(t, pod) && node.node.metadata.labels?.[t.topologyKey] !== undefined);
-        if (!satisfied && !firstOfGroup) return Status.unresolvable(ErrReasonAffinityRulesNotMatch);
+        if (!satisfied && !firstOfGroup) return affinityRulesNotMatch;
       }
       for (const t of pod.requiredAntiAffinity) {
-        if (countIn(s.anti, node, t) > 0) return Status.unschedulable(ErrReasonAntiAffinityRulesNotMatch);
+        if (countIn(s.anti, node, t) > 0) return antiAffinityRulesNotMatch;
       }
       if (s.existingAnti.size > 0) {
         for (const [k, v] of Object.entries(node.node.metadata.labels ?? {})) {
-          if ((s.existingAnti.get(pair(k, v)) ?? 0) > 0) return Status.unschedulable(ErrReasonExistingAntiAffinityRulesNotMatch);
+          if ((s.existingAnti.get(pair(k, v)) ?? 0) > 0) return existingAntiAffinityRulesNotMatch;
         }
       }
       return Status.success();
     },
     preScore(state, pod, _nodes, snapshot) {
-      const hasPreferred = pod.preferredAffinity.length + pod.preferredAntiAffinity.length > 0;
-      const candidates = hasPreferred ? snapshot.nodeInfos : snapshot.nodesWithAffinityPods();
-      if (candidates.length === 0) return Status.skip();
       // topologyKey → value → score, so Score looks up only the keys that carry weight.
       const scores = new Map<string, Map<string, number>>();
-      const add = (node: NodeInfo, term: AffinityTerm, weight: number) => {
-        const value = node.node.metadata.labels?.[term.topologyKey];
-        if (value === undefined) return;
-        let byValue = scores.get(term.topologyKey);
-        if (!byValue) scores.set(term.topologyKey, (byValue = new Map()));
+      const add = (topologyKey: string, value: string, weight: number) => {
+        let byValue = scores.get(topologyKey);
+        if (!byValue) scores.set(topologyKey, (byValue = new Map()));
         byValue.set(value, (byValue.get(value) ?? 0) + weight);
       };
-      for (const node of candidates) {
-        for (const existing of hasPreferred ? node.pods : node.podsWithAffinity) {
-          for (const t of pod.preferredAffinity) if (termMatches(t, existing)) add(node, t, t.weight);
-          for (const t of pod.preferredAntiAffinity) if (termMatches(t, existing)) add(node, t, -t.weight);
-          scoreExisting(existing, pod, node, add);
-        }
+      // The incoming pod's preferences: each matching pod in a domain adds the term's weight there.
+      const own: [WeightedAffinityTerm, number][] = [
+        ...pod.preferredAffinity.map((t): [WeightedAffinityTerm, number] => [t, t.weight]),
+        ...pod.preferredAntiAffinity.map((t): [WeightedAffinityTerm, number] => [t, -t.weight]),
+      ];
+      for (const [t, weight] of own) {
+        for (const [value, n] of countsOf(memo.totals(snapshot, `match ${t.key}`, podsMatching(t), false))) add(t.topologyKey, value, n * weight);
+      }
+      // The existing pods' terms that select the incoming pod, grouped by term.
+      const existing: TermTotals = memo.totals(snapshot, 'existing-score-terms', existingScoreTerms, false);
+      for (const { payload: term, counts } of existing.values()) {
+        if (!termMatches(term, pod)) continue;
+        for (const [value, w] of counts) add(term.topologyKey, value, w);
       }
       if (scores.size === 0) return Status.skip();
       state.write(scoreKey, scores);
@@ -134,11 +197,4 @@ export function newInterPodAffinity(): PreFilterPlugin & FilterPlugin & PreScore
       for (let i = 0; i < scores.length; i++) scores[i] = diff > 0 ? Math.floor((MaxNodeScore * (scores[i]! - min)) / diff) : 0;
     },
   };
-}
-
-/** The existing pod's own terms that concern the incoming pod. */
-function scoreExisting(existing: PodInfo, incoming: PodInfo, node: NodeInfo, add: (n: NodeInfo, t: AffinityTerm, w: number) => void): void {
-  for (const t of existing.requiredAffinity) if (termMatches(t, incoming)) add(node, t, hardPodAffinityWeight);
-  for (const t of existing.preferredAffinity) if (termMatches(t, incoming)) add(node, t, t.weight);
-  for (const t of existing.preferredAntiAffinity) if (termMatches(t, incoming)) add(node, t, -t.weight);
 }

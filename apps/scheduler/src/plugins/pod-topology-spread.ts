@@ -3,14 +3,16 @@
 // maxSkew above the least loaded eligible domain. ScheduleAnyway constraints score: fewer
 // matching pods in the node's domain scores higher. Eligible nodes are those the pod's node
 // affinity allows (nodeAffinityPolicy Honor, the default) and, with nodeTaintsPolicy Honor,
-// whose taints it tolerates.
+// whose taints it tolerates. The per-domain counts are kept across cycles (DomainCounts) and
+// updated from the nodes whose pods changed, so a cycle does not walk every pod.
 
 import { labelSelectorAsQuery, type LabelSelectorQuery, type TopologySpreadConstraint } from '@keel/api';
 import { type FilterPlugin, MaxNodeScore, type PreFilterPlugin, type PreScorePlugin, type ScorePlugin } from '../framework/interfaces';
 import type { NodeInfo } from '../framework/node-info';
 import { podMatchesNodeSelectorAndAffinity } from '../framework/node-selector';
-import type { PodInfo } from '../framework/pod-info';
+import { type PodInfo, selectorKey } from '../framework/pod-info';
 import type { Snapshot } from '../framework/snapshot';
+import { DomainCounts } from '../framework/domain-counts';
 import { Status } from '../framework/status';
 import { findUntoleratedTaint } from '../framework/tolerations';
 
@@ -21,16 +23,18 @@ const filterKey = 'PodTopologySpread/filter';
 const scoreKey = 'PodTopologySpread/score';
 
 interface Constraint {
-  /** The selector and namespace as text: the key of the per-node count memo. */
+  /** What the counts depend on besides the cluster: the memo key of DomainCounts. */
   memoKey: string;
   maxSkew: number;
   topologyKey: string;
   selector: LabelSelectorQuery;
+  /** Whether the incoming pod matches its own selector (it counts itself where it lands). */
+  self: number;
   minDomains: number;
   honorAffinity: boolean;
   honorTaints: boolean;
   /** Domain value → matching pods there (eligible domains present even at 0). */
-  counts: Map<string, number>;
+  counts: ReadonlyMap<string, number>;
 }
 
 function compile(pod: PodInfo, c: TopologySpreadConstraint): Constraint {
@@ -41,14 +45,23 @@ function compile(pod: PodInfo, c: TopologySpreadConstraint): Constraint {
       matchExpressions: [...(c.labelSelector.matchExpressions ?? []), ...extra.map((k) => ({ key: k, operator: 'In' as const, values: [pod.labels[k]!] }))],
     },
   );
+  const honorAffinity = c.nodeAffinityPolicy !== 'Ignore';
+  const honorTaints = c.nodeTaintsPolicy === 'Honor';
+  const spec = pod.pod.spec;
+  // Which nodes are eligible depends on the pod's node selection and tolerations: part of the key.
+  const eligibility = [
+    honorAffinity ? JSON.stringify([spec?.nodeSelector ?? null, spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution ?? null]) : '',
+    honorTaints ? JSON.stringify(spec?.tolerations ?? null) : '',
+  ].join('|');
   return {
-    memoKey: `${pod.namespace} ${selector.toString()}`,
+    memoKey: `${pod.namespace} ${selectorKey(selector)} ${eligibility}`,
     maxSkew: c.maxSkew,
     topologyKey: c.topologyKey,
     selector,
+    self: selector.matches(pod.labels) ? 1 : 0,
     minDomains: c.minDomains ?? 1,
-    honorAffinity: c.nodeAffinityPolicy !== 'Ignore',
-    honorTaints: c.nodeTaintsPolicy === 'Honor',
+    honorAffinity,
+    honorTaints,
     counts: new Map(),
   };
 }
@@ -70,14 +83,6 @@ function matchingPods(pod: PodInfo, c: Constraint, node: NodeInfo): number {
   return n;
 }
 
-/** Domain counts of one constraint as of a cache version, updated by the nodes changed since. */
-interface DomainMemo {
-  nodeSet: object;
-  version: number;
-  perNode: Map<string, number>;
-  domains: Map<string, number>;
-}
-
 function hasKeys(node: NodeInfo, keys: readonly string[]): boolean {
   const labels = node.node.metadata.labels;
   if (!labels) return keys.length === 0;
@@ -86,51 +91,24 @@ function hasKeys(node: NodeInfo, keys: readonly string[]): boolean {
 }
 
 /**
- * Counts matching pods per domain over the eligible nodes that carry every constraint's key.
- * When every node is eligible (no node affinity or taint policy in play), the counts are
- * remembered per selector and only the nodes whose pods changed since are recounted: a
- * cycle then costs a few nodes, not every pod in the cluster.
+ * Counts matching pods per domain over the eligible nodes that carry every constraint's key
+ * (a node missing one of the pod's topology keys counts for none of them), kept across cycles
+ * in `memo` so a cycle recounts only the nodes whose pods changed.
  */
-function countDomains(pod: PodInfo, constraints: Constraint[], snapshot: Snapshot, memos: Map<string, DomainMemo>): void {
+function countDomains(pod: PodInfo, constraints: Constraint[], snapshot: Snapshot, memo: DomainCounts): void {
   const keys = constraints.map((c) => c.topologyKey);
+  const keysKey = keys.join(',');
   for (const c of constraints) {
-    const spec = pod.pod.spec;
-    const everyNodeEligible =
-      (!c.honorAffinity || (!spec?.nodeSelector && !spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution)) && !c.honorTaints;
-    if (!everyNodeEligible || snapshot.version === undefined) {
-      for (const node of snapshot.nodeInfos) {
-        if (!hasKeys(node, keys) || !eligible(pod, c, node)) continue;
-        const value = node.node.metadata.labels![c.topologyKey]!;
-        c.counts.set(value, (c.counts.get(value) ?? 0) + matchingPods(pod, c, node));
-      }
-      continue;
-    }
-    const memoKey = `${c.memoKey}|${keys.join(',')}`;
-    let memo = memos.get(memoKey);
-    const changed = memo && memo.nodeSet === snapshot.nodeSetIdentity ? snapshot.changedSince(memo.version) : undefined;
-    if (!memo || !changed) {
-      memo = { nodeSet: snapshot.nodeSetIdentity, version: snapshot.version, perNode: new Map(), domains: new Map() };
-      for (const node of snapshot.nodeInfos) {
-        if (!hasKeys(node, keys)) continue;
-        const n = matchingPods(pod, c, node);
-        const value = node.node.metadata.labels![c.topologyKey]!;
-        memo.perNode.set(node.name, n);
-        memo.domains.set(value, (memo.domains.get(value) ?? 0) + n);
-      }
-      memos.set(memoKey, memo);
-    } else {
-      for (const name of changed) {
-        const node = snapshot.get(name);
-        if (!node || !hasKeys(node, keys)) continue;
-        const n = matchingPods(pod, c, node);
-        const value = node.node.metadata.labels![c.topologyKey]!;
-        memo.domains.set(value, (memo.domains.get(value) ?? 0) + n - (memo.perNode.get(name) ?? 0));
-        memo.perNode.set(name, n);
-      }
-      memo.version = snapshot.version;
-    }
-    // Read-only for the rest of this cycle; the next cycle updates the memo first.
-    c.counts = memo.domains;
+    const totals = memo.totals<null>(
+      snapshot,
+      `${c.memoKey}|${c.topologyKey}|${keysKey}`,
+      (node, add) => {
+        if (!hasKeys(node, keys) || !eligible(pod, c, node)) return;
+        add('', null, node.node.metadata.labels![c.topologyKey]!, matchingPods(pod, c, node));
+      },
+      true,
+    );
+    c.counts = totals.get('')?.counts ?? new Map();
   }
 }
 
@@ -143,8 +121,11 @@ interface FilterState {
   minima: number[];
 }
 
+const constraintsNotMatch: Status = Object.freeze(Status.unschedulable(ErrReasonConstraintsNotMatch));
+const nodeLabelNotMatch: Status = Object.freeze(Status.unresolvable(ErrReasonNodeLabelNotMatch));
+
 export function newPodTopologySpread(): PreFilterPlugin & FilterPlugin & PreScorePlugin & ScorePlugin {
-  const memos = new Map<string, DomainMemo>();
+  const memos = new DomainCounts();
   return {
     name: 'PodTopologySpread',
     events: ['AssignedPodAdd', 'AssignedPodUpdate', 'PodDelete', 'NodeAdd', 'NodeUpdate'],
@@ -157,17 +138,16 @@ export function newPodTopologySpread(): PreFilterPlugin & FilterPlugin & PreScor
       state.write(filterKey, { constraints, minima } satisfies FilterState);
       return Status.success();
     },
-    filter(state, pod, node) {
+    filter(state, _pod, node) {
       const s = state.read<FilterState>(filterKey);
       if (!s) return Status.success();
       const labels = node.node.metadata.labels ?? {};
       for (let i = 0; i < s.constraints.length; i++) {
         const c = s.constraints[i]!;
         const value = labels[c.topologyKey];
-        if (value === undefined) return Status.unresolvable(ErrReasonNodeLabelNotMatch);
-        const self = c.selector.matches(pod.labels) ? 1 : 0;
-        const skew = (c.counts.get(value) ?? 0) + self - s.minima[i]!;
-        if (skew > c.maxSkew) return Status.unschedulable(ErrReasonConstraintsNotMatch);
+        if (value === undefined) return nodeLabelNotMatch;
+        const skew = (c.counts.get(value) ?? 0) + c.self - s.minima[i]!;
+        if (skew > c.maxSkew) return constraintsNotMatch;
       }
       return Status.success();
     },
