@@ -84,6 +84,8 @@ const program = new Command('keel-apiserver')
   .option('--grpc-port <port>', 'port of the keel.v1 gRPC API for Keel\'s own parts (0 picks a free one)', port, 6444)
   .option('--service-cluster-ip-range <cidr>', 'IPv4 CIDR Service ClusterIPs come from', cidr, '10.96.0.0/16')
   .option('--service-node-port-range <min-max>', 'ports NodePort Services may use', portRange, { min: 30000, max: 32767 })
+  .option('--default-not-ready-toleration-seconds <n>', 'seconds new pods tolerate a not-ready node (DefaultTolerationSeconds admission)', count, 300)
+  .option('--default-unreachable-toleration-seconds <n>', 'seconds new pods tolerate an unreachable node (DefaultTolerationSeconds admission)', count, 300)
   .option('--log-requests', 'log every request', false)
   .exitOverride();
 
@@ -115,6 +117,8 @@ async function main(): Promise<void> {
     logRequests: boolean;
     serviceClusterIpRange: string;
     serviceNodePortRange: { min: number; max: number };
+    defaultNotReadyTolerationSeconds: number;
+    defaultUnreachableTolerationSeconds: number;
   }>();
   // HTTPS with authentication, or plain HTTP without, only when asked for by name.
   const insecurePort = opts.insecurePort ?? opts.port;
@@ -126,6 +130,7 @@ async function main(): Promise<void> {
     nodePortRange: opts.serviceNodePortRange,
     random: Math.random,
   });
+  const defaultTolerationSeconds = { notReadySeconds: opts.defaultNotReadyTolerationSeconds, unreachableSeconds: opts.defaultUnreachableTolerationSeconds };
   const serviceAccounts = scheme.lookup('serviceaccounts')!;
   let signsTokens = false;
   const admission = {
@@ -133,7 +138,7 @@ async function main(): Promise<void> {
     // The pod's ServiceAccount from the watch cache, for its automountServiceAccountToken.
     serviceAccount: (namespace: string, name: string) => handler.cache(serviceAccounts).objects.get(storeKey(serviceAccounts, namespace, name)) as ServiceAccount | undefined,
   };
-  const handler: ApiHandler = new ApiHandler({ etcd, strategies: withSecurityAdmission(defaultStrategies({ services }), admission), uid: randomUUID, random: Math.random });
+  const handler: ApiHandler = new ApiHandler({ etcd, strategies: withSecurityAdmission(defaultStrategies({ services, defaultTolerationSeconds }), admission), uid: randomUUID, random: Math.random });
   handler.namespaceInfo = scheme.lookup('namespaces');
   // The system namespaces exist before the server says it is ready; the store may still be
   // electing a leader, so keep trying for a while.

@@ -2,7 +2,7 @@
 // ...|serviceaccount|job|role|clusterrole|rolebinding|clusterrolebinding|priorityclass`) send
 // protobuf bodies; each is created against the apiserver on keel-store, and the stored object
 // is read back to check that what kubectl encoded arrived whole (and then went through the
-// usual defaults and allocation: a ClusterIP, a NodePort).
+// usual defaults, admission and allocation: a ClusterIP, a NodePort, default tolerations).
 import { ensureKubectl } from '@keel/tools-kubectl';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -203,6 +203,16 @@ describe('kubectl 1.33 create generators (protobuf bodies)', () => {
     await ok(['-n', ns, 'run', 'solo', '--image=keel/busybox:1', '--labels=app=solo', '--', 'sleep', '3600'], 'pod/solo created');
     const pod = await stored(`/api/v1/namespaces/${ns}/pods/solo`);
     expect(pod.spec.containers[0]).toMatchObject({ name: 'solo', image: 'keel/busybox:1', args: ['sleep', '3600'] });
+    // DefaultTolerationSeconds admission: 300 s on an unreachable or not-ready node, not 0.
+    expect(pod.spec.tolerations).toEqual([
+      { key: 'node.kubernetes.io/not-ready', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 },
+      { key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 },
+    ]);
+    await ok(['-n', ns, 'run', 'patient', '--image=keel/busybox:1', '--overrides={"spec":{"tolerations":[{"key":"node.kubernetes.io/unreachable","operator":"Exists","effect":"NoExecute"}]}}'], 'pod/patient created');
+    expect((await stored(`/api/v1/namespaces/${ns}/pods/patient`)).spec.tolerations).toEqual([
+      { key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute' },
+      { key: 'node.kubernetes.io/not-ready', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 },
+    ]);
     await ok(['-n', ns, 'expose', 'deployment', 'web', '--port=80', '--target-port=8080', '--name=web-svc'], 'service/web-svc exposed');
     const svc = await stored(`/api/v1/namespaces/${ns}/services/web-svc`);
     expect(svc.spec.selector).toEqual({ app: 'web' });

@@ -27,6 +27,7 @@ export * from './selectors/fields';
 export * from './selectors/nodes';
 export * from './conditions';
 export * from './pods';
+export * from './default-tolerations';
 export * from './duration';
 export * from './table';
 export * from './strategy';

@@ -1,7 +1,19 @@
 // The strategies of the resources Keel serves: what each resets on create, how deletion
 // goes (pods gracefully once on a node, namespaces through their spec.finalizers), and
-// validation — object metadata and each kind's own rules, from @keel/api.
-import { validateCreate, validateUpdate, type DeleteOptions, type KubeObject, type ResourceInfo, type StatusCause } from '@keel/api';
+// validation — object metadata and each kind's own rules, from @keel/api — and the pod
+// admission that is not about security (DefaultTolerationSeconds).
+import {
+  addDefaultTolerations,
+  DEFAULT_TOLERATION_SECONDS,
+  validateCreate,
+  validateUpdate,
+  type DefaultTolerationSeconds,
+  type DeleteOptions,
+  type KubeObject,
+  type Pod as ApiPod,
+  type ResourceInfo,
+  type StatusCause,
+} from '@keel/api';
 import type { ServiceAllocator, Service } from '../allocators/services';
 import type { Strategy } from './strategy';
 
@@ -16,10 +28,15 @@ function baseStrategy(_info: ResourceInfo): Strategy {
 type Pod = KubeObject & { spec?: { nodeName?: string; terminationGracePeriodSeconds?: number }; status?: Record<string, unknown> };
 type Namespace = KubeObject & { spec?: { finalizers?: string[] }; status?: { phase?: string } };
 
-function podStrategy(info: ResourceInfo): Strategy {
+function podStrategy(info: ResourceInfo, tolerationSeconds: DefaultTolerationSeconds | false): Strategy {
   const base = baseStrategy(info);
   return {
     ...base,
+    prepareForCreate(obj: KubeObject) {
+      // Bounded tolerations of the node lifecycle's NoExecute taints, so a node that misses a
+      // few heartbeats does not lose its pods at once (kube-apiserver's DefaultTolerationSeconds).
+      if (tolerationSeconds) addDefaultTolerations(obj as ApiPod, tolerationSeconds);
+    },
     gracePeriod(obj: KubeObject, options: DeleteOptions) {
       const pod = obj as Pod;
       // A pod no node has started can go at once; one on a node is stopped by its agent first.
@@ -56,6 +73,11 @@ function serviceStrategy(info: ResourceInfo, allocator: ServiceAllocator | undef
 export interface StrategyDeps {
   /** Hands out ClusterIPs and NodePorts; without it Services keep what they were given. */
   services?: ServiceAllocator;
+  /**
+   * DefaultTolerationSeconds admission: the seconds new pods tolerate an unreachable or
+   * not-ready node; on by default with 300 s each, as in Kubernetes; false turns it off.
+   */
+  defaultTolerationSeconds?: DefaultTolerationSeconds | false;
 }
 
 /** The strategy of each resource; resources without special rules get the base one. */
@@ -64,7 +86,7 @@ export function defaultStrategies(deps: StrategyDeps = {}): (info: ResourceInfo)
   const make = (info: ResourceInfo): Strategy => {
     switch (info.resource) {
       case 'pods':
-        return podStrategy(info);
+        return podStrategy(info, deps.defaultTolerationSeconds ?? { notReadySeconds: DEFAULT_TOLERATION_SECONDS, unreachableSeconds: DEFAULT_TOLERATION_SECONDS });
       case 'namespaces':
         return namespaceStrategy(info);
       case 'services':
