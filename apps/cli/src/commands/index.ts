@@ -6,6 +6,7 @@ import { registerConfig } from './config';
 import { registerDelete } from './delete';
 import { registerDescribe } from './describe';
 import { registerEdit } from './edit';
+import { registerExec } from './exec';
 import { registerGet } from './get';
 import { registerInfo } from './info';
 import { registerLogs } from './logs';
@@ -23,6 +24,7 @@ export function registerKubeCommands(program: Command, version: string): void {
   registerLogs(program);
   registerRollout(program);
   registerEdit(program);
+  registerExec(program);
   registerConfig(program);
   registerInfo(program, version);
 }
