@@ -9,10 +9,15 @@
 //  3. when the pod has finished (Succeeded/Failed): stops its sandbox, keeps its exited
 //     containers for logs;
 //  4. otherwise: a ready sandbox, volumes written, init containers one at a time in
-//     order, then every container — pulled by policy with ImagePullBackOff, restarted by
-//     restart policy with CrashLoopBackOff, probed (startup, liveness, readiness);
-//  5. computes the status (status.ts) and writes it through the status subresource when
-//     it changed.
+//     order (a sidecar — an init container with restartPolicy Always — is started in its
+//     turn, kept running and restarted whenever it exits), then every container — pulled
+//     by policy with ImagePullBackOff, postStart hook run (a failure kills it),
+//     restarted by restart policy with CrashLoopBackOff, probed (startup, liveness,
+//     readiness);
+//  5. computes the status (status.ts; termination messages from termination-message.ts)
+//     and writes it through the status subresource when it changed.
+// A finished or deleted pod stops its main containers first, then its sidecars in reverse
+// order.
 // It answers how soon it wants to run again (probes and back-offs make that sooner).
 import { rmSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -23,10 +28,11 @@ import type { Rejection } from './admission';
 import { Backoff } from './backoff';
 import type { Runtime } from './runtime';
 import { removeCgroup } from '@keel/containerd';
-import { Labels, containerConfig, podCgroupParent, podLogDir, sandboxConfig, type NodeSettings } from './cri-config';
+import { Labels, containerConfig, containerLogPath, podCgroupParent, podLogDir, sandboxConfig, type NodeSettings } from './cri-config';
 import { ConfigError, referencedObjects, resolveEnv } from './env';
 import { ProbeState, runHandler, type ProbeKind, type ProbeResult } from './probes';
-import { computePodStatus, type ContainerView, type ObservedContainer } from './status';
+import { computePodStatus, isSidecar, type ContainerView, type ObservedContainer } from './status';
+import { terminationMessage, terminationMessageMount } from './termination-message';
 import type { ServiceAccountTokens } from './token-manager';
 import { containerMounts, planVolumes, podDir, serviceAccountTokenKey, serviceAccountTokenProjections, writeVolumes, type VolumeSources } from './volumes';
 
@@ -103,8 +109,9 @@ export class PodWorker {
       return pod ? 2_000 : undefined;
     }
     if (pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') {
-      // Finished pods free their sandbox (and its IP) but keep exited containers for logs.
-      for (const c of obs.raw) if (c.state === 'CONTAINER_RUNNING') await this.deps.cri.stopContainer(c.id, 0);
+      // Finished pods free their sandbox (and its IP) but keep exited containers for logs;
+      // sidecars still running go last, the last started first.
+      await this.stopInOrder(pod, obs, Math.min(pod.spec?.terminationGracePeriodSeconds ?? 30, 10));
       for (const s of obs.sandboxes) if (s.state === 'SANDBOX_READY') await this.deps.cri.stopPodSandbox(s.id);
       return undefined;
     }
@@ -229,12 +236,28 @@ export class PodWorker {
       return false;
     }
     const start = async (c: Container, n: number) => {
-      acted = (await this.startContainer(pod, c, n, sandboxId!, sbConfig, sources, volumes)) || acted;
+      acted = (await this.startContainer(pod, c, n, sandboxId!, sbConfig, sources, volumes, obs.podIP)) || acted;
     };
 
     // Init containers, one at a time and in order.
     for (const c of spec.initContainers ?? []) {
-      const cur = obs.byName.get(c.name)?.[0];
+      const list = obs.byName.get(c.name) ?? [];
+      const cur = list[0];
+      if (isSidecar(c)) {
+        // A sidecar: the next init container waits until it has started; it runs beside
+        // the rest of the pod, restarted whenever it exits, whatever the pod's restartPolicy.
+        for (const old of list.slice(2)) if (old.state !== 'running') await cri.removeContainer(old.id);
+        if (!cur) await start(c, 0);
+        else if (cur.state === 'created') await this.retryCreated(c, cur, start);
+        else if (cur.state === 'exited') {
+          await this.restart(pod, c, cur, start);
+          continue;
+        } else if (cur.state === 'running') {
+          acted = (await this.probe(pod, c, cur, obs.podIP)) || acted;
+          if (this.hasStarted(cur)) continue;
+        }
+        return acted;
+      }
       if (cur?.state === 'exited' && cur.exitCode === 0) continue;
       if (!cur) await start(c, 0);
       else if (cur.state === 'exited' && spec.restartPolicy !== 'Never') await this.restart(pod, c, cur, start);
@@ -256,6 +279,28 @@ export class PodWorker {
       for (const old of list.slice(2)) if (old.state !== 'running') await cri.removeContainer(old.id);
     }
     return acted;
+  }
+
+  /** Running and past its startup probe (or without one). */
+  private hasStarted(cur: ObservedContainer): boolean {
+    const startup = this.probes.get(cur.id)?.startup;
+    return cur.state === 'running' && (!startup || startup.result === 'success');
+  }
+
+  /** Stops what still runs: main containers (at once), then sidecars one by one, the last started first. */
+  private async stopInOrder(pod: Pod | undefined, obs: Observed, graceSeconds: number, before?: (rc: Container__Output, spec: Container | undefined) => Promise<void>): Promise<void> {
+    const { cri } = this.deps;
+    const sidecars = (pod?.spec?.initContainers ?? []).filter(isSidecar).map((c) => c.name);
+    const running = obs.raw.filter((c) => c.state === 'CONTAINER_RUNNING');
+    const nameOf = (rc: Container__Output) => rc.labels[Labels.containerName] ?? '';
+    const specOf = (name: string) => pod?.spec?.containers.find((c) => c.name === name) ?? pod?.spec?.initContainers?.find((c) => c.name === name);
+    const deadline = this.deps.now() + graceSeconds * 1000;
+    const stop = async (rc: Container__Output) => {
+      await before?.(rc, specOf(nameOf(rc)));
+      await cri.stopContainer(rc.id, Math.max(0, Math.ceil((deadline - this.deps.now()) / 1000)));
+    };
+    await Promise.all(running.filter((rc) => !sidecars.includes(nameOf(rc))).map(stop));
+    for (const name of [...sidecars].reverse()) for (const rc of running.filter((r) => nameOf(r) === name)) await stop(rc);
   }
 
   /** Restarts an exited container unless it is in CrashLoopBackOff. */
@@ -322,13 +367,16 @@ export class PodWorker {
     sbConfig: PodSandboxConfig,
     sources: VolumeSources,
     volumes: ReturnType<typeof planVolumes>,
+    podIP: string | undefined,
   ): Promise<boolean> {
     const { cri, events } = this.deps;
     const imageRef = await this.ensureImage(pod, c);
     if (!imageRef) return false;
     let config;
     try {
-      config = containerConfig(pod, c, attempt, resolveEnv(pod, c, sources), containerMounts(c, volumes), c.image ?? imageRef);
+      const termination = terminationMessageMount(podDir(this.deps.settings.rootDir, this.uid), c, attempt);
+      const mounts = [...containerMounts(c, volumes), ...(termination ? [termination] : [])];
+      config = containerConfig(pod, c, attempt, resolveEnv(pod, c, sources), mounts, c.image ?? imageRef);
     } catch (err) {
       if (!(err instanceof ConfigError)) throw err;
       this.waiting.set(c.name, { reason: 'CreateContainerConfigError', message: err.message });
@@ -357,7 +405,28 @@ export class PodWorker {
     this.waiting.delete(c.name);
     this.deps.log('debug', 'container started', { pod: this.name(pod), container: c.name, attempt });
     events.event(pod, 'Normal', 'Started', `Started container ${c.name}`);
+    if (c.lifecycle?.postStart) await this.postStart(pod, c, id, podIP);
     return true;
+  }
+
+  /**
+   * Runs the postStart hook; as kubelet does, the container counts as started only after
+   * it, and a failing hook kills the container (then its restart policy decides).
+   */
+  private async postStart(pod: Pod, c: Container, id: string, podIP: string | undefined): Promise<void> {
+    const hook = c.lifecycle!.postStart!;
+    const grace = pod.spec?.terminationGracePeriodSeconds ?? 30;
+    const res = await runHandler(hook, { cri: this.deps.cri, containerId: id, container: c, podIP, timeoutSeconds: Math.max(1, grace) });
+    if (res.result === 'success') return;
+    const what = hook.exec ? `Exec lifecycle hook (${JSON.stringify(hook.exec.command ?? [])})` : `HTTP lifecycle hook (${hook.httpGet?.path ?? '/'})`;
+    const message = `${what} for Container "${c.name}" in Pod "${this.name(pod)}(${this.uid})" failed - error: ${res.message}`;
+    this.deps.events.event(pod, 'Warning', 'FailedPostStartHook', message);
+    this.deps.events.event(pod, 'Normal', 'Killing', `FailedPostStartHook: container ${c.name} will be killed`);
+    await this.deps.cri.stopContainer(id, grace);
+    const policy = isSidecar(c) ? 'Always' : (pod.spec?.restartPolicy ?? 'Always');
+    // Shown while it waits for its restart; a container that will not restart just shows its exit.
+    if (policy !== 'Never') this.waiting.set(c.name, { reason: 'PostStartHookError', message });
+    this.deps.log('info', 'postStart hook failed; container killed', { pod: this.name(pod), container: c.name, error: res.message });
   }
 
   // ---- probes ----
@@ -419,20 +488,15 @@ export class PodWorker {
   private async terminate(pod: Pod | undefined, obs: Observed): Promise<void> {
     const { cri } = this.deps;
     const grace = pod?.metadata.deletionGracePeriodSeconds ?? pod?.spec?.terminationGracePeriodSeconds ?? Number(obs.sandboxes[0]?.annotations?.['io.kubernetes.pod.terminationGracePeriod'] ?? 30);
-    const running = obs.raw.filter((c) => c.state === 'CONTAINER_RUNNING');
-    await Promise.all(
-      running.map(async (rc) => {
-        const name = rc.labels[Labels.containerName] ?? '';
-        const spec = pod?.spec?.containers.find((c) => c.name === name) ?? pod?.spec?.initContainers?.find((c) => c.name === name);
-        const deadline = this.deps.now() + grace * 1000;
-        if (pod && spec?.lifecycle?.preStop) {
-          const res = await runHandler(spec.lifecycle.preStop, { cri, containerId: rc.id, container: spec, podIP: pod.status?.podIP, timeoutSeconds: Math.max(1, grace) });
-          if (res.result === 'failure') this.deps.events.event(pod, 'Warning', 'FailedPreStopHook', `PreStopHook failed: ${res.message}`);
-        }
-        if (pod) this.deps.events.event(pod, 'Normal', 'Killing', `Stopping container ${name}`);
-        await cri.stopContainer(rc.id, Math.max(0, Math.ceil((deadline - this.deps.now()) / 1000)));
-      }),
-    );
+    // One grace period for the whole pod: main containers, then sidecars.
+    await this.stopInOrder(pod, obs, grace, async (rc, spec) => {
+      const name = rc.labels[Labels.containerName] ?? '';
+      if (pod && spec?.lifecycle?.preStop) {
+        const res = await runHandler(spec.lifecycle.preStop, { cri, containerId: rc.id, container: spec, podIP: pod.status?.podIP, timeoutSeconds: Math.max(1, grace) });
+        if (res.result === 'failure') this.deps.events.event(pod, 'Warning', 'FailedPreStopHook', `PreStopHook failed: ${res.message}`);
+      }
+      if (pod) this.deps.events.event(pod, 'Normal', 'Killing', `Stopping container ${name}`);
+    });
     for (const s of obs.sandboxes) {
       await cri.stopPodSandbox(s.id);
       await cri.removePodSandbox(s.id);
@@ -450,6 +514,15 @@ export class PodWorker {
   // ---- status ----
 
   private async writeStatus(pod: Pod, obs: Observed): Promise<void> {
+    // What each exited attempt left in its termination message file (or its log's tail).
+    const dir = podDir(this.deps.settings.rootDir, this.uid);
+    for (const c of [...(pod.spec!.initContainers ?? []), ...pod.spec!.containers]) {
+      for (const oc of (obs.byName.get(c.name) ?? []).slice(0, 2)) {
+        if (oc.state !== 'exited') continue;
+        const logFile = join(podLogDir(this.deps.settings.rootDir, pod), containerLogPath(c.name, oc.attempt));
+        oc.message = await terminationMessage(c, { attempt: oc.attempt, exitCode: oc.exitCode, runtimeMessage: oc.message }, { podDir: dir, logFile });
+      }
+    }
     const views = (containers: Container[]) =>
       new Map(
         containers.map((c): [string, ContainerView] => {

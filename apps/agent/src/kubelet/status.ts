@@ -1,7 +1,10 @@
 // Pod status from what the runtime shows, as kubelet's generateAPIPodStatus and getPhase
 // compute it: one ContainerStatus per spec container (state waiting/running/terminated,
 // lastState, restartCount, ready, started, image and IDs), the phase, the four conditions
-// (keeping their lastTransitionTime when unchanged), podIP(s), hostIP and startTime. Pure:
+// (keeping their lastTransitionTime when unchanged), podIP(s), hostIP and startTime.
+// Sidecars (init containers with restartPolicy Always) count as initialized once started,
+// count towards readiness, and not towards the phase: a pod whose main containers
+// finished is Succeeded or Failed while its sidecars still run. Pure:
 // the pod worker gathers an observation from CRI and its own probe and back-off state.
 import { setCondition, type Container, type ContainerStatus, type Pod, type PodCondition, type PodPhase, type PodStatus } from '@keel/api';
 
@@ -95,11 +98,21 @@ export function containerStatus(spec: Container, view: ContainerView | undefined
 
 const succeeded = (s: ContainerStatus) => s.state?.terminated?.exitCode === 0;
 
-/** Initialized: every init container has exited 0 (in order). */
+/** An init container that keeps running beside the pod's containers (restartPolicy Always). */
+export function isSidecar(c: Container): boolean {
+  return c.restartPolicy === 'Always';
+}
+
+/** A sidecar that has started once stays initialized, even while it restarts. */
+const sidecarStarted = (s: ContainerStatus) => !!s.started || !!s.lastState?.terminated || !!s.state?.terminated;
+
+/** Initialized: every init container has exited 0 (in order), every sidecar has started. */
 export function initDone(pod: Pod, init: ContainerStatus[]): boolean {
   return (pod.spec?.initContainers ?? []).every((c) => {
     const s = init.find((x) => x.name === c.name);
-    return !!s && (succeeded(s) || (s.lastState?.terminated?.exitCode === 0 && !s.state?.terminated));
+    if (!s) return false;
+    if (isSidecar(c)) return sidecarStarted(s);
+    return succeeded(s) || (s.lastState?.terminated?.exitCode === 0 && !s.state?.terminated);
   });
 }
 
@@ -107,7 +120,8 @@ export function initDone(pod: Pod, init: ContainerStatus[]): boolean {
 export function podPhase(pod: Pod, init: ContainerStatus[], containers: ContainerStatus[]): PodPhase {
   const policy = pod.spec?.restartPolicy ?? 'Always';
   if (!initDone(pod, init)) {
-    const failedInit = init.some((s) => (s.state?.terminated?.exitCode ?? 0) !== 0 || (s.lastState?.terminated?.exitCode ?? 0) !== 0);
+    const sidecars = new Set((pod.spec?.initContainers ?? []).filter(isSidecar).map((c) => c.name));
+    const failedInit = init.some((s) => !sidecars.has(s.name) && ((s.state?.terminated?.exitCode ?? 0) !== 0 || (s.lastState?.terminated?.exitCode ?? 0) !== 0));
     return failedInit && policy === 'Never' ? 'Failed' : 'Pending';
   }
   let waiting = 0;
@@ -146,9 +160,10 @@ export function computePodStatus(pod: Pod, obs: PodObservation, now: number): Po
 
   let conditions: PodCondition[] = pod.status?.conditions ?? [];
   const set = (c: PodCondition) => (conditions = setCondition(conditions, c, now));
-  const pendingInit = init.filter((s) => !succeeded(s)).map((s) => s.name);
+  const sidecars = new Set((spec.initContainers ?? []).filter(isSidecar).map((c) => c.name));
+  const pendingInit = init.filter((s) => (sidecars.has(s.name) ? !sidecarStarted(s) : !succeeded(s))).map((s) => s.name);
   set(initialized ? { type: 'Initialized', status: 'True' } : { type: 'Initialized', status: 'False', reason: 'ContainersNotInitialized', message: `containers with incomplete status: [${pendingInit.join(' ')}]` });
-  const unready = containers.filter((s) => !s.ready).map((s) => s.name);
+  const unready = [...init.filter((s) => sidecars.has(s.name)), ...containers].filter((s) => !s.ready).map((s) => s.name);
   const ready: PodCondition = terminal
     ? { type: 'Ready', status: 'False', reason: 'PodCompleted' }
     : unready.length === 0
@@ -181,8 +196,10 @@ export function kubectlStatus(pod: Pod): string {
   const st = pod.status ?? {};
   if (pod.metadata.deletionTimestamp) return 'Terminating';
   let reason: string = st.reason || st.phase || 'Unknown';
+  const sidecars = new Set((pod.spec?.initContainers ?? []).filter(isSidecar).map((c) => c.name));
   for (const [i, s] of (st.initContainerStatuses ?? []).entries()) {
     if (s.state?.terminated?.exitCode === 0) continue;
+    if (sidecars.has(s.name) && s.started) continue;
     if (s.state?.terminated) return `Init:${s.state.terminated.reason || `ExitCode:${s.state.terminated.exitCode}`}`;
     if (s.state?.waiting?.reason && s.state.waiting.reason !== 'PodInitializing') return `Init:${s.state.waiting.reason}`;
     return `Init:${i}/${st.initContainerStatuses!.length}`;
