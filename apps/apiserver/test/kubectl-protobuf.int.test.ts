@@ -219,3 +219,25 @@ describe('kubectl 1.33 create generators (protobuf bodies)', () => {
     expect(svc.spec.ports[0]).toMatchObject({ port: 80, targetPort: 8080 });
   });
 });
+
+describe('kubectl 1.33 apply --server-side', () => {
+  it('creates with a managedFields entry, so the same apply again writes nothing', async () => {
+    const files = {
+      // Only a name: the applier owns no field, and must still be recorded.
+      namespace: ['keel-pb-applied', '/api/v1/namespaces/keel-pb-applied', 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: keel-pb-applied\n'],
+      configmap: ['configmap/applied', `/api/v1/namespaces/${ns}/configmaps/applied`, `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: applied\n  namespace: ${ns}\ndata:\n  a: b\n`],
+    } as const;
+    for (const [kind, [name, path, yaml]] of Object.entries(files)) {
+      const file = join(work, `${kind}.yaml`);
+      writeFileSync(file, yaml);
+      const shown = kind === 'namespace' ? `namespace/${name}` : name;
+      await ok(['apply', '--server-side', '-f', file], `${shown} serverside-applied`);
+      const first = await stored(path);
+      expect(first.metadata.managedFields.map((m: { manager: string; operation: string }) => `${m.manager}/${m.operation}`)).toEqual(['kubectl/Apply']);
+      await ok(['apply', '--server-side', '-f', file], `${shown} serverside-applied`);
+      const second = await stored(path);
+      expect(second.metadata.resourceVersion).toBe(first.metadata.resourceVersion);
+      expect(second.metadata.managedFields).toEqual(first.metadata.managedFields);
+    }
+  });
+});

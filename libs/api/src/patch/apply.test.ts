@@ -306,6 +306,23 @@ describe('objects without tracking, and writers that send managedFields', () => 
     expect(managers(same)).toEqual(['before-first-apply/Update', 'kubectl/Apply']);
   });
 
+  it('an apply that owns no field (only a name) is still recorded, so repeating it is a no-op', () => {
+    const namespace = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'keel-ns' } };
+    const req = { manager: 'kubectl', apiVersion: 'v1', time: T1 };
+    const created = serverSideApply({ ...req, live: undefined, applied: namespace });
+    expect(created.ok && created.changed).toBe(true);
+    const createdObj = ok(created);
+    expect(readManagedFields(createdObj)).toEqual([{ manager: 'kubectl', operation: 'Apply', apiVersion: 'v1', time: T1, fieldsType: 'FieldsV1', fieldsV1: {} }]);
+    // As stored: the server added a field (spec.finalizers) nobody applied.
+    const live = { ...createdObj, metadata: { ...(createdObj['metadata'] as JsonObject), uid: 'u-1', resourceVersion: '7' }, spec: { finalizers: ['kubernetes'] } };
+    const again = serverSideApply({ ...req, time: T2, live, applied: namespace });
+    expect(again.ok && again.changed).toBe(false);
+    expect(managers(ok(again))).toEqual(['kubectl/Apply']);
+    // An update that takes fields still drops the empty entry, as Kubernetes drops empty managers.
+    const labelled = recordUpdate({ old: live, updated: { ...live, metadata: { ...(live['metadata'] as JsonObject), labels: { a: 'b' } } }, manager: 'kubectl-label', apiVersion: 'v1', time: T3 });
+    expect(managers(labelled)).toEqual(['kubectl-label/Update']);
+  });
+
   it('an update sending managedFields [{}] strips them all', () => {
     const live = store(ok(apply(undefined, config({ replicas: 2 }))), '5');
     const sent = deepClone(live);

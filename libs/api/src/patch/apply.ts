@@ -414,8 +414,13 @@ export function serverSideApply(req: ApplyRequest): ApplyResult {
   entries.splice(position, 0, { entry: myEntry, set: applySet });
 
   const object = restoreUntracked(merged, req.live ?? req.applied);
-  const changed = !deepEqual(merged, before) || !sameOwnership(recorded, entries);
-  setManagedFields(object, changed ? entries : recorded);
+  // A first apply by this manager always records it, even when it owns nothing.
+  const changed = !mine || !deepEqual(merged, before) || !sameOwnership(recorded, entries);
+  // The applier keeps its entry even when it owns no field (a Namespace applied with only its
+  // name): Kubernetes records it too, and without it the next identical apply would find an
+  // untracked object, hand everything to before-first-apply, and write again.
+  if (changed) setManagedFields(object, entries, (o) => o.entry === myEntry);
+  else setManagedFields(object, recorded, () => true);
   return { ok: true, object, changed };
 }
 
@@ -487,10 +492,10 @@ function sameOwnership(a: Owner[], b: Owner[]): boolean {
   return x.length === y.length && x.every((o, i) => identity(o.entry) === identity(y[i]!.entry) && o.set.equals(y[i]!.set));
 }
 
-/** Writes the entries (dropping managers that own nothing) into `metadata.managedFields`. */
-function setManagedFields(object: JsonObject, entries: Owner[]): void {
+/** Writes the entries (dropping managers that own nothing, unless `keepEmpty`) into `metadata.managedFields`. */
+function setManagedFields(object: JsonObject, entries: Owner[], keepEmpty: (o: Owner) => boolean = () => false): void {
   const list: JsonValue[] = entries
-    .filter((o) => !o.set.isEmpty())
+    .filter((o) => !o.set.isEmpty() || keepEmpty(o))
     .map((o) => {
       const e: JsonObject = {
         manager: o.entry.manager,
