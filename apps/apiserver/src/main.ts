@@ -2,6 +2,7 @@
 // v3 store (keel-store or etcd). Flags follow kube-apiserver's where they overlap.
 import { scheme, storeKey, type ServiceAccount } from '@keel/api';
 import { EtcdClient } from '@keel/etcd-client';
+import { serveUpgradesAsRequests } from '@keel/httpstream';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
@@ -161,6 +162,8 @@ async function main(): Promise<void> {
   };
   const servers: (Server | HttpsServer)[] = [];
   const listen = async (server: Server | HttpsServer, portNumber: number, scheme: string) => {
+    // exec, attach and port-forward arrive as upgrade requests: route them like any other.
+    serveUpgradesAsRequests(server);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(portNumber, opts.bindAddress, resolve);

@@ -45,7 +45,7 @@ describe('scheme', () => {
 
   it('describes subresources, status fields and generation tracking', () => {
     const pods = scheme.lookup('pods')!;
-    expect(pods.subresources.map((s) => s.name)).toEqual(['status', 'binding', 'log', 'exec', 'eviction']);
+    expect(pods.subresources.map((s) => s.name)).toEqual(['status', 'binding', 'log', 'exec', 'attach', 'portforward', 'eviction']);
     expect(pods.statusFields).toEqual(['status']);
     const scale = scheme.lookup('deployments')!.subresources.find((s) => s.name === 'scale')!;
     expect(scale).toMatchObject({ group: 'autoscaling', version: 'v1', kind: 'Scale' });

@@ -95,6 +95,8 @@ const rows: Row[] = [
       sub('binding', 'Binding', ['create'], core),
       sub('log', 'Pod', ['get'], core),
       sub('exec', 'PodExecOptions', ['create', 'get'], core),
+      sub('attach', 'PodAttachOptions', ['create', 'get'], core),
+      sub('portforward', 'PodPortForwardOptions', ['create', 'get'], core),
       sub('eviction', 'Eviction', ['create'], { group: 'policy', version: 'v1' }),
     ] },
   { ...core, kind: 'Binding', resource: 'bindings', namespaced: true, verbs: ['create'] },

@@ -4,17 +4,19 @@
 // answers the container's log as plain text (chunked while following), read from the CRI
 // log file with libs/cri's reader; /healthz answers ok. The container is found through CRI
 // labels (namespace, pod name, container name), newest attempt, or the one before it with
-// `previous`. Streams for pods/exec, pods/attach and pods/portforward are kubelet's
-// redirect mode: GET or POST
+// `previous`. Streams for pods/exec, pods/attach and pods/portforward, as upgrade requests
+// (WebSocket or SPDY/3.1, GET or POST):
 //   /exec/<ns>/<pod>/<container>?command=…&command=…&stdin=true&stdout=true&stderr=true&tty=false
 //   /attach/<ns>/<pod>/<container>?stdin=…&stdout=…&stderr=…&tty=…
-//   /portForward/<ns>/<pod>?port=8080
-// answer 302 to the single-use URL containerd's stream server hands out (libs/cri's
-// stream clients speak it: v4.channel.k8s.io). Plain HTTP on the node IP; the apiserver
-// proxies pods/log and follows the redirects.
+//   /portForward/<ns>/<pod>[?port=8080]
+// are proxied byte for byte (libs/httpstream) to the single-use URL containerd's stream
+// server hands out, so the protocol is whatever the client and containerd agree on (SPDY,
+// or WebSocket v4.channel.k8s.io and below). Plain HTTP on the node IP; the apiserver
+// proxies pods/log and these streams to it.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { formatRfc3339Nano, readLogs } from '@keel/cri';
+import { forwardUpgrade, isUpgradeRequest, serveUpgradesAsRequests, takeUpgrade, writeRawResponse } from '@keel/httpstream';
 import type { Runtime } from './runtime';
 import { Labels, podLogDir } from './cri-config';
 
@@ -70,23 +72,28 @@ async function findContainer(opts: LogServerOptions, namespace: string, podName:
   return list.sort((a, b) => (b.metadata?.attempt ?? 0) - (a.metadata?.attempt ?? 0))[0];
 }
 
-async function serveStream(opts: LogServerOptions, res: ServerResponse, url: URL): Promise<void> {
+async function serveStream(opts: LogServerOptions, req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
   const [kind, ...parts] = url.pathname.split('/').slice(1).map(decodeURIComponent);
   const q = url.searchParams;
   const flag = (name: string) => q.get(name) === 'true' || q.get(name) === '1';
+  if (!isUpgradeRequest(req)) return fail(res, 400, `${kind} needs a connection upgrade (WebSocket or SPDY/3.1)`);
   let location: string;
   if (kind === 'portForward') {
     const [namespace, podName] = parts;
     if (parts.length !== 2 || !namespace || !podName) return fail(res, 400, 'expected /portForward/<namespace>/<pod>');
+    const ports = [...q.getAll('port'), ...q.getAll('ports')].flatMap((p) => p.split(',')).filter(Boolean).map(Number);
+    if (ports.some((p) => !Number.isInteger(p) || p < 1 || p > 65535)) return fail(res, 400, `invalid port in ${q.toString()}`);
     const sandbox = (await opts.cri.listPodSandbox({ state: { state: 'SANDBOX_READY' }, label_selector: { [Labels.podNamespace]: namespace, [Labels.podName]: podName } }))[0];
     if (!sandbox) return fail(res, 404, `pod "${podName}" has no running sandbox on this node`);
-    location = await opts.cri.portForward(sandbox.id, q.getAll('port').map(Number));
+    location = await opts.cri.portForward(sandbox.id, ports);
   } else {
     const [namespace, podName, container] = parts;
     if (parts.length !== 3 || !namespace || !podName || !container) return fail(res, 400, `expected /${kind}/<namespace>/<pod>/<container>`);
     const target = await findContainer(opts, namespace, podName, container);
     if (!target) return fail(res, 404, `container "${container}" in pod "${podName}" is not running`);
-    const streams = { tty: flag('tty'), stdin: flag('stdin'), stdout: q.has('stdout') ? flag('stdout') : true, stderr: q.has('stderr') ? flag('stderr') : !flag('tty') };
+    const tty = flag('tty');
+    // A terminal merges stderr into stdout; CRI refuses both at once.
+    const streams = { tty, stdin: flag('stdin'), stdout: q.has('stdout') ? flag('stdout') : true, stderr: !tty && (q.has('stderr') ? flag('stderr') : true) };
     if (kind === 'exec') {
       const cmd = q.getAll('command');
       if (!cmd.length) return fail(res, 400, 'exec needs at least one command parameter');
@@ -95,15 +102,30 @@ async function serveStream(opts: LogServerOptions, res: ServerResponse, url: URL
       location = await opts.cri.attach({ container_id: target.id, ...streams });
     }
   }
-  res.writeHead(302, { Location: location });
-  res.end();
+  const client = takeUpgrade(req);
+  if (!client) return fail(res, 400, `${kind}: the upgrade must come on a fresh connection`);
+  // Proxy the single-use URL rather than redirect to it (kubelet's default): the stream
+  // server listens on the node IP only, and clients need not follow redirects.
+  try {
+    const out = await forwardUpgrade(req, client, { url: location });
+    if (!out.upgraded) {
+      // containerd answers a subprotocol it does not speak (v5.channel.k8s.io, kubectl's
+      // WebSocket port-forward tunnel) with a bare 403; say what was refused, so the
+      // client's fallback to SPDY logs something useful.
+      const offered = req.headers['sec-websocket-protocol'];
+      const text = out.body.trim() || `the runtime's stream server refused the ${kind} upgrade (HTTP ${out.statusCode})${offered ? `; subprotocols offered: ${offered}` : ''}`;
+      writeRawResponse(client.socket, out.statusCode, { 'Content-Type': out.headers['content-type'] ?? 'text/plain; charset=utf-8' }, `${text}\n`);
+    }
+  } catch (err) {
+    writeRawResponse(client.socket, 502, { 'Content-Type': 'text/plain; charset=utf-8' }, `cannot reach the runtime's stream server: ${(err as Error).message}\n`);
+  }
 }
 
 export function createLogServer(opts: LogServerOptions): Server {
-  return createServer((req, res) => {
+  const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://agent');
     if (/^\/(exec|attach|portForward)\//.test(url.pathname) && (req.method === 'GET' || req.method === 'POST')) {
-      serveStream(opts, res, url).catch((err) => (res.headersSent ? res.end() : fail(res, 500, (err as Error).message)));
+      serveStream(opts, req, res, url).catch((err) => (res.headersSent ? res.end() : fail(res, 500, (err as Error).message)));
       return;
     }
     if (req.method !== 'GET') return fail(res, 405, 'only GET');
@@ -120,4 +142,6 @@ export function createLogServer(opts: LogServerOptions): Server {
     }
     fail(res, 404, 'not found');
   });
+  serveUpgradesAsRequests(server);
+  return server;
 }

@@ -16,6 +16,10 @@ describe('requestAttributes', () => {
     ['GET', '/api/v1/watch/namespaces/d/pods', { verb: 'watch', res: true, group: '', resource: 'pods', sub: '', ns: 'd', name: '' }],
     ['GET', '/api/v1/namespaces/d/pods/p', { verb: 'get', res: true, group: '', resource: 'pods', sub: '', ns: 'd', name: 'p' }],
     ['GET', '/api/v1/namespaces/d/pods/p/log', { verb: 'get', res: true, group: '', resource: 'pods', sub: 'log', ns: 'd', name: 'p' }],
+    // Pod streams are `create` for a WebSocket GET as for a SPDY POST.
+    ['GET', '/api/v1/namespaces/d/pods/p/exec?command=sh', { verb: 'create', res: true, group: '', resource: 'pods', sub: 'exec', ns: 'd', name: 'p' }],
+    ['GET', '/api/v1/namespaces/d/pods/p/portforward', { verb: 'create', res: true, group: '', resource: 'pods', sub: 'portforward', ns: 'd', name: 'p' }],
+    ['POST', '/api/v1/namespaces/d/pods/p/attach', { verb: 'create', res: true, group: '', resource: 'pods', sub: 'attach', ns: 'd', name: 'p' }],
     ['POST', '/api/v1/namespaces/d/pods', { verb: 'create', res: true, group: '', resource: 'pods', sub: '', ns: 'd', name: '' }],
     ['PUT', '/api/v1/namespaces/d/pods/p/status', { verb: 'update', res: true, group: '', resource: 'pods', sub: 'status', ns: 'd', name: 'p' }],
     ['PATCH', '/apis/apps/v1/namespaces/d/deployments/w/scale', { verb: 'patch', res: true, group: 'apps', resource: 'deployments', sub: 'scale', ns: 'd', name: 'w' }],

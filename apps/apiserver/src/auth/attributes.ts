@@ -4,7 +4,9 @@
 // The verb comes from the method and the path's shape: GET of a collection is list (watch
 // with ?watch=true), GET of one object is get, POST create, PUT update, PATCH patch, DELETE
 // delete (deletecollection on a collection). Anything else is a non-resource request,
-// authorized by path (nonResourceURLs) with the lower-cased method as verb.
+// authorized by path (nonResourceURLs) with the lower-cased method as verb. Opening a pod
+// stream (exec, attach, portforward) is `create` whatever the method: a WebSocket upgrade
+// is a GET, and `get` must not be enough to run commands (as Kubernetes ≥ 1.35 requires).
 import type { UserInfo } from './user';
 
 export interface RequestAttributes {
@@ -23,6 +25,7 @@ export interface RequestAttributes {
 
 // Namespace subresources: /api/v1/namespaces/{name}/status is the namespace's own status.
 const NAMESPACE_SUBRESOURCES = new Set(['status', 'finalize']);
+const POD_STREAMS = new Set(['exec', 'attach', 'portforward']);
 const VERB_OF_METHOD: Record<string, string> = { POST: 'create', PUT: 'update', PATCH: 'patch', DELETE: 'delete', GET: 'get', HEAD: 'get' };
 
 /** The request's attributes; `query` holds ?watch for the list/watch distinction. */
@@ -71,6 +74,7 @@ export function requestAttributes(user: UserInfo, method: string, path: string, 
   const collection = rest.length < 2;
   if (collection && attrs.verb === 'get') attrs.verb = 'list';
   if (collection && attrs.verb === 'delete') attrs.verb = 'deletecollection';
+  if (attrs.resource === 'pods' && POD_STREAMS.has(attrs.subresource) && attrs.apiGroup === '') attrs.verb = 'create';
   const watch = query.get('watch');
   if ((attrs.verb === 'list' || attrs.verb === 'get') && (watch === 'true' || watch === '1')) attrs.verb = 'watch';
   return attrs;

@@ -2,7 +2,7 @@
 // Scale for Deployments and ReplicaSets) and binding (a pod assigned to a node), whose rules
 // live in ../registry/subresources.ts for both adapters, finalize
 // (a Namespace's spec.finalizers), eviction (a delete that respects DeleteOptions), and the
-// node-side streams (log, exec, attach, portforward), which need a node agent.
+// node-side streams (log here; exec, attach, portforward in ./stream.ts), which need a node agent.
 import {
   ApiError,
   ApiErrors,
@@ -21,6 +21,7 @@ import type { ApiHandler } from '../registry/handler';
 import { bindPod, patchScale, readScale, updateScale } from '../registry/subresources';
 import { mediaType, parseBody, readBody } from './body';
 import type { RestServer } from './server';
+import { podStream } from './stream';
 
 export interface SubresourceRequest {
   req: IncomingMessage;
@@ -149,13 +150,6 @@ const log: SubresourceHandler = async ({ req, res, method, info, namespace, name
   res.end();
 };
 
-const nodeStream: SubresourceHandler = async ({ info, namespace, name, handler }) => {
-  const pod = (await handler.get(info, namespace, name)) as KubeObject & { spec?: { nodeName?: string } };
-  const node = pod.spec?.nodeName;
-  if (!node) throw ApiErrors.badRequest(`pod ${name} is not assigned to a node yet`);
-  throw new ApiError('ServiceUnavailable', `streams to node "${node}" (exec, attach, port-forward) are not proxied by this apiserver yet`, {}, [], 5);
-};
-
 export const subresourceHandlers: Record<string, SubresourceHandler> = {
   status,
   scale,
@@ -163,7 +157,7 @@ export const subresourceHandlers: Record<string, SubresourceHandler> = {
   finalize,
   eviction,
   log,
-  exec: nodeStream,
-  attach: nodeStream,
-  portforward: nodeStream,
+  exec: podStream('exec', agentEndpoint),
+  attach: podStream('attach', agentEndpoint),
+  portforward: podStream('portforward', agentEndpoint),
 };

@@ -1,0 +1,186 @@
+// A one-node cluster for stream tests: a real docker-registry, containerd (its own bridge
+// and pod CIDR), etcd, keel-apiserver (dist bundle) over TLS with client certificates and
+// RBAC, and a kubelet in this process with its stream endpoint; pod `web` (containers `web`
+// serving HTTP on 8080 and `side` sleeping) Running on it; kubeconfigs for the admin and for
+// `bob`, whom RBAC lets read pods and only `get` pods/exec and pods/portforward.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { Pod, Role, RoleBinding } from '@keel/api';
+import { Client, GrpcTransport } from '@keel/client';
+import { CriClient } from '@keel/cri';
+import { createClusterPki, issueCert, kubeconfig, type CertFiles, type ClusterPki } from '@keel/pki';
+import { freeLoopbackPorts, httpAnswers, startDaemon, type RunningDaemon } from '@keel/process';
+import { startContainerd, type RunningContainerd } from '@keel/tools-containerd';
+import { startEtcdCluster, type EtcdCluster } from '@keel/tools-etcd';
+import { buildImages } from '@keel/tools-images';
+import { pushImage, startRegistry, type Registry } from '@keel/tools-registry';
+import { Kubelet } from '../src/kubelet/kubelet';
+
+const root = resolve(import.meta.dirname, '../../..');
+
+export interface StreamNode {
+  work: string;
+  pki: ClusterPki;
+  apiUrl: string;
+  users: Record<'admin' | 'bob', CertFiles & { kubeconfig: string }>;
+  logs: string[];
+  /** Stops everything; `problems` are what the containerd launcher found left behind. */
+  stop(): Promise<{ problems: string[] }>;
+}
+
+export async function eventually<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 60_000, logs: string[] = []): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await check();
+      if (v !== undefined) return v;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}\n${logs.slice(-15).join('\n')}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+export async function startStreamNode(opts: { node: string; podCidr: string; bridge: string }): Promise<StreamNode> {
+  const work = mkdtempSync(join(tmpdir(), 'keel-streams-test-'));
+  const logs: string[] = [];
+  const log = (level: string, msg: string, fields?: Record<string, unknown>) => {
+    if (level !== 'debug') logs.push(JSON.stringify({ level, msg, ...fields }));
+  };
+  let registry: Registry | undefined;
+  let containerd: RunningContainerd | undefined;
+  let etcd: EtcdCluster | undefined;
+  let apiserver: RunningDaemon | undefined;
+  let client: Client | undefined;
+  let cri: CriClient | undefined;
+  let kubelet: Kubelet | undefined;
+  const stop = async () => {
+    await kubelet?.stop();
+    client?.close();
+    cri?.close();
+    await apiserver?.stop();
+    await etcd?.stop({ removeData: true });
+    const report = await containerd?.stop({ removeDir: true });
+    await registry?.stop();
+    if (process.env['KEEL_DEBUG']) {
+      console.log(readFileSync(join(work, 'apiserver.log'), 'utf8').split('\n').slice(-60).join('\n'), logs.slice(-40).join('\n'));
+    }
+    rmSync(work, { recursive: true, force: true });
+    const problems = [...(report?.problems ?? [])];
+    if (execFileSync('ip', ['-o', 'link', 'show'], { encoding: 'utf8' }).includes(`${opts.bridge}:`)) {
+      execFileSync('ip', ['link', 'del', opts.bridge]);
+      problems.push(`bridge ${opts.bridge} was left behind`);
+    }
+    return { problems };
+  };
+  try {
+    execFileSync('node', ['tools/scripts/bundle.mjs', 'apps/apiserver'], { cwd: root, stdio: 'ignore' });
+    const images = (await buildImages(join(work, 'images'))).filter((i) => ['keel/pause', 'keel/web'].includes(i.name));
+    registry = await startRegistry({ dir: join(work, 'keel-registry'), addr: `127.0.0.1:${(await freeLoopbackPorts(1))[0]}` });
+    for (const i of images) await pushImage(i.layoutDir, i.ref, registry.addr);
+    const image = (name: string) => `${registry!.addr}/${images.find((i) => i.name === name)!.ref}`;
+    containerd = await startContainerd({
+      dir: join(work, `${opts.node}-containerd`), // also its cgroup's name: one per node
+      sandboxImage: image('keel/pause'),
+      podCidr: opts.podCidr,
+      bridge: opts.bridge,
+      registries: [{ host: registry.addr, endpoint: `http://${registry.addr}` }],
+    });
+    cri = new CriClient(containerd.endpoint);
+
+    const pki = await createClusterPki(join(work, 'pki'), { nodes: [opts.node] });
+    const bob = await issueCert(pki.ca, join(work, 'pki'), 'bob', { cn: 'bob', usage: 'client' });
+    etcd = await startEtcdCluster({ dir: join(work, 'keel-etcd'), members: 1 });
+    const [secure, insecure, grpc] = (await freeLoopbackPorts(3)) as [number, number, number];
+    const apiUrl = `https://127.0.0.1:${secure}`;
+    apiserver = await startDaemon({
+      argv: [
+        'node', join(root, 'dist/apps/apiserver/main.js'), '--etcd-servers', etcd.endpoints.join(','),
+        '--secure-port', String(secure), '--tls-cert-file', pki.apiserver.certFile, '--tls-private-key-file', pki.apiserver.keyFile,
+        '--client-ca-file', pki.ca.certFile, '--insecure-port', String(insecure), '--grpc-port', String(grpc), '--log-requests',
+      ],
+      pidFile: join(work, 'apiserver.pid'),
+      logFile: join(work, 'apiserver.log'),
+      ready: () => httpAnswers(`http://127.0.0.1:${insecure}/healthz`),
+    });
+    const users = {} as StreamNode['users'];
+    for (const [name, files, user] of [['admin', pki.clients['admin']!, 'kubernetes-admin'], ['bob', bob, 'bob']] as const) {
+      const file = join(work, `${name}.kubeconfig`);
+      writeFileSync(file, kubeconfig({ server: apiUrl, caFile: pki.ca.certFile, client: files, user }));
+      users[name] = { ...files, kubeconfig: file };
+    }
+    const grpcClient = (files: CertFiles) =>
+      new Client(new GrpcTransport({ address: `127.0.0.1:${grpc}`, tls: { ca: readFileSync(pki.ca.certFile), cert: readFileSync(files.certFile), key: readFileSync(files.keyFile) }, callTimeoutMs: 5_000 }));
+    client = grpcClient(pki.clients[`node-${opts.node}`]!);
+    kubelet = new Kubelet({
+      client,
+      cri,
+      nodeName: opts.node,
+      nodeIP: '127.0.0.1',
+      rootDir: join(work, 'keel-agent'),
+      cgroupParent: containerd.cgroupParent,
+      podCidr: opts.podCidr,
+      cniConflist: containerd.paths.cniConflist,
+      port: 0,
+      leaseRenewMs: 1_000,
+      housekeepingMs: 1_000,
+      log,
+    });
+    await kubelet.start();
+
+    const admin = grpcClient(pki.clients['admin']!);
+    try {
+      const web = image('keel/web');
+      const pod: Pod = {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: 'web', namespace: 'default' },
+        spec: {
+          nodeName: opts.node,
+          terminationGracePeriodSeconds: 1,
+          containers: [
+            { name: 'web', image: web, ports: [{ containerPort: 8080 }], env: [{ name: 'WHO', value: 'web' }] },
+            { name: 'side', image: web, command: ['sleep', '3600'], env: [{ name: 'WHO', value: 'side' }] },
+          ],
+        },
+      };
+      await admin.pods('default').create(pod);
+      const RBAC = 'rbac.authorization.k8s.io';
+      await admin.resource<Role>({ group: RBAC, version: 'v1', resource: 'roles' }).namespace('default').create({
+        apiVersion: `${RBAC}/v1`,
+        kind: 'Role',
+        metadata: { name: 'exec-get-only', namespace: 'default' },
+        rules: [
+          { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list'] },
+          { apiGroups: [''], resources: ['pods/exec', 'pods/portforward'], verbs: ['get'] },
+        ],
+      });
+      await admin.resource<RoleBinding>({ group: RBAC, version: 'v1', resource: 'rolebindings' }).namespace('default').create({
+        apiVersion: `${RBAC}/v1`,
+        kind: 'RoleBinding',
+        metadata: { name: 'bob-exec-get-only', namespace: 'default' },
+        roleRef: { apiGroup: RBAC, kind: 'Role', name: 'exec-get-only' },
+        subjects: [{ kind: 'User', apiGroup: RBAC, name: 'bob' }],
+      });
+      await eventually(
+        'pod web Running',
+        async () => {
+          const p = await admin.pods('default').get('web');
+          return p.status?.phase === 'Running' && p.status.containerStatuses?.every((c) => c.ready) ? true : undefined;
+        },
+        60_000,
+        logs,
+      );
+    } finally {
+      admin.close();
+    }
+    return { work, pki, apiUrl, users, logs, stop };
+  } catch (err) {
+    await stop().catch(() => undefined);
+    throw err;
+  }
+}

@@ -1,0 +1,214 @@
+// Integration: pod streams end to end — real kubectl (1.33 and 1.20), the `ws` package and
+// @kubernetes/client-node → keel-apiserver over TLS with client certificates and RBAC →
+// the node's agent → containerd 1.6's stream server. exec with both output streams and
+// the exit code, exec -i with piped stdin, exec -it in a pseudo-terminal with a resize,
+// -c container, port-forward with an HTTP GET through the local port, a WebSocket v4
+// exec, and the refusals (no such pod → 404 Status, a user with only `get` on pods/exec →
+// 403 naming the RBAC reason). Everything is torn down afterwards.
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { get } from 'node:http';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import * as pty from 'node-pty';
+import { ensureKubectl, type KubectlVersion } from '@keel/tools-kubectl';
+import { eventually as eventuallyWithin, startStreamNode, type StreamNode } from './stream-node';
+
+let node: StreamNode | undefined;
+const kubectlPaths: Partial<Record<KubectlVersion, string>> = {};
+const eventually = <T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 30_000) => eventuallyWithin(what, check, timeoutMs, node?.logs);
+
+beforeAll(async () => {
+  for (const v of ['1.33', '1.20'] as const) kubectlPaths[v] = ensureKubectl(v);
+  node = await startStreamNode({ node: 'keel-st-node', podCidr: '10.244.234.0/24', bridge: 'keel-st0' });
+}, 300_000);
+
+afterAll(async () => {
+  const report = await node?.stop();
+  expect(report?.problems ?? []).toEqual([]);
+}, 120_000);
+
+interface Run {
+  code: number | null;
+  out: string;
+  err: string;
+}
+
+/** kubectl as a child process (asynchronous: the agent runs in this process and must keep serving). */
+function kubectl(version: KubectlVersion, args: string[], opts: { as?: 'admin' | 'bob'; stdin?: string } = {}): Promise<Run> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(kubectlPaths[version]!, ['--kubeconfig', node!.users[opts.as ?? 'admin'].kubeconfig, '--cache-dir', join(node!.work, `cache-${version}`), '--request-timeout=30s', ...args], {
+      env: { ...process.env, KUBECONFIG: '' },
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolvePromise({ code, out, err });
+    });
+    if (opts.stdin !== undefined) child.stdin.end(opts.stdin);
+    else child.stdin.end();
+  });
+}
+
+function httpGet(url: string): Promise<string> {
+  return new Promise((ok, fail) => {
+    get(url, { timeout: 10_000 }, (res) => {
+      let body = '';
+      res.on('data', (d) => (body += d));
+      res.on('end', () => ok(body));
+    }).on('error', fail);
+  });
+}
+
+for (const version of ['1.33', '1.20'] as KubectlVersion[]) {
+  describe(`kubectl ${version} through the apiserver`, () => {
+    it('exec: stdout and stderr apart, and the exit code', async () => {
+      const res = await kubectl(version, ['exec', 'web', '-c', 'web', '--', 'sh', '-c', 'echo out; echo err >&2; exit 3']);
+      expect(res).toMatchObject({ code: 3, out: 'out\n' });
+      expect(res.err).toMatch(/^err\n/);
+    });
+
+    it('exec -i: piped stdin reaches the command, and its end too', async () => {
+      const res = await kubectl(version, ['exec', '-i', 'web', '-c', 'web', '--', 'sh', '-c', 'wc -c; echo done'], { stdin: 'hello streams\n' });
+      expect(res).toMatchObject({ code: 0, out: '14\ndone\n', err: '' });
+    });
+
+    it('exec -c picks the container', async () => {
+      expect(await kubectl(version, ['exec', 'web', '-c', 'side', '--', 'sh', '-c', 'echo $WHO'])).toMatchObject({ code: 0, out: 'side\n' });
+      expect(await kubectl(version, ['exec', 'web', '-c', 'web', '--', 'sh', '-c', 'echo $WHO'])).toMatchObject({ code: 0, out: 'web\n' });
+    });
+
+    it('exec -it: a terminal that follows resizes', async () => {
+      const term = pty.spawn(kubectlPaths[version]!, ['--kubeconfig', node!.users.admin.kubeconfig, '--cache-dir', join(node!.work, `cache-${version}`), 'exec', '-it', 'web', '-c', 'web', '--', 'sh'], {
+        cols: 80,
+        rows: 24,
+        env: { ...process.env, KUBECONFIG: '', TERM: 'xterm' },
+      });
+      let screen = '';
+      term.onData((d) => (screen += d));
+      const exited = new Promise<number>((r) => term.onExit(({ exitCode }) => r(exitCode)));
+      const waitFor = (re: RegExp) => eventually(`${re} on the terminal (so far ${JSON.stringify(screen)})`, async () => (re.test(screen) ? true : undefined), 20_000);
+      try {
+        // The prompt (busybox ash follows it with a cursor-position query, ESC [6n).
+        await waitFor(/\/www # /);
+        term.write('echo $((6*7))\r');
+        await waitFor(/^42\r?$/m);
+        term.write('stty size\r');
+        await waitFor(/^24 80\r?$/m);
+        term.resize(100, 30);
+        // The resize travels on its own stream; ask until the shell sees it.
+        await eventually('the resize', async () => {
+          term.write('stty size\r');
+          await new Promise((r) => setTimeout(r, 300));
+          return /^30 100\r?$/m.test(screen) ? true : undefined;
+        }, 20_000);
+        term.write('exit\r');
+        expect(await exited).toBe(0);
+      } finally {
+        term.kill();
+      }
+    });
+
+    it('port-forward: an HTTP GET through the local port reaches the pod', async () => {
+      const child = spawn(kubectlPaths[version]!, ['--kubeconfig', node!.users.admin.kubeconfig, '--cache-dir', join(node!.work, `cache-${version}`), 'port-forward', 'pod/web', ':8080'], {
+        env: { ...process.env, KUBECONFIG: '' },
+      });
+      let out = '';
+      let err = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+      try {
+        const port = await eventually(`port-forward to listen (stdout ${JSON.stringify(out)}, stderr ${JSON.stringify(err)})`, async () => /Forwarding from 127\.0\.0\.1:(\d+) -> 8080/.exec(out)?.[1], 20_000);
+        expect(await httpGet(`http://127.0.0.1:${port}/`)).toBe('hello from keel\n');
+        // A second connection is a second stream pair on the same session.
+        expect(await httpGet(`http://127.0.0.1:${port}/`)).toBe('hello from keel\n');
+      } finally {
+        child.kill('SIGTERM');
+      }
+    });
+
+    it('refuses a user RBAC allows only `get` on pods/exec, naming the reason', async () => {
+      const res = await kubectl(version, ['exec', 'web', '-c', 'web', '--', 'true'], { as: 'bob' });
+      expect(res.code).not.toBe(0);
+      expect(res.err).toContain('User "bob" cannot create resource "pods/exec" in API group "" in the namespace "default"');
+    });
+  });
+}
+
+/** A WebSocket to the apiserver with the admin's (or bob's) client certificate. */
+function openExec(path: string, protocols: string[], as: 'admin' | 'bob' = 'admin'): Promise<WebSocket> {
+  const files = node!.users[as];
+  return new Promise((ok, fail) => {
+    const ws = new WebSocket(`${node!.apiUrl.replace('https', 'wss')}${path}`, protocols, {
+      ca: readFileSync(node!.pki.ca.certFile),
+      cert: readFileSync(files.certFile),
+      key: readFileSync(files.keyFile),
+    });
+    ws.once('open', () => ok(ws));
+    ws.once('unexpected-response', (_req, res) => {
+      let body = '';
+      res.on('data', (d: Buffer) => (body += d));
+      res.on('end', () => fail(Object.assign(new Error(`HTTP ${res.statusCode}`), { statusCode: res.statusCode, body: JSON.parse(body) as unknown })));
+    });
+    ws.once('error', fail);
+  });
+}
+
+describe('WebSocket clients through the apiserver', () => {
+  it('v4.channel.k8s.io with the ws package: an interactive shell on a tty', async () => {
+    const ws = await openExec('/api/v1/namespaces/default/pods/web/exec?container=web&command=sh&stdin=true&stdout=true&tty=true', ['v4.channel.k8s.io']);
+    expect(ws.protocol).toBe('v4.channel.k8s.io');
+    let out = '';
+    let status: { status?: string } | undefined;
+    ws.on('message', (frame: Buffer) => {
+      if (frame[0] === 1) out += frame.subarray(1).toString();
+      if (frame[0] === 3 && frame.length > 1) status = JSON.parse(frame.subarray(1).toString()) as { status?: string };
+    });
+    const closed = new Promise<void>((r) => ws.once('close', () => r()));
+    const send = (text: string) => ws.send(Buffer.concat([Buffer.from([0]), Buffer.from(text)]));
+    ws.send(Buffer.concat([Buffer.from([4]), Buffer.from(JSON.stringify({ Width: 120, Height: 40 }))]));
+    send('echo $((6*7)); stty size\r');
+    await eventually(`42 and the size (so far ${JSON.stringify(out)})`, async () => (/^42\r?$/m.test(out) && /^40 120\r?$/m.test(out) ? true : undefined), 20_000);
+    send('exit 0\r');
+    await closed;
+    expect(status).toMatchObject({ status: 'Success' });
+  });
+
+  it('@kubernetes/client-node Exec (offers v5..v1): output and the exit status', async () => {
+    const k8s = await import('@kubernetes/client-node');
+    const kc = new k8s.KubeConfig();
+    kc.loadFromFile(node!.users.admin.kubeconfig);
+    const stdout = new PassThrough();
+    const stderr = new PassThrough();
+    let out = '';
+    let err = '';
+    stdout.on('data', (d: Buffer) => (out += d.toString()));
+    stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const status = await new Promise<{ status?: string; details?: { causes?: { message?: string }[] } }>((ok, fail) => {
+      new k8s.Exec(kc)
+        .exec('default', 'web', 'web', ['sh', '-c', 'echo out; echo err >&2; exit 3'], stdout, stderr, null, false, (s) => ok(s as never))
+        .catch(fail);
+    });
+    expect(out).toBe('out\n');
+    expect(err).toBe('err\n');
+    expect(status.status).toBe('Failure');
+    expect(status.details?.causes?.[0]?.message).toBe('3');
+  });
+
+  it('answers 404 with a Status for a pod that does not exist, and 403 for a user without create', async () => {
+    const missing = await openExec('/api/v1/namespaces/default/pods/nope/exec?command=true&stdout=true', ['v4.channel.k8s.io']).catch((e: unknown) => e);
+    expect(missing).toMatchObject({ statusCode: 404, body: { kind: 'Status', reason: 'NotFound', code: 404, message: 'pods "nope" not found' } });
+    const forbidden = await openExec('/api/v1/namespaces/default/pods/web/exec?command=true&stdout=true', ['v4.channel.k8s.io'], 'bob').catch((e: unknown) => e);
+    expect(forbidden).toMatchObject({
+      statusCode: 403,
+      body: { kind: 'Status', reason: 'Forbidden', code: 403, message: 'pods "web" is forbidden: User "bob" cannot create resource "pods/exec" in API group "" in the namespace "default"' },
+    });
+  });
+});
