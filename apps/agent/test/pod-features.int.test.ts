@@ -6,6 +6,10 @@
 //    TokenRequest over keel.v1; the token a container reads is a JWT the apiserver accepts
 //    as system:serviceaccount:default:default (SelfSubjectReview), bound to the pod;
 //    namespace and ca.crt are right.
+//  - postStart hooks run in the container (a failing one kills it: FailedPostStartHook);
+//    termination messages come from /dev/termination-log, or the log under
+//    FallbackToLogsOnError; a sidecar runs beside the main container and is stopped once
+//    the pod has Succeeded.
 // Everything is torn down afterwards and checked to be gone.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -16,6 +20,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Pod } from '@keel/api';
 import { Client, GrpcTransport } from '@keel/client';
 import { CriClient } from '@keel/cri';
+import { Labels } from '../src/kubelet/cri-config';
 import { createClusterPki, type ClusterPki } from '@keel/pki';
 import { freeLoopbackPort, freeLoopbackPorts, httpAnswers, startDaemon, type RunningDaemon } from '@keel/process';
 import { startContainerd, type RunningContainerd } from '@keel/tools-containerd';
@@ -252,5 +257,78 @@ describe('ServiceAccount token volume', () => {
     });
     expect(text).toMatch(/No such file or directory/);
     await admin.pods('default').delete('no-token');
+  });
+});
+
+const sh = (script: string) => ['sh', '-c', script];
+
+describe('container lifecycle on containerd', () => {
+  it('runs a postStart hook inside the container, and kills a container whose hook fails (FailedPostStartHook)', async () => {
+    await admin.pods('default').create(
+      pod('hooks', [
+        { name: 'main', image: image('keel/job-ok'), command: sh('for i in 1 2 3 4 5 6 7 8 9 10; do [ -f /tmp/hooked ] && break; sleep 0.2; done; cat /tmp/hooked; sleep 3600'), lifecycle: { postStart: { exec: { command: sh('echo "hook ran in $HOSTNAME" > /tmp/hooked') } } } },
+        { name: 'bad', image: image('keel/job-ok'), command: sh('sleep 3600'), lifecycle: { postStart: { exec: { command: sh('echo no >&2; exit 7') } } } },
+      ]),
+    );
+    expect(await eventually('the hook output', async () => ((await podLog('hooks')).includes('hook ran') ? podLog('hooks') : undefined))).toBe('hook ran in hooks\n');
+    const p = await eventually('bad restarted', async () => {
+      const got = await admin.pods('default').get('hooks');
+      return (got.status?.containerStatuses?.find((s) => s.name === 'bad')?.restartCount ?? 0) >= 1 ? got : undefined;
+    });
+    expect(p.status!.containerStatuses!.find((s) => s.name === 'main')!).toMatchObject({ restartCount: 0, ready: true });
+    const events = (await admin.events('default').list()).items.filter((e) => e.involvedObject.name === 'hooks');
+    expect(events.find((e) => e.reason === 'FailedPostStartHook')?.message).toMatch(/^Exec lifecycle hook .* for Container "bad" in Pod "hooks_default\(.*\)" failed - error: exit code 7: no$/);
+    await admin.pods('default').delete('hooks');
+  });
+
+  it('reports what a container wrote to /dev/termination-log, or its log tail under FallbackToLogsOnError', async () => {
+    await admin.pods('default').create(
+      pod(
+        'messages',
+        [
+          { name: 'main', image: image('keel/job-ok'), command: sh('echo "disk full" > /dev/termination-log; exit 3') },
+          { name: 'fallback', image: image('keel/job-ok'), command: sh('echo starting; echo "cannot connect" >&2; exit 4'), terminationMessagePolicy: 'FallbackToLogsOnError' },
+          { name: 'quiet', image: image('keel/job-ok'), command: sh('echo logs are not messages; exit 5') },
+        ],
+        { restartPolicy: 'Never' },
+      ),
+    );
+    const p = await eventually('messages Failed', async () => {
+      const got = await admin.pods('default').get('messages');
+      return got.status?.phase === 'Failed' ? got : undefined;
+    });
+    const terminated = (name: string) => p.status!.containerStatuses!.find((s) => s.name === name)!.state!.terminated!;
+    expect(terminated('main')).toMatchObject({ exitCode: 3, message: 'disk full\n' });
+    expect(terminated('fallback')).toMatchObject({ exitCode: 4, message: 'starting\ncannot connect\n' });
+    expect(terminated('quiet').exitCode).toBe(5);
+    expect(terminated('quiet').message).toBeUndefined();
+    await admin.pods('default').delete('messages');
+  });
+
+  it('runs a sidecar beside the main container, and stops it once the pod has Succeeded', async () => {
+    const created = await admin.pods('default').create(
+      pod('sidecar', [{ name: 'main', image: image('keel/job-ok'), command: sh('sleep 2; echo main done') }], {
+        restartPolicy: 'Never',
+        initContainers: [{ name: 'side', image: image('keel/job-ok'), restartPolicy: 'Always', command: sh('echo side up; exec sleep 3600') }],
+      }),
+    );
+    const running = await eventually('main running beside the sidecar', async () => {
+      const got = await admin.pods('default').get('sidecar');
+      return got.status?.containerStatuses?.[0]?.state?.running ? got : undefined;
+    });
+    expect(running.status!.initContainerStatuses![0]).toMatchObject({ name: 'side', started: true });
+    expect(running.status!.initContainerStatuses![0]!.state!.running).toBeDefined();
+    const done = await eventually('sidecar pod Succeeded', async () => {
+      const got = await admin.pods('default').get('sidecar');
+      return got.status?.phase === 'Succeeded' ? got : undefined;
+    });
+    expect(done.status!.containerStatuses![0]!.state!.terminated).toMatchObject({ exitCode: 0 });
+    expect(await podLog('sidecar', 'side')).toBe('side up\n');
+    // Nothing of the pod runs any more: the sidecar was stopped after main.
+    await eventually('the sidecar stopped', async () => {
+      const live = await cri.listContainers({ label_selector: { [Labels.podUid]: created.metadata.uid! } });
+      return live.every((c) => c.state !== 'CONTAINER_RUNNING') ? true : undefined;
+    });
+    await admin.pods('default').delete('sidecar');
   });
 });
