@@ -1,9 +1,10 @@
 // keel-scheduler: watches pods with no node and binds them, through the apiserver's keel.v1
-// gRPC API (@keel/client informers on pods, nodes and PriorityClasses). With --leader-elect
-// several replicas run and the holder of the kube-system/keel-scheduler Lease schedules.
+// gRPC API (@keel/client informers on pods, nodes, PriorityClasses, Namespaces, Services and
+// ReplicaSets). With --leader-elect several replicas run and the holder of the
+// kube-system/keel-scheduler Lease schedules.
 // Flags follow kube-scheduler's where they overlap.
 
-import type { Node, Pod, PriorityClass } from '@keel/api';
+import type { Namespace, Node, Pod, PriorityClass, ReplicaSet, Service } from '@keel/api';
 import { Client, clientFromFiles, EventRecorder, Informer, LeaderElector, LeaseLock, parseApiserverAddresses } from '@keel/client';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { randomUUID } from 'node:crypto';
@@ -114,6 +115,26 @@ async function main(): Promise<void> {
   const pods = new Informer<Pod>(client.pods(), { onError: onError('pods') });
   const nodes = new Informer<Node>(client.nodes(), { onError: onError('nodes') });
   const classes = new Informer<PriorityClass>(client.priorityClasses(), { onError: onError('priorityclasses') });
+  // Namespaces (for affinity namespaceSelectors), Services and ReplicaSets (default spreading).
+  const namespaces = new Informer<Namespace>(client.namespaces(), { onError: onError('namespaces') });
+  const services = new Informer<Service>(client.services(), { onError: onError('services') });
+  const replicaSets = new Informer<ReplicaSet>(client.replicaSets(), { onError: onError('replicasets') });
+  const others = [namespaces, services, replicaSets];
+  namespaces.addEventHandler({
+    add: (o) => scheduler.onNamespaceEvent('ADDED', o),
+    update: (_, o) => scheduler.onNamespaceEvent('MODIFIED', o),
+    delete: (o) => scheduler.onNamespaceEvent('DELETED', o),
+  });
+  services.addEventHandler({
+    add: (o) => scheduler.onServiceEvent('ADDED', o),
+    update: (_, o) => scheduler.onServiceEvent('MODIFIED', o),
+    delete: (o) => scheduler.onServiceEvent('DELETED', o),
+  });
+  replicaSets.addEventHandler({
+    add: (o) => scheduler.onReplicaSetEvent('ADDED', o),
+    update: (_, o) => scheduler.onReplicaSetEvent('MODIFIED', o),
+    delete: (o) => scheduler.onReplicaSetEvent('DELETED', o),
+  });
   classes.addEventHandler({
     add: (o) => scheduler.onPriorityClassEvent('ADDED', o),
     update: (_, o) => scheduler.onPriorityClassEvent('MODIFIED', o),
@@ -142,7 +163,8 @@ async function main(): Promise<void> {
   // Classes and nodes first, so the first pods are judged with priorities and the whole cluster.
   classes.start();
   nodes.start();
-  await Promise.all([classes.waitForSync(), nodes.waitForSync()]);
+  for (const i of others) i.start();
+  await Promise.all([classes.waitForSync(), nodes.waitForSync(), ...others.map((i) => i.waitForSync())]);
   pods.start();
   await pods.waitForSync();
   log('info', 'caches synced', { nodes: scheduler.cache.nodeCount(), pending: scheduler.queue.lengths() });
@@ -187,6 +209,7 @@ async function main(): Promise<void> {
     pods.stop();
     nodes.stop();
     classes.stop();
+    for (const i of others) i.stop();
     health.close();
     health.closeAllConnections();
     client.close();

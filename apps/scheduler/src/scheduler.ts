@@ -1,10 +1,11 @@
-// The scheduler: informer events in (pods, nodes, PriorityClasses), decisions out through a
+// The scheduler: informer events in (pods, nodes, PriorityClasses, and the Namespaces,
+// Services and ReplicaSets some plugins read), decisions out through a
 // small API port (bind, delete a victim, write status and events). One decision at a time,
 // synchronously over the cache — pop, filter, score, assume — and the binding call runs in
 // the background, as kube-scheduler's binding cycle does, so the next pod does not wait for
 // the apiserver. Everything that takes time or chance (clock, random, the API) is injected.
 
-import type { Node, Pod, PodCondition, PriorityClass } from '@keel/api';
+import type { Namespace, Node, Pod, PodCondition, PriorityClass, ReplicaSet, Service } from '@keel/api';
 import { fitErrorMessage } from './core/fit-error';
 import { PodScheduler } from './core/schedule-pod';
 import { SchedulerCache } from './framework/cache';
@@ -125,6 +126,23 @@ export class Scheduler {
     if (type === 'DELETED') return this.cache.removeNode(node.metadata.name ?? '');
     this.cache.addNode(node);
     this.queue.moveAllOnEvent(type === 'ADDED' ? 'NodeAdd' : 'NodeUpdate');
+  }
+
+  /** Namespaces: their labels are what affinity terms' namespaceSelectors select. */
+  onNamespaceEvent(type: WatchEventType, ns: Namespace): void {
+    if (type === 'DELETED') this.cache.objects.deleteNamespace(ns.metadata.name ?? '');
+    else this.cache.objects.setNamespace(ns);
+  }
+
+  /** Services and ReplicaSets: their selectors group pods for default topology spreading. */
+  onServiceEvent(type: WatchEventType, svc: Service): void {
+    if (type === 'DELETED') this.cache.objects.deleteService(svc.metadata.namespace ?? 'default', svc.metadata.name ?? '');
+    else this.cache.objects.setService(svc);
+  }
+
+  onReplicaSetEvent(type: WatchEventType, rs: ReplicaSet): void {
+    if (type === 'DELETED') this.cache.objects.deleteReplicaSet(rs.metadata.namespace ?? 'default', rs.metadata.name ?? '');
+    else this.cache.objects.setReplicaSet(rs);
   }
 
   onPriorityClassEvent(type: WatchEventType, pc: PriorityClass): void {

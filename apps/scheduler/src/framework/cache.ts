@@ -4,6 +4,7 @@
 // forgets it, and the informer's view of the bound pod confirms it.
 
 import type { Node, Pod } from '@keel/api';
+import { ClusterObjects } from './cluster-objects';
 import { NodeInfo } from './node-info';
 import { hasAffinity, newPodInfo, podKey, type PodInfo } from './pod-info';
 import { NodeIndex, Snapshot } from './snapshot';
@@ -24,6 +25,8 @@ export class SchedulerCache {
   private affinityMemo?: { affinity: NodeInfo[]; antiAffinity: NodeInfo[] };
   /** Which node's pods changed at each version, so plugins can update counts incrementally. */
   private readonly changes = new ChangeLog();
+  /** Namespaces, Services and ReplicaSets, for affinity namespaceSelectors and default spreading. */
+  readonly objects = new ClusterObjects();
 
   addNode(node: Node): void {
     const name = node.metadata.name ?? '';
@@ -134,7 +137,7 @@ export class SchedulerCache {
         affinity: nodes.filter((n) => n.podsWithAffinity.length > 0),
         antiAffinity: nodes.filter((n) => n.podsWithRequiredAntiAffinity.length > 0),
       });
-    }, this.changes);
+    }, this.changes, this.objects);
   }
 }
 

@@ -11,6 +11,8 @@ export interface AffinityTerm {
   /** Namespaces the term looks in; `undefined` with allNamespaces means every namespace. */
   namespaces: Set<string>;
   allNamespaces: boolean;
+  /** A non-empty namespaceSelector: also the namespaces whose labels it matches. */
+  namespaceSelector?: LabelSelectorQuery;
   topologyKey: string;
   /** Equal for terms that select the same pods in the same topology (memo and grouping key). */
   key: string;
@@ -52,11 +54,12 @@ export function podPriority(pod: Pod): number {
 
 function compileTerm(pod: Pod, term: PodAffinityTerm): AffinityTerm {
   const namespaces = new Set(term.namespaces ?? []);
-  // An empty namespaceSelector `{}` selects every namespace. A non-empty one would need
-  // Namespace labels, which this scheduler does not watch; it adds no namespaces.
+  // No namespaces and no namespaceSelector: the pod's own namespace. An empty selector `{}`
+  // selects every namespace; a non-empty one adds the namespaces whose labels it matches.
   const ns = term.namespaceSelector;
-  const allNamespaces = ns !== undefined && !ns.matchLabels && !(ns.matchExpressions?.length ?? 0);
-  if (namespaces.size === 0 && ns === undefined) namespaces.add(pod.metadata.namespace ?? 'default');
+  const allNamespaces = ns !== undefined && ns !== null && !ns.matchLabels && !(ns.matchExpressions?.length ?? 0);
+  const namespaceSelector = ns && !allNamespaces ? labelSelectorAsQuery(ns) : undefined;
+  if (namespaces.size === 0 && (ns === undefined || ns === null)) namespaces.add(pod.metadata.namespace ?? 'default');
   let selector = labelSelectorAsQuery(term.labelSelector);
   // matchLabelKeys: the incoming pod's own values for those keys join the selector.
   if (term.matchLabelKeys?.length && term.labelSelector) {
@@ -69,8 +72,24 @@ function compileTerm(pod: Pod, term: PodAffinityTerm): AffinityTerm {
       ],
     });
   }
-  const key = `${allNamespaces ? '*' : [...namespaces].sort().join(',')} ${selectorKey(selector)} ${term.topologyKey}`;
-  return { selector, namespaces, allNamespaces, topologyKey: term.topologyKey, key };
+  return withKey({ selector, namespaces, allNamespaces, ...(namespaceSelector ? { namespaceSelector } : {}), topologyKey: term.topologyKey, key: '' });
+}
+
+function withKey<T extends AffinityTerm>(t: T): T {
+  const ns = t.allNamespaces ? '*' : [...t.namespaces].sort().join(',') + (t.namespaceSelector ? `+${selectorKey(t.namespaceSelector)}` : '');
+  t.key = `${ns} ${selectorKey(t.selector)} ${t.topologyKey}`;
+  return t;
+}
+
+/**
+ * The term with its namespaceSelector turned into the namespaces it selects now, as
+ * kube-scheduler does for the incoming pod's terms in PreFilter; unchanged without one.
+ */
+export function resolveNamespaces<T extends AffinityTerm>(term: T, namespacesMatching: (selector: LabelSelectorQuery) => string[]): T {
+  if (!term.namespaceSelector) return term;
+  const namespaces = new Set([...term.namespaces, ...namespacesMatching(term.namespaceSelector)]);
+  const { namespaceSelector: _resolved, ...rest } = term;
+  return withKey({ ...rest, namespaces } as T);
 }
 
 /** A selector as text that tells "selects nothing" (nil) from "selects everything" ({}). */
@@ -78,9 +97,14 @@ export function selectorKey(selector: LabelSelectorQuery): string {
   return selector.requirements.length === 0 && !selector.isEmpty() ? '<nothing>' : `{${selector.toString()}}`;
 }
 
-/** Whether `term` (belonging to some pod) selects `target`. */
-export function termMatches(term: AffinityTerm, target: PodInfo): boolean {
-  if (!term.allNamespaces && !term.namespaces.has(target.namespace)) return false;
+/**
+ * Whether `term` (belonging to some pod) selects `target`; `namespaceLabels` are the labels of
+ * the target's namespace, which a namespaceSelector needs (without them it selects nothing).
+ */
+export function termMatches(term: AffinityTerm, target: PodInfo, namespaceLabels?: Readonly<Record<string, string>>): boolean {
+  if (!term.allNamespaces && !term.namespaces.has(target.namespace)) {
+    if (!term.namespaceSelector || !namespaceLabels || !term.namespaceSelector.matches(namespaceLabels)) return false;
+  }
   return term.selector.matches(target.labels);
 }
 

@@ -1,8 +1,10 @@
 // A view of the cluster for one scheduling cycle: the NodeInfos in a stable order, by name,
 // and the nodes that hold pods with (anti-)affinity, which the InterPodAffinity plugin scans
 // instead of every pod. Scheduling runs synchronously in one turn of the event loop, so the
-// cache's NodeInfos can be read directly; preemption builds a snapshot over clones.
+// cache's NodeInfos can be read directly; preemption builds a snapshot over clones. The
+// cluster's other objects a plugin reads (namespaces, Services, ReplicaSets) come along.
 
+import { ClusterObjects } from './cluster-objects';
 import type { NodeInfo } from './node-info';
 
 /** The cache's record of which nodes' pods changed, by version. */
@@ -43,6 +45,8 @@ export class Snapshot {
     /** The cache's memo of the two affinity lists, so a cycle need not scan every node. */
     private readonly affinityLists?: () => { affinity: NodeInfo[]; antiAffinity: NodeInfo[] },
     private readonly changes?: PodChanges,
+    /** Namespaces, Services and ReplicaSets; none known for a snapshot built without them. */
+    readonly objects: ClusterObjects = new ClusterObjects(),
   ) {
     this.nodeInfos = nodeInfos;
     this.version = changes?.version;
@@ -85,6 +89,12 @@ export class Snapshot {
 
   /** The same cluster with `replacement` standing in for the node of the same name. */
   replacing(replacement: NodeInfo): Snapshot {
-    return new Snapshot(this.nodeInfos.map((n) => (n.name === replacement.name ? replacement : n)));
+    return new Snapshot(
+      this.nodeInfos.map((n) => (n.name === replacement.name ? replacement : n)),
+      undefined,
+      undefined,
+      undefined,
+      this.objects,
+    );
   }
 }

@@ -4,12 +4,14 @@
 // terms of both sides as a score. PreFilter counts matches per `topologyKey=value` once, so
 // Filter is a few map lookups per node; the counts, and the existing pods' terms grouped by
 // term, are kept across cycles (DomainCounts) and updated from the nodes whose pods changed,
-// so neither PreFilter nor PreScore walks every pod in the cluster.
+// so neither PreFilter nor PreScore walks every pod in the cluster. A term's namespaceSelector
+// is resolved against the known Namespaces: for the incoming pod's terms into the namespaces it
+// selects now, for existing pods' terms against the labels of the incoming pod's namespace.
 
 import { type FilterPlugin, MaxNodeScore, type PreFilterPlugin, type PreScorePlugin, type ScorePlugin } from '../framework/interfaces';
 import { type Add, type Contribute, DomainCounts, type Totals } from '../framework/domain-counts';
 import type { NodeInfo } from '../framework/node-info';
-import { type AffinityTerm, termMatches, type WeightedAffinityTerm } from '../framework/pod-info';
+import { type AffinityTerm, resolveNamespaces, termMatches, type WeightedAffinityTerm } from '../framework/pod-info';
 import { Status } from '../framework/status';
 
 export const ErrReasonAffinityRulesNotMatch = "node(s) didn't match pod affinity rules";
@@ -28,6 +30,8 @@ interface FilterState {
   affinity: ReadonlyMap<string, number>;
   /** `key=value` → pods there matching one of the pod's required anti-affinity terms. */
   anti: Map<string, number>;
+  /** The pod's required affinity terms with their namespaceSelectors resolved. */
+  requiredAffinity: AffinityTerm[];
 }
 
 function pair(key: string, value: string): string {
@@ -107,19 +111,21 @@ export function newInterPodAffinity(): PreFilterPlugin & FilterPlugin & PreScore
     name: 'InterPodAffinity',
     events: ['AssignedPodAdd', 'AssignedPodUpdate', 'PodDelete', 'NodeAdd', 'NodeUpdate'],
     preFilter(state, pod, snapshot) {
-      const s: FilterState = { existingAnti: new Map(), affinity: new Map(), anti: new Map() };
+      const resolve = <T extends AffinityTerm>(t: T) => resolveNamespaces(t, (sel) => snapshot.objects.namespacesMatching(sel));
+      const s: FilterState = { existingAnti: new Map(), affinity: new Map(), anti: new Map(), requiredAffinity: pod.requiredAffinity.map(resolve) };
+      const nsLabels = snapshot.objects.namespaceLabels(pod.namespace);
       const existing: TermTotals = memo.totals(snapshot, 'existing-required-anti', existingRequiredAnti, false);
       for (const { payload: term, counts } of existing.values()) {
-        if (!termMatches(term, pod)) continue;
+        if (!termMatches(term, pod, nsLabels)) continue;
         for (const [k, n] of counts) s.existingAnti.set(k, (s.existingAnti.get(k) ?? 0) + n);
       }
       const hasOwn = pod.requiredAffinity.length > 0 || pod.requiredAntiAffinity.length > 0;
       if (!hasOwn && s.existingAnti.size === 0) return Status.skip();
-      if (pod.requiredAffinity.length > 0) {
-        const terms = pod.requiredAffinity;
+      if (s.requiredAffinity.length > 0) {
+        const terms = s.requiredAffinity;
         s.affinity = countsOf(memo.totals(snapshot, `all ${terms.map((t) => t.key).join('\n')}`, podsMatchingAll(terms), false));
       }
-      for (const t of pod.requiredAntiAffinity) {
+      for (const t of pod.requiredAntiAffinity.map(resolve)) {
         for (const [value, n] of countsOf(memo.totals(snapshot, `match ${t.key}`, podsMatching(t), false))) {
           const k = pair(t.topologyKey, value);
           s.anti.set(k, (s.anti.get(k) ?? 0) + n);
@@ -131,12 +137,12 @@ export function newInterPodAffinity(): PreFilterPlugin & FilterPlugin & PreScore
     filter(state, pod, node) {
       const s = state.read<FilterState>(filterKey);
       if (!s) return Status.success();
-      if (pod.requiredAffinity.length > 0) {
-        const satisfied = pod.requiredAffinity.every((t) => countIn(s.affinity, node, t) > 0);
+      if (s.requiredAffinity.length > 0) {
+        const satisfied = s.requiredAffinity.every((t) => countIn(s.affinity, node, t) > 0);
         // The first pod of a group that selects itself may go anywhere its topology keys exist.
         const firstOfGroup =
           s.affinity.size === 0 &&
-          pod.requiredAffinity.every((t) => termMatches(t, pod) && node.node.metadata.labels?.[t.topologyKey] !== undefined);
+          s.requiredAffinity.every((t) => termMatches(t, pod) && node.node.metadata.labels?.[t.topologyKey] !== undefined);
         if (!satisfied && !firstOfGroup) return affinityRulesNotMatch;
       }
       for (const t of pod.requiredAntiAffinity) {
@@ -158,17 +164,19 @@ export function newInterPodAffinity(): PreFilterPlugin & FilterPlugin & PreScore
         byValue.set(value, (byValue.get(value) ?? 0) + weight);
       };
       // The incoming pod's preferences: each matching pod in a domain adds the term's weight there.
+      const resolve = <T extends AffinityTerm>(t: T) => resolveNamespaces(t, (sel) => snapshot.objects.namespacesMatching(sel));
       const own: [WeightedAffinityTerm, number][] = [
-        ...pod.preferredAffinity.map((t): [WeightedAffinityTerm, number] => [t, t.weight]),
-        ...pod.preferredAntiAffinity.map((t): [WeightedAffinityTerm, number] => [t, -t.weight]),
+        ...pod.preferredAffinity.map((t): [WeightedAffinityTerm, number] => [resolve(t), t.weight]),
+        ...pod.preferredAntiAffinity.map((t): [WeightedAffinityTerm, number] => [resolve(t), -t.weight]),
       ];
       for (const [t, weight] of own) {
         for (const [value, n] of countsOf(memo.totals(snapshot, `match ${t.key}`, podsMatching(t), false))) add(t.topologyKey, value, n * weight);
       }
       // The existing pods' terms that select the incoming pod, grouped by term.
       const existing: TermTotals = memo.totals(snapshot, 'existing-score-terms', existingScoreTerms, false);
+      const nsLabels = snapshot.objects.namespaceLabels(pod.namespace);
       for (const { payload: term, counts } of existing.values()) {
-        if (!termMatches(term, pod)) continue;
+        if (!termMatches(term, pod, nsLabels)) continue;
         for (const [value, w] of counts) add(term.topologyKey, value, w);
       }
       if (scores.size === 0) return Status.skip();

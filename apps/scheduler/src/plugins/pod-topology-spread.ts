@@ -5,6 +5,9 @@
 // affinity allows (nodeAffinityPolicy Honor, the default) and, with nodeTaintsPolicy Honor,
 // whose taints it tolerates. The per-domain counts are kept across cycles (DomainCounts) and
 // updated from the nodes whose pods changed, so a cycle does not walk every pod.
+// A pod with no constraints of its own gets the default constraints (args: Kubernetes' system
+// defaults — hostname maxSkew 3 and zone maxSkew 5, ScheduleAnyway — or a configured list)
+// with the selector of the Services and ReplicaSets that select it.
 
 import { labelSelectorAsQuery, type LabelSelectorQuery, type TopologySpreadConstraint } from '@keel/api';
 import { type FilterPlugin, MaxNodeScore, type PreFilterPlugin, type PreScorePlugin, type ScorePlugin } from '../framework/interfaces';
@@ -95,10 +98,11 @@ function hasKeys(node: NodeInfo, keys: readonly string[]): boolean {
  * (a node missing one of the pod's topology keys counts for none of them), kept across cycles
  * in `memo` so a cycle recounts only the nodes whose pods changed.
  */
-function countDomains(pod: PodInfo, constraints: Constraint[], snapshot: Snapshot, memo: DomainCounts): void {
-  const keys = constraints.map((c) => c.topologyKey);
-  const keysKey = keys.join(',');
+function countDomains(pod: PodInfo, constraints: Constraint[], snapshot: Snapshot, memo: DomainCounts, requireAllKeys = true): void {
+  const allKeys = constraints.map((c) => c.topologyKey);
   for (const c of constraints) {
+    const keys = requireAllKeys ? allKeys : [c.topologyKey];
+    const keysKey = keys.join(',');
     const totals = memo.totals<null>(
       snapshot,
       `${c.memoKey}|${c.topologyKey}|${keysKey}`,
@@ -112,8 +116,49 @@ function countDomains(pod: PodInfo, constraints: Constraint[], snapshot: Snapsho
   }
 }
 
-function constraintsOf(pod: PodInfo, when: 'DoNotSchedule' | 'ScheduleAnyway'): Constraint[] {
-  return (pod.pod.spec?.topologySpreadConstraints ?? []).filter((c) => c.whenUnsatisfiable === when).map((c) => compile(pod, c));
+/** The plugin's args in a KubeSchedulerConfiguration's pluginConfig (PodTopologySpreadArgs). */
+export interface PodTopologySpreadArgs {
+  /** With defaultingType List: the constraints of pods that have none (no labelSelector: it is derived). */
+  defaultConstraints?: TopologySpreadConstraint[];
+  /** System (the default): Kubernetes' built-in defaults; List: defaultConstraints (empty: none). */
+  defaultingType?: 'System' | 'List';
+}
+
+/** Kubernetes' system defaults: spread a Service's or ReplicaSet's pods over hosts and zones, softly. */
+export const systemDefaultConstraints: readonly TopologySpreadConstraint[] = [
+  { maxSkew: 3, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'ScheduleAnyway' },
+  { maxSkew: 5, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'ScheduleAnyway' },
+];
+
+export function validatePodTopologySpreadArgs(args: PodTopologySpreadArgs): string[] {
+  const errs: string[] = [];
+  const type = args.defaultingType ?? 'System';
+  if (type !== 'System' && type !== 'List') errs.push(`defaultingType: Unsupported value: ${JSON.stringify(type)}: supported values: "System", "List"`);
+  if (type === 'System' && (args.defaultConstraints?.length ?? 0) > 0) errs.push('defaultConstraints: Invalid value: when .defaultingType is "System", .defaultConstraints must be empty');
+  (args.defaultConstraints ?? []).forEach((c, i) => {
+    if (c.labelSelector) errs.push(`defaultConstraints[${i}].labelSelector: Forbidden: constraint must not define a selector, as they deduced for each pod`);
+    if (!(c.maxSkew > 0)) errs.push(`defaultConstraints[${i}].maxSkew: Invalid value: ${c.maxSkew}: must be greater than zero`);
+    if (!c.topologyKey) errs.push(`defaultConstraints[${i}].topologyKey: Required value`);
+    if (c.whenUnsatisfiable !== 'DoNotSchedule' && c.whenUnsatisfiable !== 'ScheduleAnyway') errs.push(`defaultConstraints[${i}].whenUnsatisfiable: Unsupported value`);
+  });
+  return errs;
+}
+
+interface PodConstraints {
+  constraints: Constraint[];
+  /** Built from the system defaults: a node lacking one topology key still counts for the others. */
+  systemDefaulted: boolean;
+}
+
+function constraintsOf(pod: PodInfo, when: 'DoNotSchedule' | 'ScheduleAnyway', defaults: readonly TopologySpreadConstraint[], system: boolean, snapshot: Snapshot): PodConstraints {
+  const own = pod.pod.spec?.topologySpreadConstraints ?? [];
+  if (own.length > 0) return { constraints: own.filter((c) => c.whenUnsatisfiable === when).map((c) => compile(pod, c)), systemDefaulted: false };
+  const wanted = defaults.filter((c) => c.whenUnsatisfiable === when);
+  if (wanted.length === 0) return { constraints: [], systemDefaulted: false };
+  // The pod's group is whatever selects it; a pod nothing selects is not spread by default.
+  const labelSelector = snapshot.objects.defaultSelector(pod.namespace, pod.labels);
+  if (!labelSelector) return { constraints: [], systemDefaulted: false };
+  return { constraints: wanted.map((c) => compile(pod, { ...c, labelSelector })), systemDefaulted: system };
 }
 
 interface FilterState {
@@ -121,16 +166,26 @@ interface FilterState {
   minima: number[];
 }
 
+interface ScoreState {
+  constraints: Constraint[];
+  weights: number[];
+  systemDefaulted: boolean;
+}
+
 const constraintsNotMatch: Status = Object.freeze(Status.unschedulable(ErrReasonConstraintsNotMatch));
 const nodeLabelNotMatch: Status = Object.freeze(Status.unresolvable(ErrReasonNodeLabelNotMatch));
 
-export function newPodTopologySpread(): PreFilterPlugin & FilterPlugin & PreScorePlugin & ScorePlugin {
+export function newPodTopologySpread(args: PodTopologySpreadArgs = {}): PreFilterPlugin & FilterPlugin & PreScorePlugin & ScorePlugin {
+  const errs = validatePodTopologySpreadArgs(args);
+  if (errs.length > 0) throw new Error(`PodTopologySpread args: ${errs.join('; ')}`);
+  const system = (args.defaultingType ?? 'System') === 'System';
+  const defaults = system ? systemDefaultConstraints : (args.defaultConstraints ?? []);
   const memos = new DomainCounts();
   return {
     name: 'PodTopologySpread',
     events: ['AssignedPodAdd', 'AssignedPodUpdate', 'PodDelete', 'NodeAdd', 'NodeUpdate'],
     preFilter(state, pod, snapshot) {
-      const constraints = constraintsOf(pod, 'DoNotSchedule');
+      const { constraints } = constraintsOf(pod, 'DoNotSchedule', defaults, system, snapshot);
       if (constraints.length === 0) return Status.skip();
       countDomains(pod, constraints, snapshot, memos);
       // Fewer domains than minDomains: the global minimum counts as 0, so pods go to new domains.
@@ -152,27 +207,31 @@ export function newPodTopologySpread(): PreFilterPlugin & FilterPlugin & PreScor
       return Status.success();
     },
     preScore(state, pod, nodes, snapshot) {
-      const constraints = constraintsOf(pod, 'ScheduleAnyway');
+      const { constraints, systemDefaulted } = constraintsOf(pod, 'ScheduleAnyway', defaults, system, snapshot);
       if (constraints.length === 0) return Status.skip();
-      countDomains(pod, constraints, snapshot, memos);
+      countDomains(pod, constraints, snapshot, memos, !systemDefaulted);
       // More domains weigh more (log), as Kubernetes' topologyNormalizingWeight.
       const weights = constraints.map((c) => {
         const domains = new Set(nodes.map((n) => n.node.metadata.labels?.[c.topologyKey]).filter((v) => v !== undefined));
         return Math.log(domains.size + 2);
       });
-      state.write(scoreKey, { constraints, weights });
+      state.write(scoreKey, { constraints, weights, systemDefaulted } satisfies ScoreState);
       return Status.success();
     },
     score(state, _pod, node) {
-      const s = state.read<{ constraints: Constraint[]; weights: number[] }>(scoreKey);
+      const s = state.read<ScoreState>(scoreKey);
       if (!s) return 0;
       const labels = node.node.metadata.labels ?? {};
       let score = 0;
       for (let i = 0; i < s.constraints.length; i++) {
         const c = s.constraints[i]!;
         const value = labels[c.topologyKey];
-        // A node without the key is ignored: it gets 0 after normalizing.
-        if (value === undefined) return -1;
+        // A node without the key is ignored: it gets 0 after normalizing. Under the system
+        // defaults only that constraint is left out, as Kubernetes does.
+        if (value === undefined) {
+          if (s.systemDefaulted) continue;
+          return -1;
+        }
         score += (c.counts.get(value) ?? 0) * s.weights[i]! + (c.maxSkew - 1);
       }
       return score;

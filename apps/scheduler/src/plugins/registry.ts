@@ -11,7 +11,7 @@ import { newNodeResourcesBalancedAllocation } from './node-resources-balanced-al
 import { newNodeResourcesFit } from './node-resources-fit';
 import { type LeastAllocatedArgs, newNodeResourcesLeastAllocated } from './node-resources-least-allocated';
 import { newNodeUnschedulable } from './node-unschedulable';
-import { newPodTopologySpread } from './pod-topology-spread';
+import { newPodTopologySpread, type PodTopologySpreadArgs } from './pod-topology-spread';
 import { newTaintToleration } from './taint-toleration';
 
 export type PluginFactory = (args: unknown) => AnyPlugin;
@@ -24,7 +24,7 @@ export const registry: Readonly<Record<string, PluginFactory>> = {
   TaintToleration: () => newTaintToleration(),
   NodeAffinity: () => newNodeAffinity(),
   InterPodAffinity: () => newInterPodAffinity(),
-  PodTopologySpread: () => newPodTopologySpread(),
+  PodTopologySpread: (args) => newPodTopologySpread((args ?? {}) as PodTopologySpreadArgs),
   NodeResourcesLeastAllocated: (args) => newNodeResourcesLeastAllocated((args ?? {}) as LeastAllocatedArgs),
   NodeResourcesBalancedAllocation: () => newNodeResourcesBalancedAllocation(),
   ImageLocality: () => newImageLocality(),
