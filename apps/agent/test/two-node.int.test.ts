@@ -21,6 +21,7 @@ import {
   addHost,
   ensureBridge,
   hostExists,
+  killHost,
   linkExists,
   pidsInHost,
   registryForHosts,
@@ -59,6 +60,9 @@ let client: Client;
 let image: (name: string) => string;
 const startedPids: number[] = [];
 const cgroupParents: string[] = [];
+let startNode: (i: number) => Promise<WorkerNode>;
+let clusterIp = '';
+let webNames: string[] = [];
 
 async function eventually<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -148,8 +152,9 @@ beforeAll(async () => {
   startedPids.push(...daemons.map((d) => d.pid));
 
   // Two worker nodes, each a host with its own containerd and agent.
-  for (const n of NODES) {
-    const host = await addHost({ name: n.name, bridge, address: n.address });
+  startNode = async (i: number) => {
+    const n = NODES[i]!;
+    const host = await addHost({ name: n.name, bridge: bridge!, address: n.address });
     const worker = await startWorker({
       host,
       dir: join(work, n.name),
@@ -159,10 +164,12 @@ beforeAll(async () => {
       serviceCidr: SERVICE_CIDR,
       agent: { command: [process.execPath, join(root, 'dist/apps/agent/main.js')], args: ['--apiserver', grpcAddress] },
     });
-    workers.push(worker);
+    workers[i] = worker;
     startedPids.push(worker.containerd.pid, worker.agentPid);
-    cgroupParents.push(worker.containerd.cgroupParent);
-  }
+    if (!cgroupParents.includes(worker.containerd.cgroupParent)) cgroupParents.push(worker.containerd.cgroupParent);
+    return worker;
+  };
+  for (const i of NODES.keys()) await startNode(i);
   console.log(`two-node cluster up in ${Date.now() - t0} ms`);
 }, 150_000);
 
@@ -170,7 +177,7 @@ afterAll(async () => {
   client?.close();
   const problems: string[] = [];
   for (const w of workers) {
-    const report = await w.stop({ removeDir: true }).catch((err: Error) => ({ removed: [], problems: [err.message] }));
+    const report = await w.stop({ removeDir: !process.env['KEEL_DEBUG'] }).catch((err: Error) => ({ removed: [], problems: [err.message] }));
     problems.push(...report.problems);
   }
   for (const n of NODES) await removeHost(n.name, { kill: true }).catch((err: Error) => problems.push(err.message));
@@ -178,6 +185,7 @@ afterAll(async () => {
   for (const d of daemons.reverse()) await d.stop();
   await etcd?.stop({ removeData: true });
   await registry?.stop();
+  if (process.env['KEEL_DEBUG']) execFileSync('cp', ['-r', work, '/tmp/keel-two-node-debug']);
   rmSync(work, { recursive: true, force: true });
 
   expect(problems).toEqual([]);
@@ -199,8 +207,9 @@ const nodeOf = (name: string) => client.nodes().get(name);
 async function execInPod(podName: string, cmd: string[]): Promise<{ code: number; out: string }> {
   const cri = new CriClient(workers[0]!.containerd.endpoint);
   try {
-    const [container] = await cri.listContainers({ label_selector: { [Labels.podName]: podName } });
-    if (!container) throw new Error(`no container of pod ${podName} on node a`);
+    const containers = await cri.listContainers({ label_selector: { [Labels.podName]: podName } });
+    const container = containers.find((c) => c.state === 'CONTAINER_RUNNING');
+    if (!container) throw new Error(`no running container of pod ${podName} on node a`);
     const url = await cri.exec({ container_id: container.id, cmd, stdout: true, stderr: true });
     const res = await runExec(url);
     return { code: res.exitCode, out: res.stdout.toString() + res.stderr.toString() };
@@ -296,10 +305,39 @@ describe('two nodes, each a network namespace with its own containerd and agent'
       return names.every((n) => seen.has(n)) ? true : undefined;
     }, 30_000);
     expect([...seen].sort()).toEqual(names);
+    clusterIp = vip;
+    webNames = names;
     // The root side reaches node b's pods by their IPs (root route through the bridge).
     const body = await (await fetch(`http://${pods.webs[0]!.status!.podIP}:8080/`, { signal: AbortSignal.timeout(3_000) })).text();
     expect(body).toBe(`${pods.webs[0]!.metadata.name}\n`);
     // Node b's containerd and agent run inside its host (its pods in namespaces of their own).
     expect(pidsInHost(NODES[1].name)).toEqual(expect.arrayContaining([workers[1]!.containerd.pid, workers[1]!.agentPid]));
   });
+  it("restarts node a after everything in its host was killed: its pod runs again and reaches node b's Service", async () => {
+    // Everything running in host a dies at once (containerd, its shims, the agent), as on a
+    // crashed machine. The new containerd finds the shims dead and reports the pod's
+    // containers exited; the new agent starts the pod again, once.
+    const killed = await killHost(NODES[0].name);
+    expect(killed).toEqual(expect.arrayContaining([workers[0]!.containerd.pid, workers[0]!.agentPid]));
+    expect(pidsInHost(NODES[0].name)).toEqual([]);
+    await startNode(0);
+    await eventually('the client pod running again and reaching the ClusterIP', async () => {
+      const res = await execInPod('client', ['wget', '-q', '-O', '-', `http://${clusterIp}/`]);
+      return res.code === 0 && webNames.includes(res.out.trim()) ? true : undefined;
+    }, 60_000);
+    const cri = new CriClient(workers[0]!.containerd.endpoint);
+    try {
+      const ready = await eventually('one ready sandbox of the client pod, its IP in the API', async () => {
+        const sandboxes = await cri.listPodSandbox({ label_selector: { [Labels.podName]: 'client' } });
+        const up = sandboxes.filter((s) => s.state === 'SANDBOX_READY');
+        if (up.length !== 1) return undefined;
+        const ip = (await cri.podSandboxStatus(up[0]!.id)).status?.network?.ip;
+        const pod = await client.pods('default').get('client');
+        return pod.status?.phase === 'Running' && pod.status.podIP === ip ? up : undefined;
+      });
+      expect(ready).toHaveLength(1);
+    } finally {
+      cri.close();
+    }
+  }, 100_000);
 });

@@ -7,11 +7,11 @@
 // Stopping undoes everything in order: the agent by its PID, containerd's teardown (pods
 // through CRI, cgroups, CNI rules, the pod bridge), the agent's --cleanup (proxy chains,
 // service device, routes, sysctls in the host), and the root-side routes it added.
-import { mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve, basename } from 'node:path';
-import { startContainerd, teardownNode, type RunningContainerd, type TeardownReport } from '@keel/containerd';
+import { nodePaths, startContainerd, teardownNode, type RunningContainerd, type TeardownReport } from '@keel/containerd';
 import { httpAnswers, stopDaemon } from '@keel/process';
-import { nthSubnet, parseCidr } from './cidr';
+import { cidrsOverlap, nthSubnet, parseCidr } from './cidr';
 import type { Bridge } from './commands';
 import { run } from './exec';
 import { addRoute, publishLoopbackPort, removeRoute, startInHost, type Host } from './hosts';
@@ -107,6 +107,37 @@ export async function registryForHosts(bridge: Bridge, registryAddr: string): Pr
   return { host: registryAddr, endpoint: `http://${bridge.gateway}:${m[1]}` };
 }
 
+/** The bridge plugin's subnet in a conflist, if any. */
+export function conflistSubnet(text: string): string | undefined {
+  try {
+    const list = JSON.parse(text) as { plugins?: { type?: string; ipam?: { ranges?: { subnet?: string }[][] } }[] };
+    return list.plugins?.find((p) => p.type === 'bridge')?.ipam?.ranges?.[0]?.[0]?.subnet;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The CNI range containerd starts with when no pod CIDR is given. The agent replaces it
+ * with spec.podCIDR before its first pod (it starts none until it has one), so it only has
+ * to pass the launcher's overlap check: the range this node had before (a restart: the
+ * agent wrote spec.podCIDR into the conflist), else the first /24 of the cluster CIDR no
+ * route in the host uses (a host whose agent was killed keeps its routes to other nodes).
+ */
+async function initialPodCidr(host: string, dir: string, clusterCidr: string): Promise<string> {
+  const conflist = nodePaths(dir).cniConflist;
+  const previous = existsSync(conflist) ? conflistSubnet(readFileSync(conflist, 'utf8')) : undefined;
+  if (previous) return previous;
+  const routes = (await run({ cmd: 'ip', args: ['-4', 'route', 'show'], netns: host })).stdout;
+  const used = routes.split('\n').map((l) => l.split(' ')[0] ?? '').filter((d) => d.includes('/'));
+  const count = 2 ** Math.max(0, 24 - parseCidr(clusterCidr).prefix);
+  for (let i = 0; i < count; i++) {
+    const cidr = nthSubnet(clusterCidr, 24, i);
+    if (!used.some((d) => cidrsOverlap(d, cidr))) return cidr;
+  }
+  throw new Error(`no /24 of the cluster CIDR ${clusterCidr} is free of routes in ${host}`);
+}
+
 /** Starts the node's containerd and keel-agent inside the host; waits until the agent serves. */
 export async function startWorker(opts: WorkerOptions): Promise<WorkerNode> {
   const dir = resolve(opts.dir);
@@ -115,9 +146,7 @@ export async function startWorker(opts: WorkerOptions): Promise<WorkerNode> {
   const ip = opts.host.address;
   const port = opts.agent.port ?? 10250;
   mkdirSync(dir, { recursive: true });
-  // Without a given pod CIDR, the CNI range is a placeholder the agent replaces with
-  // spec.podCIDR before its first pod (it starts no pod until it has one).
-  const initialCidr = opts.podCidr ?? nthSubnet(opts.clusterCidr, 24, 0);
+  const initialCidr = opts.podCidr ?? (await initialPodCidr(opts.host.name, dir, opts.clusterCidr));
   const containerd = await startContainerd({
     dir,
     netns: opts.host.name,
