@@ -5,7 +5,7 @@ import type { KubeObject } from '@keel/api';
 import { Client, GrpcTransport } from '@keel/client';
 import { EtcdClient } from '@keel/etcd-client';
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** The parts of ha.json the demo reads (apps/cli/src/ha/cluster.ts writes it). */
@@ -121,4 +121,21 @@ export async function listAll<T extends KubeObject>(client: Client, gvr: { group
     cont = page.metadata.continue;
   } while (cont);
   return out;
+}
+
+/**
+ * `keel` from a copy of the built commands (dist/apps → tmp/<name>-dist/apps), so a rebuild
+ * of dist/ while the cluster runs cannot pull a bundle from under a restart. The copy sits
+ * under the repo, so the bundles' npm imports resolve from its node_modules.
+ */
+export function snapshotBundles(repo: string, name: string): KeelCommand {
+  const dist = join(repo, 'dist', 'apps');
+  for (const app of ['cli', 'store', 'apiserver', 'controller-manager', 'scheduler', 'agent']) {
+    if (!existsSync(join(dist, app, 'main.js'))) throw new Error(`dist/apps/${app}/main.js is missing: build first (npx nx run-many -t build)`);
+  }
+  const copy = join(repo, 'tmp', `${name}-dist`, 'apps');
+  rmSync(copy, { recursive: true, force: true });
+  mkdirSync(copy, { recursive: true });
+  cpSync(dist, copy, { recursive: true });
+  return { argv: [process.execPath, join(copy, 'cli', 'main.js')] };
 }

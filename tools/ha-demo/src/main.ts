@@ -8,9 +8,9 @@ import type { KubeObject, Pod, Service } from '@keel/api';
 import { Resources } from '@keel/client';
 import { hostExists } from '@keel/hosts';
 import { Command, InvalidArgumentError } from 'commander';
-import { cpSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { adminClient, readClusterFile, runKeel, type KeelCommand } from './cluster';
+import { adminClient, readClusterFile, runKeel, snapshotBundles } from './cluster';
 import { failoverProblems, formatResult, runFailover } from './failover';
 import { ServiceProbe } from './probe';
 
@@ -53,27 +53,13 @@ const program = new Command('ha-demo')
   .option('--keep', 'leave the cluster running at the end (stop it with keel down --ha --dir …)', false)
   .option('--json <file>', 'where the figures go', join(repo, 'tmp', 'ha-demo.json'));
 
-/** Copies of the built commands, so a rebuild of dist/ during the demo cannot pull a bundle from under a restart. */
-function snapshotBundles(dir: string): KeelCommand {
-  const dist = join(repo, 'dist', 'apps');
-  for (const app of ['cli', 'store', 'apiserver', 'controller-manager', 'scheduler', 'agent']) {
-    if (!existsSync(join(dist, app, 'main.js'))) throw new Error(`dist/apps/${app}/main.js is missing: build first (npx nx run-many -t build)`);
-  }
-  // Under the repo, so the bundles' npm imports resolve from its node_modules.
-  const copy = join(repo, 'tmp', `${basename(dir)}-dist`, 'apps');
-  rmSync(copy, { recursive: true, force: true });
-  mkdirSync(copy, { recursive: true });
-  cpSync(dist, copy, { recursive: true });
-  return { argv: [process.execPath, join(copy, 'cli', 'main.js')] };
-}
-
 async function main(): Promise<number> {
   const flags = program.parse().opts<Flags>();
   (process as { noDeprecation?: boolean }).noDeprecation = true; // grpc-js' IP TLS server name (see apps/cli/src/ha/commands.ts)
   const started = Date.now();
   const say = (line = '') => console.log(line);
   if (hostExists('keel-ha-cp1')) throw new Error('an HA cluster already runs (host keel-ha-cp1 exists): stop it with keel down --ha [--dir …] first');
-  const keel = snapshotBundles(flags.dir);
+  const keel = snapshotBundles(repo, basename(flags.dir));
 
   say(`== keel up --ha (3 control-plane hosts, ${flags.workers} workers) in ${flags.dir}`);
   rmSync(flags.dir, { recursive: true, force: true });
