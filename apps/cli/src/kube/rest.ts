@@ -123,6 +123,7 @@ export class RestClient {
     if (spec.body !== undefined) {
       payload = typeof spec.body === 'string' ? spec.body : JSON.stringify(spec.body);
       headers['Content-Type'] = spec.contentType ?? 'application/json';
+      headers['Content-Length'] = String(Buffer.byteLength(payload));
     }
     const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
     return new Promise((resolve, reject) => {
