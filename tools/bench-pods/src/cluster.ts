@@ -16,7 +16,7 @@ import { freeLoopbackPorts, httpAnswers, startDaemon, type RunningDaemon } from 
 import { buildImages } from '@keel/tools-images';
 import { pushImage, startRegistry, type Registry } from '@keel/tools-registry';
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:https';
 import { basename, join, resolve } from 'node:path';
 
@@ -54,7 +54,31 @@ export interface BenchCluster {
 }
 
 export const PARTS = ['keel-store', 'keel-apiserver', 'keel-controller-manager', 'keel-scheduler', 'keel-agent'] as const;
-const bundleOf = (part: string) => join(REPO_ROOT, 'dist/apps', part.replace(/^keel-/, ''), 'main.js');
+const builtBundle = (part: string) => join(REPO_ROOT, 'dist/apps', part.replace(/^keel-/, ''), 'main.js');
+
+/**
+ * Copies of the built bundles under the repo's tmp/ (so npm packages and protos/ still
+ * resolve from the checkout): others may rebuild dist/ while the benchmark runs, and a
+ * part must not fail to start because its bundle is being rewritten at that moment.
+ */
+async function snapshotBundles(): Promise<{ dir: string; bundleOf: (part: string) => string }> {
+  mkdirSync(join(REPO_ROOT, 'tmp'), { recursive: true });
+  const dir = mkdtempSync(join(REPO_ROOT, 'tmp', 'keel-bench-bundles-'));
+  for (const part of PARTS) {
+    const from = builtBundle(part);
+    const deadline = Date.now() + 60_000;
+    while (!existsSync(from)) {
+      if (Date.now() > deadline) {
+        rmSync(dir, { recursive: true, force: true });
+        throw new Error(`${from} is missing: build first (npx nx run-many -t build)`);
+      }
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    mkdirSync(join(dir, part), { recursive: true });
+    copyFileSync(from, join(dir, part, 'main.js'));
+  }
+  return { dir, bundleOf: (part) => join(dir, part, 'main.js') };
+}
 
 /** True once `url` answers 200 over HTTPS with `caFile` as the trusted CA. */
 function httpsOk(url: string, caFile: string): Promise<boolean> {
@@ -83,13 +107,14 @@ async function storeHasLeader(endpoint: string): Promise<boolean> {
 export async function startBenchCluster(opts: BenchClusterOptions): Promise<BenchCluster> {
   const dir = resolve(opts.dir);
   if (!basename(dir).startsWith('keel-')) throw new Error(`cluster dir must be named keel-…, got ${dir}`);
-  for (const part of PARTS) if (!existsSync(bundleOf(part))) throw new Error(`${bundleOf(part)} is missing: build first (npx nx run-many -t build)`);
   const log = opts.log ?? (() => undefined);
   const nodeName = opts.nodeName ?? 'keel-bench-node';
   const bridge = opts.bridge ?? 'keel-bench0';
   const clusterCidr = opts.clusterCidr ?? '10.251.0.0/16';
   const podCidr = opts.podCidr ?? '10.251.0.0/24';
 
+  const bundles = await snapshotBundles();
+  const bundleOf = bundles.bundleOf;
   const daemons: { part: string; daemon: RunningDaemon }[] = [];
   let registry: Registry | undefined;
   let containerd: RunningContainerd | undefined;
@@ -109,6 +134,7 @@ export async function startBenchCluster(opts: BenchClusterOptions): Promise<Benc
     await registry?.stop().catch((e: unknown) => void problems.push(`registry: ${String(e)}`));
     if (execFileSync('ip', ['-o', 'link', 'show'], { encoding: 'utf8' }).includes(`${bridge}:`)) problems.push(`bridge ${bridge} left behind`);
     rmSync(dir, { recursive: true, force: true });
+    rmSync(bundles.dir, { recursive: true, force: true });
     return problems;
   };
 

@@ -24,6 +24,11 @@ describe('reportMarkdown', () => {
     expect(md).toContain('| Pod startup | ok | 20 | 3.0 → 5.5 | p99 1,650 ms — met. | met |');
     expect(md).toContain('| Proxy sync | failed | 2 | 5.0 → 5.0 | exit code 1: ip: permission denied | – |');
   });
+  it('notes a command that had to be stopped after writing its JSON', () => {
+    expect(reportMarkdown(run, [{ ...ok, note: 'wrote its JSON but had not exited 20 s later; stopped with SIGTERM' }])).toContain(
+      'Note: the command wrote its JSON but had not exited 20 s later; stopped with SIGTERM.',
+    );
+  });
   it('gives each benchmark its section: conditions, table, comparison and charts, or why it failed', () => {
     expect(md).toContain('## Pod startup\n\nCommand: `npx tsx tools/bench-pods/src/main.ts --pods 50`');
     expect(md).toContain('- pods: 50\n\n| a |');

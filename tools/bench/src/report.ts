@@ -15,6 +15,8 @@ export interface Outcome {
   loadBefore: number;
   loadAfter: number;
   error?: string;
+  /** Something the reader should know about how the command ran. */
+  note?: string;
   /** The benchmark's own JSON. */
   json?: unknown;
   section?: Section;
@@ -56,6 +58,7 @@ export function reportMarkdown(run: RunInfo, outcomes: Outcome[]): string {
       continue;
     }
     const s = o.section;
+    if (o.note) out.push('', `Note: the command ${o.note}.`);
     out.push('', 'Conditions:', '', ...s.conditions.map((c) => `- ${c}`), '', s.table, '', `**Comparison**: ${s.comparison}`);
     for (const c of s.charts) out.push('', `![${c.title}](charts/${c.file})`);
   }
@@ -74,6 +77,7 @@ export function reportJson(run: RunInfo, outcomes: Outcome[]): unknown {
       loadBefore: o.loadBefore,
       loadAfter: o.loadAfter,
       ...(o.error ? { error: o.error } : {}),
+      ...(o.note ? { note: o.note } : {}),
       ...(o.section ? { comparison: o.section.comparison, barMet: o.section.barMet ?? null, charts: o.section.charts.map((c) => `charts/${c.file}`) } : {}),
       result: o.json ?? null,
     })),

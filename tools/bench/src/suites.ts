@@ -241,7 +241,7 @@ function renderProxy(j: Json): Section {
             svg: barChart({
               title: 'Proxy sync: median ms per kind of sync (services × endpoints)',
               yLabel: 'ms',
-              categories: kinds,
+              categories: kinds.map((k) => k.replace(/ \(.*\)$/, '')),
               series: sizes.map((size) => ({ name: size, values: kinds.map((k) => num(rows.find((r) => `${r.services}×${r.endpointsPerService}` === size && r.sync === k)?.medianMs)) })),
             }),
           },

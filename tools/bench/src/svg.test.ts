@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { barChart, escapeXml, lineChart, niceTicks } from './svg';
+import { barChart, escapeXml, lineChart, niceTicks, shorten } from './svg';
 
 describe('niceTicks', () => {
   it('steps by 1, 2 or 5 × 10^k from 0 to at least the maximum', () => {
@@ -40,8 +40,8 @@ describe('barChart', () => {
   });
   it('scales the tallest bar to the top tick', () => {
     const heights = [...svg.matchAll(/<rect x="[\d.]+" y="[\d.]+" width="[\d.]+" height="([\d.]+)"/g)].map((m) => Number(m[1]));
-    // ticks 0..800 over a 270-pixel plot: 700 is 7/8 of it.
-    expect(Math.max(...heights)).toBeCloseTo((700 / 800) * 270, 0);
+    // ticks 0..800 over a 240-pixel plot: 700 is 7/8 of it.
+    expect(Math.max(...heights)).toBeCloseTo((700 / 800) * 240, 0);
   });
 });
 
@@ -50,6 +50,10 @@ describe('lineChart', () => {
     const svg = lineChart({ title: 't', xLabel: 'x', yLabel: 'y', series: [{ name: 'a', points: [[0, 1], [50, 2], [100, 4]] }, { name: 'b', points: [] }] });
     expect(svg.match(/<path /g)).toHaveLength(1);
     expect(svg).toMatch(/d="M[\d.]+,[\d.]+ L[\d.]+,[\d.]+ L[\d.]+,[\d.]+"/);
+  });
+  it('shortens long axis labels', () => {
+    expect(shorten('partial: one endpoint replaced and more')).toBe('partial: one endpoint replac…');
+    expect(shorten('put ×16')).toBe('put ×16');
   });
   it('escapes XML in every label', () => {
     expect(escapeXml('a & "b" <c>')).toBe('a &amp; &quot;b&quot; &lt;c&gt;');

@@ -23,7 +23,8 @@ export interface LineChart {
 const PALETTE = ['#2b6cb0', '#dd6b20', '#38a169', '#805ad5', '#d53f8c', '#718096'];
 const W = 760;
 const H = 400;
-const M = { top: 40, right: 20, bottom: 90, left: 70 };
+const M = { top: 60, right: 20, bottom: 100, left: 70 };
+const MAX_LABEL = 30;
 
 export function escapeXml(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
@@ -62,10 +63,16 @@ function frame(title: string, yLabel: string, ticks: number[], y: (v: number) =>
   return out.join('\n') + '\n';
 }
 
+/** Shortens a label to MAX_LABEL characters (the full text stays in each bar's tooltip). */
+export function shorten(text: string): string {
+  return text.length <= MAX_LABEL ? text : `${text.slice(0, MAX_LABEL - 1)}…`;
+}
+
+// The legend sits under the title, clear of the category labels.
 function legendOf(names: string[]): string[] {
   return names.flatMap((name, i) => {
     const x = M.left + i * 170;
-    const yy = H - 22;
+    const yy = 42;
     return [`<rect x="${x}" y="${yy - 9}" width="12" height="12" fill="${PALETTE[i % PALETTE.length]}"/>`, `<text x="${x + 17}" y="${yy + 1}">${escapeXml(name)}</text>`];
   });
 }
@@ -75,7 +82,8 @@ function referenceLine(ref: { value: number; label: string } | undefined, y: (v:
   const yy = y(ref.value).toFixed(1);
   return [
     `<line x1="${M.left}" x2="${W - M.right}" y1="${yy}" y2="${yy}" stroke="#c53030" stroke-dasharray="6 4" stroke-width="1.5"/>`,
-    `<text x="${W - M.right - 4}" y="${Number(yy) - 5}" text-anchor="end" fill="#c53030">${escapeXml(ref.label)}</text>`,
+    // Under the line when the line is at the top of the plot, so the label stays clear of the legend.
+    `<text x="${W - M.right - 4}" y="${Number(yy) - 5 < M.top + 4 ? Number(yy) + 14 : Number(yy) - 5}" text-anchor="end" fill="#c53030">${escapeXml(ref.label)}</text>`,
   ];
 }
 
@@ -99,11 +107,12 @@ export function barChart(c: BarChart): string {
     const cx = M.left + (i + 0.5) * groupW;
     const ly = H - M.bottom + 14;
     // Long or many labels are turned, so they do not run into each other.
-    const turn = c.categories.length > 6 || cat.length * 6.5 > groupW;
+    const text = shorten(cat);
+    const turn = c.categories.length > 6 || text.length * 6.5 > groupW;
     body.push(
       turn
-        ? `<text transform="translate(${cx.toFixed(1)} ${ly}) rotate(-25)" text-anchor="end" font-size="11">${escapeXml(cat)}</text>`
-        : `<text x="${cx.toFixed(1)}" y="${ly}" text-anchor="middle" font-size="11">${escapeXml(cat)}</text>`,
+        ? `<text transform="translate(${cx.toFixed(1)} ${ly}) rotate(-25)" text-anchor="end" font-size="11">${escapeXml(text)}</text>`
+        : `<text x="${cx.toFixed(1)}" y="${ly}" text-anchor="middle" font-size="11">${escapeXml(text)}</text>`,
     );
   });
   body.push(...referenceLine(c.reference, y));
