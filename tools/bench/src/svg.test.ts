@@ -52,7 +52,7 @@ describe('lineChart', () => {
     expect(svg).toMatch(/d="M[\d.]+,[\d.]+ L[\d.]+,[\d.]+ L[\d.]+,[\d.]+"/);
   });
   it('shortens long axis labels', () => {
-    expect(shorten('partial: one endpoint replaced and more')).toBe('partial: one endpoint replac…');
+    expect(shorten('partial: one endpoint replaced and more')).toBe('partial: one endpoint replace…');
     expect(shorten('put ×16')).toBe('put ×16');
   });
   it('escapes XML in every label', () => {
