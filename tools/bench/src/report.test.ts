@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { exitCode, reportJson, reportMarkdown, runFolderName, type Outcome, type RunInfo } from './report';
+import { clip, exitCode, reportJson, reportMarkdown, runFolderName, type Outcome, type RunInfo } from './report';
 
 const run: RunInfo = { mode: 'quick', startedAt: '2026-11-25T17:40:00.000Z', finishedAt: '2026-11-25T17:44:00.000Z', machine: '2 × CPU', node: 'v20', commit: 'abc123', note: 'shared machine' };
 const ok: Outcome = {
@@ -35,6 +35,13 @@ describe('reportMarkdown', () => {
     expect(md).toContain('**Comparison**: p99 1,650 ms — met.');
     expect(md).toContain('![pod startup](charts/pod-startup.svg)');
     expect(md).toContain('**Failed**: exit code 1: ip: permission denied (log: `logs/proxy.log`)');
+  });
+});
+
+describe('clip', () => {
+  it('keeps short texts and cuts long ones with an ellipsis', () => {
+    expect(clip('short', 10)).toBe('short');
+    expect(clip('a'.repeat(20), 10)).toBe(`${'a'.repeat(9)}…`);
   });
 });
 

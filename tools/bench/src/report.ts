@@ -33,6 +33,9 @@ export interface RunInfo {
   note?: string;
 }
 
+/** The start of a long text, for the summary table (the full text is in the section). */
+export const clip = (text: string, max: number) => (text.length <= max ? text : `${text.slice(0, max - 1)}…`);
+
 const barText = (o: Outcome) => (o.status !== 'ok' ? '–' : o.section?.barMet === undefined ? 'n/a' : o.section.barMet ? 'met' : 'not met');
 
 export function reportMarkdown(run: RunInfo, outcomes: Outcome[]): string {
@@ -47,7 +50,7 @@ export function reportMarkdown(run: RunInfo, outcomes: Outcome[]): string {
     '',
     mdTable(
       ['benchmark', 'status', 'seconds', 'load avg before → after', 'comparison', 'bar'],
-      outcomes.map((o) => [o.title, o.status, o.seconds.toFixed(0), `${o.loadBefore.toFixed(1)} → ${o.loadAfter.toFixed(1)}`, o.status === 'ok' ? (o.section?.comparison ?? '') : (o.error ?? ''), barText(o)]),
+      outcomes.map((o) => [o.title, o.status, o.seconds.toFixed(0), `${o.loadBefore.toFixed(1)} → ${o.loadAfter.toFixed(1)}`, o.status === 'ok' ? (o.section?.comparison ?? '') : clip(o.error ?? '', 160), barText(o)]),
       ['left', 'left', 'right', 'right', 'left', 'left'],
     ),
   ];
