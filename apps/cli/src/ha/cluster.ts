@@ -11,7 +11,6 @@ import { EtcdClient } from '@keel/etcd-client';
 import {
   addEgressGuard,
   addHost,
-  addRoute,
   ensureBridge,
   hostExists,
   hostSysctl,
@@ -226,18 +225,15 @@ export class HaCluster {
     }
   }
 
-  /** A worker: routes to the other workers' pods, its containerd, then its agent. */
+  /**
+   * A worker: its containerd, then its agent. The agent routes to the other workers' pods
+   * itself (each Node's spec.podCIDR via its InternalIP), so nothing here does.
+   */
   private async startWorker(w: HaHost, bridge: Bridge, pki: ClusterPki): Promise<PartReport[]> {
     const report: PartReport[] = [];
     try {
-      // The worker forwards between its pods and the bridge; pods of other workers are
-      // reached through their host's address (the machine routes them the same way).
+      // The worker forwards between its pods and the bridge.
       await hostSysctl(w.name, 'net.ipv4.ip_forward', '1');
-      for (const other of this.layout.workers) {
-        if (other.name === w.name) continue;
-        await addRoute({ dst: other.podCidr!, via: other.ip, host: w.name });
-      }
-      await addRoute({ dst: w.podCidr!, via: w.ip, dev: bridge.name });
     } catch (err) {
       return [{ host: w.name, part: 'host', state: 'failed', detail: firstLines(err) }];
     }

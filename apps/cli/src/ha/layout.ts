@@ -29,7 +29,11 @@ export interface HaHost {
   name: string;
   role: HostRole;
   ip: string;
-  /** A worker's initial pod CIDR (the controller-manager's allocation then rules). */
+  /**
+   * A worker's pod CIDR until the controller-manager allocates one (which then rules); the
+   * allocator hands out 10.247.0.0/24, .1.0/24, … in the order nodes register, and workers
+   * start in order, so these usually match.
+   */
   podCidr?: string;
 }
 
@@ -54,7 +58,7 @@ export interface LayoutOptions {
   subnet?: string;
 }
 
-/** <prefix>-cp1..N on .11.., <prefix>-w1..M on .21..; workers' pods in 10.247.<i>.0/24. */
+/** <prefix>-cp1..N on .11.., <prefix>-w1..M on .21..; worker i's pods in 10.247.<i-1>.0/24. */
 export function haLayout(opts: LayoutOptions = {}): HaLayout {
   const cps = opts.controlPlanes ?? 3;
   const workers = opts.workers ?? 2;
@@ -73,7 +77,7 @@ export function haLayout(opts: LayoutOptions = {}): HaLayout {
     prefix,
     bridge: { name: `${prefix}0`, subnet, gateway: `${net}.1` },
     controlPlanes: Array.from({ length: cps }, (_, i) => ({ name: `${prefix}-cp${i + 1}`, role: 'control-plane' as const, ip: `${net}.${11 + i}` })),
-    workers: Array.from({ length: workers }, (_, i) => ({ name: `${prefix}-w${i + 1}`, role: 'worker' as const, ip: `${net}.${21 + i}`, podCidr: `10.247.${i + 1}.0/24` })),
+    workers: Array.from({ length: workers }, (_, i) => ({ name: `${prefix}-w${i + 1}`, role: 'worker' as const, ip: `${net}.${21 + i}`, podCidr: `10.247.${i}.0/24` })),
   };
 }
 
