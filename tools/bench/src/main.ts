@@ -4,7 +4,7 @@
 // file and its JSON in the run's folder; then writes bench-results/<UTC time>/report.md,
 // report.json and charts/*.svg. A benchmark that fails (non-zero exit, no JSON, timeout) is
 // reported as failed and the others still run; the command exits non-zero at the end.
-//   npm run bench [-- --quick] [--only store,pods] [--skip proxy] [--note "machine shared"] [--out-dir bench-results]
+//   npm run bench [-- --quick] [--only store,pods] [--skip proxy] [--note "machine shared"] [--out-dir bench-results] [--rerender <run folder>]
 import { Command } from 'commander';
 import { spawn } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -107,6 +107,24 @@ async function runSuite(suite: Suite, quick: boolean, dir: string): Promise<Outc
   }
 }
 
+/** Writes report.md, report.json and the charts of a run folder. */
+function writeReport(dir: string, run: RunInfo, outcomes: Outcome[]): void {
+  mkdirSync(join(dir, 'charts'), { recursive: true });
+  for (const o of outcomes) for (const c of o.section?.charts ?? []) writeFileSync(join(dir, 'charts', c.file), c.svg);
+  writeFileSync(join(dir, 'report.md'), reportMarkdown(run, outcomes));
+  writeFileSync(join(dir, 'report.json'), JSON.stringify(reportJson(run, outcomes), null, 2) + '\n');
+}
+
+function rerender(dir: string): void {
+  const saved = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as { run: RunInfo; benchmarks: (Omit<Outcome, 'json' | 'section'> & { result: unknown })[] };
+  const outcomes = saved.benchmarks.map(({ result, ...o }): Outcome => {
+    const suite = SUITES.find((s) => s.id === o.id);
+    return o.status === 'ok' && suite && result ? { ...o, json: result, section: suite.render(result) } : { ...o, ...(result ? { json: result } : {}) };
+  });
+  writeReport(dir, saved.run, outcomes);
+  process.stdout.write(`rewrote ${relative(REPO_ROOT, join(dir, 'report.md'))} from its report.json\n`);
+}
+
 async function main(): Promise<void> {
   const ids = SUITES.map((s) => s.id);
   const idList = (v: string) => {
@@ -121,8 +139,10 @@ async function main(): Promise<void> {
     .option('--skip <ids>', 'skip these benchmarks, comma-separated', idList, [])
     .option('--note <text>', 'a line about the conditions for the report (e.g. what else ran on the machine)')
     .option('--out-dir <dir>', 'where run folders go', join(REPO_ROOT, 'bench-results'))
+    .option('--rerender <run folder>', "rewrite a run's report.md and charts from its report.json (after a change to the report), running nothing")
     .parse()
-    .opts<{ quick: boolean; only?: string[]; skip: string[]; note?: string; outDir: string }>();
+    .opts<{ quick: boolean; only?: string[]; skip: string[]; note?: string; outDir: string; rerender?: string }>();
+  if (opts.rerender) return rerender(resolve(opts.rerender));
   const suites = SUITES.filter((s) => (!opts.only || opts.only.includes(s.id)) && !opts.skip.includes(s.id));
   const started = new Date();
   const dir = join(resolve(opts.outDir), runFolderName(started));
@@ -135,7 +155,6 @@ async function main(): Promise<void> {
     const o = await runSuite(suite, opts.quick, dir);
     outcomes.push(o);
     process.stdout.write(`\r  ${suite.id.padEnd(10)} ${o.status} in ${o.seconds.toFixed(0)} s${o.status === 'ok' ? ` — ${o.section?.comparison ?? ''}` : ` — ${o.error ?? ''}`}\n`);
-    for (const c of o.section?.charts ?? []) writeFileSync(join(dir, 'charts', c.file), c.svg);
   }
   const run: RunInfo = {
     mode,
@@ -146,8 +165,7 @@ async function main(): Promise<void> {
     commit: await gitCommit(),
     ...(opts.note ? { note: opts.note } : {}),
   };
-  writeFileSync(join(dir, 'report.md'), reportMarkdown(run, outcomes));
-  writeFileSync(join(dir, 'report.json'), JSON.stringify(reportJson(run, outcomes), null, 2) + '\n');
+  writeReport(dir, run, outcomes);
   process.stdout.write(`wrote ${relative(REPO_ROOT, join(dir, 'report.md'))}, report.json and ${outcomes.reduce((n, o) => n + (o.section?.charts.length ?? 0), 0)} charts\n`);
   process.exitCode = exitCode(outcomes);
 }
