@@ -241,3 +241,20 @@ describe('kubectl 1.33 apply --server-side', () => {
     }
   });
 });
+
+describe('kubectl 1.33 aggregated discovery', () => {
+  it('learns the API from /api and /apis alone, then lists resources and gets with it', async () => {
+    const cache = join(work, 'cache-aggregated');
+    const res = await kubectl(['--cache-dir', cache, 'api-resources', '-v=6']);
+    expect(res.code).toBe(0);
+    const gets = [...res.err.matchAll(/"GET" url="https:\/\/[^/]+([^"?]*)/g)].map((m) => m[1]);
+    expect(gets).toEqual(expect.arrayContaining(['/api', '/apis']));
+    // No per-group-version requests: the aggregated answer was understood.
+    expect(gets.filter((p) => /^\/apis?\/.+/.test(p!))).toEqual([]);
+    expect(res.out).toMatch(/^pods\s+po\s+v1\s+true\s+Pod$/m);
+    expect(res.out).toMatch(/^deployments\s+deploy\s+apps\/v1\s+true\s+Deployment$/m);
+    expect(res.out).toMatch(/^selfsubjectaccessreviews\s+authorization.k8s.io\/v1\s+false\s+SelfSubjectAccessReview$/m);
+    const got = await kubectl(['--cache-dir', cache, '-n', ns, 'get', 'deploy', 'web', '-o', 'name']);
+    expect(got.out).toBe('deployment.apps/web');
+  });
+});

@@ -21,6 +21,7 @@ import type { ApiHandler, ListQuery, WriteOptions } from '../registry/handler';
 import { PATCH_MEDIA_TYPES, patchObject, type PatchType } from '../registry/patch';
 import { checkDeleteOptions, checkFieldManager, compileListQuery } from '../registry/query';
 import { mediaType, parseBody, readBody } from './body';
+import { aggregatedDiscovery, sendAggregatedDiscovery, wantsAggregatedDiscovery, type APIGroupDiscoveryList } from './discovery';
 import { openApiDocument, openApiIndex } from './openapi';
 import { notFound, parseApiPath, type ResourcePath } from './paths';
 import { subresourceHandlers } from './subresources';
@@ -123,6 +124,7 @@ export class RestServer {
     switch (parsed.kind) {
       case 'discovery-root':
         if (method !== 'GET') throw new ApiError('MethodNotAllowed', `the server does not allow this method on the requested resource`);
+        if (wantsAggregatedDiscovery(req.headers.accept)) return sendAggregatedDiscovery(res, this.aggregatedDiscovery(parsed.which));
         if (parsed.which === 'api') return sendJson(res, 200, scheme.apiVersions());
         return sendJson(res, 200, { ...scheme.apiGroupList(), groups: [...scheme.apiGroupList().groups, ...extra.map((e) => e.group)] });
       case 'discovery-group': {
@@ -139,6 +141,27 @@ export class RestServer {
       case 'resource':
         return this.resource(req, res, method, parsed.path, url.searchParams);
     }
+  }
+
+  /** `/api` (the core group) or `/apis` (every named group, the filter's too) as one APIGroupDiscoveryList. */
+  private aggregatedDiscovery(which: 'api' | 'apis'): APIGroupDiscoveryList {
+    const { scheme } = this.opts;
+    const extra = this.opts.extraGroups ?? [];
+    if (which === 'api') {
+      return aggregatedDiscovery([{ name: '', versions: scheme.apiVersions().versions.flatMap((version) => scheme.apiResourceList({ group: '', version }) ?? []) }]);
+    }
+    const groups = [
+      ...scheme.apiGroupList().groups.map((g) => ({ group: g, resources: g.versions.flatMap((v) => scheme.apiResourceList({ group: g.name, version: v.version }) ?? []) })),
+      ...extra,
+    ];
+    return aggregatedDiscovery(
+      groups.map(({ group, resources }) => {
+        // Preferred version first, then the rest in the order the group lists them.
+        const order = [group.preferredVersion?.groupVersion, ...group.versions.map((v) => v.groupVersion)];
+        const rank = (gv: string) => order.indexOf(gv);
+        return { name: group.name, versions: [...resources].sort((a, b) => rank(a.groupVersion) - rank(b.groupVersion)) };
+      }),
+    );
   }
 
   private versionInfo() {
