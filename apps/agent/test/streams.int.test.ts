@@ -8,6 +8,7 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { get } from 'node:http';
+import { request } from 'node:https';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -210,5 +211,44 @@ describe('WebSocket clients through the apiserver', () => {
       statusCode: 403,
       body: { kind: 'Status', reason: 'Forbidden', code: 403, message: 'pods "web" is forbidden: User "bob" cannot create resource "pods/exec" in API group "" in the namespace "default"' },
     });
+  });
+
+  it('answers 400 for a pod on no node, a container the pod lacks, no command, and a request without an upgrade', async () => {
+    const created = await kubectl('1.33', ['run', 'idle', '--image=keel/none', '--restart=Never']);
+    expect(created).toMatchObject({ code: 0, out: 'pod/idle created\n' });
+    const refused = (path: string) => openExec(path, ['v4.channel.k8s.io']).catch((e: { statusCode: number; body: { message: string } }) => [e.statusCode, e.body.message]);
+    expect(await refused('/api/v1/namespaces/default/pods/idle/exec?command=true&stdout=true')).toEqual([400, 'pod idle is not assigned to a node yet']);
+    expect(await refused('/api/v1/namespaces/default/pods/web/exec?command=true&stdout=true&container=nope')).toEqual([400, 'container nope is not valid for pod web']);
+    expect(await refused('/api/v1/namespaces/default/pods/web/exec?stdout=true&container=web')).toEqual([400, 'you must specify at least 1 command']);
+    // Without an upgrade: the Status a plain POST gets.
+    const plain = await new Promise<{ code?: number; body: string }>((ok, fail) => {
+      const admin = node!.users.admin;
+      const url = new URL(`${node!.apiUrl}/api/v1/namespaces/default/pods/web/exec?command=true&stdout=true&container=web`);
+      request(url, { method: 'POST', ca: readFileSync(node!.pki.ca.certFile), cert: readFileSync(admin.certFile), key: readFileSync(admin.keyFile) }, (res) => {
+        let body = '';
+        res.on('data', (d: Buffer) => (body += d));
+        res.on('end', () => ok({ code: res.statusCode, body }));
+      })
+        .on('error', fail)
+        .end();
+    });
+    expect(plain.code).toBe(400);
+    expect(JSON.parse(plain.body)).toMatchObject({ kind: 'Status', reason: 'BadRequest', message: 'Upgrade request required' });
+  });
+
+  it('attach (WebSocket v4): the container\'s output as it writes it', async () => {
+    const ws = await openExec('/api/v1/namespaces/default/pods/web/attach?container=web&stdout=true&stderr=true', ['v4.channel.k8s.io']);
+    let err = '';
+    ws.on('message', (frame: Buffer) => {
+      if (frame[0] === 2) err += frame.subarray(1).toString();
+    });
+    try {
+      // busybox httpd -v logs each request on stderr; make one from the pod's other container.
+      const probe = await kubectl('1.33', ['exec', 'web', '-c', 'side', '--', 'sh', '-c', 'wget -q -O /dev/null http://127.0.0.1:8080/attach-probe; true']);
+      expect(probe.code).toBe(0);
+      await eventually(`the request in the attached output (so far ${JSON.stringify(err)})`, async () => (/response:404/.test(err) ? true : undefined), 20_000);
+    } finally {
+      ws.close(1000);
+    }
   });
 });
