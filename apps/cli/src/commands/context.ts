@@ -98,15 +98,20 @@ export function action<A extends unknown[]>(fn: (kube: Kube, ...args: A) => Prom
     try {
       await fn(kube, ...args);
     } catch (err) {
-      process.stderr.write(errorLine(err) + '\n');
-      process.exitCode = err instanceof ExitCode ? err.code : 1;
+      if (err instanceof ExitCode) {
+        if (err.message) process.stderr.write(err.message + '\n');
+        process.exitCode = err.code;
+      } else {
+        process.stderr.write(errorLine(err) + '\n');
+        process.exitCode = 1;
+      }
     } finally {
       kube.close();
     }
   };
 }
 
-/** A quiet failure with a chosen exit code (exec's remote exit code); nothing more to print. */
+/** A failure with a chosen exit code (exec's remote exit code); its message, if any, is printed as is. */
 export class ExitCode extends Error {
   constructor(readonly code: number, message = '') {
     super(message);

@@ -134,8 +134,8 @@ async function runExec(kube: Kube, args: string[], flags: ExecFlags, command: st
   // v4 and later always send a Status at the end; a stream closed without one ended normally.
   const final = result ?? { code: 0 };
   if (final.code !== 0) {
-    if (final.message) process.stderr.write(`error: ${final.message}\n`);
-    throw new ExitCode(final.code);
+    // kubectl's words for a remote exit code; other failures carry the server's message.
+    throw new ExitCode(final.code, final.message ? `error: ${final.message}` : `command terminated with exit code ${final.code}`);
   }
 }
 
