@@ -180,6 +180,8 @@ afterAll(async () => {
     const report = await w.stop({ removeDir: !process.env['KEEL_DEBUG'] }).catch((err: Error) => ({ removed: [], problems: [err.message] }));
     problems.push(...report.problems);
   }
+  // Stopping the workers removed their root-side routes (before the bridge takes any with it).
+  const rootRoutes = execFileSync('ip', ['-4', 'route', 'show'], { encoding: 'utf8' });
   for (const n of NODES) await removeHost(n.name, { kill: true }).catch((err: Error) => problems.push(err.message));
   await removeBridge(BRIDGE).catch((err: Error) => problems.push(err.message));
   for (const d of daemons.reverse()) await d.stop();
@@ -189,6 +191,7 @@ afterAll(async () => {
   rmSync(work, { recursive: true, force: true });
 
   expect(problems).toEqual([]);
+  expect(rootRoutes).not.toMatch(/^10\.246\./m);
   // Nothing is left: namespaces, links, rules, pod cgroups, processes.
   for (const n of NODES) {
     expect(hostExists(n.name)).toBe(false);
@@ -320,7 +323,9 @@ describe('two nodes, each a network namespace with its own containerd and agent'
     const killed = await killHost(NODES[0].name);
     expect(killed).toEqual(expect.arrayContaining([workers[0]!.containerd.pid, workers[0]!.agentPid]));
     expect(pidsInHost(NODES[0].name)).toEqual([]);
-    await startNode(0);
+    const restarted = await startNode(0);
+    // The old worker's root-side route goes with the new one (stop removes it).
+    await restarted.routeFromRoot((await nodeOf(NODES[0].name)).spec!.podCIDR!);
     await eventually('the client pod running again and reaching the ClusterIP', async () => {
       const res = await execInPod('client', ['wget', '-q', '-O', '-', `http://${clusterIp}/`]);
       return res.code === 0 && webNames.includes(res.out.trim()) ? true : undefined;
