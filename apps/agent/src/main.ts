@@ -4,7 +4,9 @@
 // watching and syncing and exits; pods keep running and iptables rules stay, as with
 // kubelet and kube-proxy, and the next agent adopts both. --hollow swaps containerd for an
 // in-memory runtime (kubelet/hollow.ts) so one machine can register hundreds of nodes for
-// control-plane scale tests; it says so in its logs and in the node's labels.
+// control-plane scale tests; it says so in its logs and in the node's labels. Prometheus
+// /metrics (the proxy's sync series, the kubelet's pod workers) and /healthz are served
+// on --metrics-bind-address, as kube-proxy does.
 import { hostname } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import type { EndpointSlice, KubeObject, Node, Service } from '@keel/api';
@@ -14,6 +16,7 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { quantityValue } from './kubelet/env';
 import { HollowRuntime } from './kubelet/hollow';
 import { Kubelet } from './kubelet/kubelet';
+import { serveMetrics, type MetricsServer } from './metrics';
 import { podRoutesFor, PodRouteSync } from './proxy/pod-routes';
 import { cleanupProxy, startProxy, type ProxyEventHandler, type ProxyEventSource, type RunningProxy } from './proxy/run';
 
@@ -31,6 +34,13 @@ function address(value: string): string {
   } catch (err) {
     throw new InvalidArgumentError((err as Error).message);
   }
+}
+
+/** One host:port to listen on (IPv4, or [IPv6]). */
+function listenAddress(value: string): string {
+  const m = /^(\[[0-9a-fA-F:]+\]|\d{1,3}(?:\.\d{1,3}){3}|localhost):(\d+)$/.exec(value);
+  if (!m || Number(m[2]) > 65535) throw new InvalidArgumentError('expected host:port, e.g. 127.0.0.1:10249');
+  return value;
 }
 
 function cidr(value: string): string {
@@ -102,6 +112,7 @@ const program = new Command('keel-agent')
   .option('--service-cidr <cidr>', 'the Services CIDR (routed to a local device by the proxy)', cidr, '10.96.0.0/12')
   .option('--cluster-cidr <cidr>', 'all pods of the cluster (the proxy masquerades traffic from outside it)', cidr)
   .option('--pod-bridge <name>', 'the CNI bridge service traffic may be masqueraded out of', 'keel-cni0')
+  .option('--metrics-bind-address <host:port>', 'where /metrics and /healthz are served (port 0 picks one; in use: a warning, no metrics)', listenAddress, '127.0.0.1:10249')
   .option('--disable-pod-routes', "do not route to other nodes' pod CIDRs (spec.podCIDR via their InternalIP, through keel-… links only)", false)
   .option('--hollow', 'replace containerd by an in-memory fake runtime (control-plane scale tests only: nothing runs; the node is labelled keel.io/hollow=true)', false)
   .option('--cleanup', "remove the proxy's iptables chains, routes and sysctl changes recorded under --root-dir, then exit (after the agent stopped)", false)
@@ -133,6 +144,7 @@ interface Options {
   clusterCidr?: string;
   podBridge: string;
   disablePodRoutes: boolean;
+  metricsBindAddress: string;
   verbose: boolean;
   cleanup: boolean;
 }
@@ -240,6 +252,7 @@ async function main(): Promise<void> {
   });
   let proxy: RunningProxy | undefined;
   let stopRoutes: (() => void) | undefined;
+  let metrics: MetricsServer | undefined;
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
@@ -248,6 +261,7 @@ async function main(): Promise<void> {
     stopRoutes?.();
     await kubelet.stop().catch((err) => log('warn', 'kubelet stop', { error: String(err) }));
     await proxy?.stop().catch((err) => log('warn', 'proxy stop', { error: String(err) }));
+    await metrics?.close();
     client.close();
     criClient?.close();
     process.exit(0);
@@ -268,6 +282,18 @@ async function main(): Promise<void> {
         log,
       });
       if (!opts.disablePodRoutes) stopRoutes = routeToOtherNodes(client, proxy, { name: opts.nodeName, ip: opts.nodeIp });
+    }
+    // Hollow nodes come by the hundred on one machine: they serve metrics only when asked.
+    if (!opts.hollow || program.getOptionValueSource('metricsBindAddress') !== 'default') {
+      const at = opts.metricsBindAddress.lastIndexOf(':');
+      const host = opts.metricsBindAddress.slice(0, at).replace(/^\[|\]$/g, '');
+      try {
+        metrics = await serveMetrics(host, Number(opts.metricsBindAddress.slice(at + 1)), () => kubelet.metricsText() + (proxy?.proxier.metricsText() ?? ''));
+        log('info', 'serving /metrics and /healthz', { address: `${host}:${metrics.port}` });
+      } catch (err) {
+        // Another agent on this machine may hold the port: metrics are not worth refusing to run.
+        log('warn', 'not serving /metrics', { address: opts.metricsBindAddress, error: (err as Error).message });
+      }
     }
   } catch (err) {
     log('error', 'cannot start', { error: (err as Error).message });

@@ -10,9 +10,11 @@
 //    termination messages come from /dev/termination-log, or the log under
 //    FallbackToLogsOnError; a sidecar runs beside the main container and is stopped once
 //    the pod has Succeeded.
+//  - /metrics shows the kubelet's pod worker counts.
 // Everything is torn down afterwards and checked to be gone.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { get } from 'node:http';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -28,6 +30,7 @@ import { startEtcdCluster, type EtcdCluster } from '@keel/tools-etcd';
 import { buildImages } from '@keel/tools-images';
 import { pushImage, startRegistry, type Registry } from '@keel/tools-registry';
 import { Kubelet } from '../src/kubelet/kubelet';
+import { serveMetrics } from '../src/metrics';
 
 const root = resolve(import.meta.dirname, '../../..');
 const work = mkdtempSync(join(tmpdir(), 'keel-podfeatures-test-'));
@@ -287,7 +290,7 @@ describe('container lifecycle on containerd', () => {
         'messages',
         [
           { name: 'main', image: image('keel/job-ok'), command: sh('echo "disk full" > /dev/termination-log; exit 3') },
-          { name: 'fallback', image: image('keel/job-ok'), command: sh('echo starting; echo "cannot connect" >&2; exit 4'), terminationMessagePolicy: 'FallbackToLogsOnError' },
+          { name: 'fallback', image: image('keel/job-ok'), command: sh('echo starting >&2; echo "cannot connect" >&2; exit 4'), terminationMessagePolicy: 'FallbackToLogsOnError' },
           { name: 'quiet', image: image('keel/job-ok'), command: sh('echo logs are not messages; exit 5') },
         ],
         { restartPolicy: 'Never' },
@@ -330,5 +333,29 @@ describe('container lifecycle on containerd', () => {
       return live.every((c) => c.state !== 'CONTAINER_RUNNING') ? true : undefined;
     });
     await admin.pods('default').delete('sidecar');
+  });
+});
+
+describe('kubelet metrics', () => {
+  it('serves pod worker counts, sync outcomes and durations on /metrics', async () => {
+    const server = await serveMetrics('127.0.0.1', 0, () => kubelet!.metricsText());
+    try {
+      const text = await new Promise<string>((ok, fail) => {
+        get(`http://127.0.0.1:${server.port}/metrics`, (res) => {
+          let body = '';
+          res.on('data', (d) => (body += d));
+          res.on('end', () => ok(body));
+        }).on('error', fail);
+      });
+      const value = (series: string) => Number(new RegExp(`^${series.replace(/[{}"+]/g, '\\$&')} (\\S+)$`, 'm').exec(text)?.[1]);
+      // Every pod above was synced many times, and none of those syncs failed outright.
+      const syncs = value('keel_kubelet_pod_worker_syncs_total{result="success"}');
+      expect(syncs).toBeGreaterThan(10);
+      expect(value('keel_kubelet_pod_worker_duration_seconds_count')).toBe(syncs + value('keel_kubelet_pod_worker_syncs_total{result="error"}'));
+      expect(value('keel_kubelet_pod_workers')).toBe(kubelet!.podCount);
+      expect(text).toContain('# TYPE keel_kubelet_pod_worker_duration_seconds histogram');
+    } finally {
+      await server.close();
+    }
   });
 });

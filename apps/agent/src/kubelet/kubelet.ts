@@ -6,12 +6,14 @@
 // down, or forgotten) and gives them a worker that tears them down, and rotates container
 // logs (log-rotation.ts). Stopping the kubelet
 // stops watching and working; pods keep running, as with kubelet, and the next agent
-// adopts them by their labels.
+// adopts them by their labels. metricsText() reports the pod workers: how many, how many
+// syncing now, their sync outcomes and durations.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import type { Pod } from '@keel/api';
 import { EventRecorder, Informer, type Client } from '@keel/client';
+import { family, Histogram } from '../metrics';
 import type { Runtime } from './runtime';
 import { admit, type Rejection } from './admission';
 import { Backoff, CrashLoopBackoff, ImagePullBackoff } from './backoff';
@@ -74,6 +76,8 @@ export class Kubelet {
   private readonly pullBackoff = new Backoff(ImagePullBackoff);
   private readonly settings: NodeSettings;
   private readonly serviceAccountTokens: ServiceAccountTokens;
+  private readonly syncs = { success: 0, error: 0 };
+  private readonly syncDurations = new Histogram('keel_kubelet_pod_worker_duration_seconds', 'Duration of one pod worker sync.');
   port = 0;
 
   constructor(private readonly opts: KubeletOptions) {
@@ -223,13 +227,17 @@ export class Kubelet {
     s.running = true;
     s.again = false;
     let next: number | undefined;
+    const started = performance.now();
     try {
       next = await s.worker.sync();
+      this.syncs.success++;
     } catch (err) {
+      this.syncs.error++;
       this.opts.log('warn', 'pod sync failed', { pod: s.worker.pod ? `${s.worker.pod.metadata.namespace}/${s.worker.pod.metadata.name}` : s.worker.uid, error: (err as Error).message });
       next = 2_000;
     } finally {
       s.running = false;
+      this.syncDurations.observe((performance.now() - started) / 1000);
     }
     if (this.stopped) return;
     if (s.worker.finished && !s.worker.pod) {
@@ -273,6 +281,20 @@ export class Kubelet {
       this.opts.log('info', 'removing the sandbox of a pod that is gone', { uid, sandbox: sb.id.slice(0, 12) });
       this.podGone(uid);
     }
+  }
+
+  /** Prometheus text: pod worker counts, sync outcomes and durations. */
+  metricsText(): string {
+    const running = [...this.slots.values()].filter((s) => s.running).length;
+    return [
+      ...family('keel_kubelet_pod_workers', 'Pod workers (one per pod this node runs or tears down).', 'gauge', [{ value: this.slots.size }]),
+      ...family('keel_kubelet_pod_workers_syncing', 'Pod workers syncing now.', 'gauge', [{ value: running }]),
+      ...family('keel_kubelet_pod_worker_syncs_total', 'Pod worker syncs, by result.', 'counter', [
+        { labels: { result: 'success' }, value: this.syncs.success },
+        { labels: { result: 'error' }, value: this.syncs.error },
+      ]),
+      ...this.syncDurations.text(),
+    ].join('\n') + '\n';
   }
 
   /** Pods the agent is working on (for tests and metrics). */

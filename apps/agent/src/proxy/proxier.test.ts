@@ -176,4 +176,29 @@ describe('Proxier', () => {
     expect(p.metricsText()).toMatch(/keel_proxy_sync_duration_seconds\{kind="full"\} [0-9.e-]+/);
     expect(p.metricsText()).toContain('keel_proxy_service_ports 1');
   });
+
+  it('reports kube-proxy-like metrics: a duration histogram by kind, the last sync time, and rules and chains per table as programmed', async () => {
+    const ipt = new FakeIptables();
+    const p = proxier(ipt);
+    p.upsertService(webSvc);
+    p.upsertEndpointSlice(web(['10.244.0.2']));
+    p.setSynced();
+    await p.idle();
+    p.upsertEndpointSlice(web(['10.244.0.2', '10.244.0.3']));
+    await p.idle();
+    const text = p.metricsText();
+    const value = (series: string) => Number(new RegExp(`^${series.replace(/[{}"+.]/g, '\\$&')} (\\S+)$`, 'm').exec(text)?.[1]);
+    expect(text).toContain('# TYPE keel_proxy_sync_proxy_rules_duration_seconds histogram');
+    expect(value('keel_proxy_sync_proxy_rules_duration_seconds_count{kind="full"}')).toBe(1);
+    expect(value('keel_proxy_sync_proxy_rules_duration_seconds_count{kind="partial"}')).toBe(1);
+    expect(value('keel_proxy_sync_proxy_rules_duration_seconds_bucket{kind="partial",le="+Inf"}')).toBe(1);
+    expect(value('keel_proxy_sync_proxy_rules_duration_seconds_sum{kind="full"}')).toBe(p.metrics.lastFull!.durationMs / 1000);
+    const last = value('keel_proxy_sync_proxy_rules_last_timestamp_seconds');
+    expect(Math.abs(last - Date.now() / 1000)).toBeLessThan(60);
+    // What the fake kernel holds in our chains is what the metrics say was programmed.
+    const ours = (table: 'nat' | 'filter') => ipt.chains(table).map((c) => ipt.tables[table]!.get(c)!.length);
+    expect(value('keel_proxy_iptables_chains{table="nat"}')).toBe(ours('nat').length);
+    expect(value('keel_proxy_iptables_rules{table="filter"}')).toBe(ours('filter').reduce((a, b) => a + b, 0));
+    expect(value('keel_proxy_iptables_rules{table="nat"}') + value('keel_proxy_iptables_rules{table="filter"}')).toBe(p.metrics.rules);
+  });
 });

@@ -6,10 +6,13 @@
 // interval, and after any failure, since the tables may then be anything) reads the tables
 // back with iptables-save and rewrites every chain of ours that differs from what it wants,
 // re-inserts missing jumps and deletes stale chains it finds. After a
-// successful sync, conntrack entries of removed UDP endpoints are deleted.
+// successful sync, conntrack entries of removed UDP endpoints are deleted. Metrics, in
+// kube-proxy's terms: a histogram of sync durations by kind, the time of the last good
+// sync, and rules and chains per table.
 import type { Endpoints, EndpointSlice, Service } from '@keel/api';
 import { staleConntrackDeletions } from './conntrack';
 import type { ConntrackBackend, IptablesBackend } from './iptables';
+import { family, Histogram, SyncDurationBuckets } from '../metrics';
 import { endpointsToSlices } from './model';
 import { missingJumps, ownChains, parseSave, planRestore } from './restore';
 import { computeRules, JUMPS, RuleCache, type ProgrammedPort, type RuleConfig, type TableChains } from './rules';
@@ -62,6 +65,8 @@ export interface ProxierMetrics {
   chains: number;
   servicePorts: number;
   endpoints: number;
+  /** Rules and chains per table (nat, filter), as last programmed. */
+  tables: Record<string, { rules: number; chains: number }>;
 }
 
 const gauge = (name: string, help: string, value: number) => [`# HELP ${name} ${help}`, `# TYPE ${name} gauge`, `${name} ${value}`];
@@ -86,7 +91,9 @@ export class Proxier {
   private failures = 0;
   private readonly now: () => number;
   private readonly log: LogFn;
-  readonly metrics: ProxierMetrics = { syncs: { full: 0, partial: 0, failed: 0 }, rules: 0, chains: 0, servicePorts: 0, endpoints: 0 };
+  readonly metrics: ProxierMetrics = { syncs: { full: 0, partial: 0, failed: 0 }, rules: 0, chains: 0, servicePorts: 0, endpoints: 0, tables: {} };
+  /** Every successful sync's duration, by kind (full, partial). */
+  readonly syncDurations = new Histogram('keel_proxy_sync_proxy_rules_duration_seconds', 'Duration of proxy rule syncs, by kind (full, partial).', SyncDurationBuckets);
 
   constructor(private readonly opts: ProxierOptions) {
     this.now = opts.now ?? (() => performance.now());
@@ -238,6 +245,10 @@ export class Proxier {
       else m.lastPartial = result;
       m.lastSuccessAt = Date.now();
       Object.assign(m, { rules: ruleSet.counts.rules, chains: ruleSet.counts.chains, servicePorts: ruleSet.counts.servicePorts, endpoints: ruleSet.counts.endpoints });
+      m.tables = Object.fromEntries(
+        Object.entries(ruleSet.tables).map(([table, chains]: [string, Map<string, string[]>]) => [table, { chains: chains.size, rules: [...chains.values()].reduce((n, lines) => n + lines.length, 0) }]),
+      );
+      this.syncDurations.observe(result.durationMs / 1000, { kind: full ? 'full' : 'partial' });
       this.log('info', full ? 'proxy full sync' : 'proxy partial sync', { ...result });
       return result;
     } catch (err) {
@@ -264,6 +275,10 @@ export class Proxier {
       ...gauge('keel_proxy_chains', 'Chains the proxy has programmed.', m.chains),
       ...gauge('keel_proxy_service_ports', 'Service ports the proxy has programmed.', m.servicePorts),
       ...gauge('keel_proxy_endpoints', 'Ready endpoints the proxy balances across.', m.endpoints),
+      ...this.syncDurations.text(),
+      ...family('keel_proxy_sync_proxy_rules_last_timestamp_seconds', 'When the last successful sync of proxy rules ended (seconds since the epoch).', 'gauge', m.lastSuccessAt ? [{ value: m.lastSuccessAt / 1000 }] : []),
+      ...family('keel_proxy_iptables_rules', 'iptables rules the proxy programmed, by table.', 'gauge', Object.entries(m.tables).map(([table, t]) => ({ labels: { table }, value: t.rules }))),
+      ...family('keel_proxy_iptables_chains', 'iptables chains the proxy programmed, by table.', 'gauge', Object.entries(m.tables).map(([table, t]) => ({ labels: { table }, value: t.chains }))),
     ];
     return `${lines.join('\n')}\n`;
   }
