@@ -1,12 +1,14 @@
-// A control plane for the integration tests: a real etcd (from @keel/tools-etcd), the
-// built keel-apiserver as its own process (PID recorded, stopped by that PID), and this
+// A control plane for the integration tests: a real store — keel-store (from
+// @keel/tools-store, the default) or Debian's etcd (from @keel/tools-etcd; KEEL_TEST_STORE=etcd)
+// — the built keel-apiserver as its own process (PID recorded, stopped by that PID), and this
 // app's ControllerManager in the test process on a @keel/client gRPC connection. No agent
 // runs, so pods never start: `kubelet` below stands in for one by writing pod status
 // through the status subresource, as a kubelet would.
 import { formatTime, type Pod, type PodStatus } from '@keel/api';
 import { Client, GrpcTransport } from '@keel/client';
 import { freeLoopbackPorts, httpAnswers, startDaemon, type RunningDaemon } from '@keel/process';
-import { startEtcdCluster, type EtcdCluster } from '@keel/tools-etcd';
+import { startEtcdCluster } from '@keel/tools-etcd';
+import { startStoreCluster } from '@keel/tools-store';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -31,21 +33,34 @@ export interface TestCluster extends ControlPlane {
   manager: ControllerManager;
 }
 
-/** etcd and keel-apiserver (built fresh), and a gRPC client of it. */
-export async function startControlPlane(): Promise<ControlPlane> {
+/** Which etcd v3 server the apiserver stores objects in. */
+export type TestStore = 'etcd' | 'keel-store';
+
+/** The store the tests run on: keel-store unless KEEL_TEST_STORE says etcd. */
+export function testStore(): TestStore {
+  return process.env['KEEL_TEST_STORE'] === 'etcd' ? 'etcd' : 'keel-store';
+}
+
+/** A store and keel-apiserver (built fresh), and a gRPC client of it. */
+export async function startControlPlane(opts: { store?: TestStore } = {}): Promise<ControlPlane & { store: TestStore }> {
+  const store = opts.store ?? testStore();
   const work = mkdtempSync(join(tmpdir(), 'keel-cm-test-'));
-  let etcd: EtcdCluster | undefined;
+  let etcd: { endpoints: string[]; stop(): Promise<void> } | undefined;
   let apiserver: RunningDaemon | undefined;
   let client: Client | undefined;
   const stop = async () => {
     client?.close();
     await apiserver?.stop(5000);
-    await etcd?.stop({ removeData: true });
+    await etcd?.stop();
     rmSync(work, { recursive: true, force: true });
   };
   try {
     execFileSync(process.execPath, [join(root, 'tools/scripts/bundle.mjs'), 'apps/apiserver'], { cwd: root, stdio: 'pipe' });
-    etcd = await startEtcdCluster({ dir: join(work, 'keel-etcd'), members: 1 });
+    if (store === 'keel-store') etcd = await startStoreCluster({ members: 1 });
+    else {
+      const cluster = await startEtcdCluster({ dir: join(work, 'keel-etcd'), members: 1 });
+      etcd = { endpoints: cluster.endpoints, stop: () => cluster.stop({ removeData: true }) };
+    }
     const [port, grpcPort] = await freeLoopbackPorts(2);
     const restUrl = `http://127.0.0.1:${port}`;
     apiserver = await startDaemon({
@@ -59,7 +74,7 @@ export async function startControlPlane(): Promise<ControlPlane> {
     client = new Client(new GrpcTransport({ address: grpcAddress, callTimeoutMs: 10_000 }));
     // The apiserver makes the system namespaces; `default` is the one tests use.
     await waitFor(async () => (await client!.namespaces().get('default').catch(() => undefined)) !== undefined, 20_000);
-    return { client, grpcAddress, restUrl, work, stop };
+    return { client, grpcAddress, restUrl, work, stop, store };
   } catch (err) {
     await stop();
     throw err;
@@ -67,8 +82,8 @@ export async function startControlPlane(): Promise<ControlPlane> {
 }
 
 /** The control plane with this app's ControllerManager running in the test process. */
-export async function startTestCluster(config: ControllerConfig = {}): Promise<TestCluster> {
-  const plane = await startControlPlane();
+export async function startTestCluster(config: ControllerConfig = {}, store?: TestStore): Promise<TestCluster> {
+  const plane = await startControlPlane(store ? { store } : {});
   try {
     const log = process.env.KEEL_TEST_LOGS ? jsonLogger() : silentLogger;
     const manager = new ControllerManager({ client: plane.client, controllers: selectControllers('*'), config: { apiserverUrl: plane.restUrl, ...config }, log, workers: 3 });

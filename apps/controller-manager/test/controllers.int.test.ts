@@ -1,6 +1,7 @@
-// The controllers against a real apiserver on a real etcd. Pods never run (no agent): the
-// test plays the kubelet and marks them Running/Ready or Succeeded through the status
-// subresource (see cluster.ts). Each case waits on what a user would see with kubectl.
+// The controllers against a real apiserver on a real store (keel-store; KEEL_TEST_STORE=etcd
+// for Debian's etcd). Pods never run (no agent): the test plays the kubelet and marks them
+// Running/Ready or Succeeded through the status subresource (see cluster.ts). Each case waits
+// on what a user would see with kubectl.
 import { type Deployment, type Endpoints, type EndpointSlice, type Job, type Pod, type ReplicaSet } from '@keel/api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kubelet, retryOnConflict, startTestCluster, waitFor, type TestCluster } from './cluster';
@@ -279,8 +280,17 @@ describe('Node lifecycle', () => {
       return n.spec?.podCIDR ? n : undefined;
     }, 20_000, 'a pod CIDR');
     expect(withCidr.spec!.podCIDR).toMatch(/^10\.244\.\d+\.0\/24$/);
-    // A pod bound to the node (as the scheduler would), which tolerates nothing.
-    const p = await t.client.pods('default').create({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'on-a', namespace: 'default' }, spec: { containers: [{ name: 'c', image: 'keel/busybox' }] } });
+    // A pod bound to the node (as the scheduler would) that tolerates the node being unreachable
+    // for 1 s (without a toleration of its own, admission would give it Kubernetes' 300 s).
+    const p = await t.client.pods('default').create({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'on-a', namespace: 'default' },
+      spec: {
+        containers: [{ name: 'c', image: 'keel/busybox' }],
+        tolerations: [{ key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 1 }],
+      },
+    });
     await t.client.bind('default', p.metadata.name!, 'keel-node-a');
     // No renewals from here: after the 2 s grace the node is Unknown and tainted.
     const unknown = await waitFor(async () => {
@@ -288,7 +298,7 @@ describe('Node lifecycle', () => {
       return n.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'Unknown' && n.spec?.taints?.some((x) => x.key === 'node.kubernetes.io/unreachable' && x.effect === 'NoExecute') && n;
     }, 20_000, 'the node Unknown and tainted');
     expect(unknown.status!.conditions!.find((c) => c.type === 'Ready')!.reason).toBe('NodeStatusUnknown');
-    // The pod does not tolerate the taint: it is evicted (deleted; it lingers for its grace period, as no agent confirms).
+    // Its toleration runs out: it is evicted (deleted; it lingers for its grace period, as no agent confirms).
     await waitFor(async () => {
       const pod = await t.client.pods('default').get('on-a').catch(() => undefined);
       return !pod || pod.metadata.deletionTimestamp !== undefined;
