@@ -7,7 +7,7 @@
 // works across nodes (both through the agents' routes to each other's pod CIDRs). Then
 // everything is torn down and checked to be gone: namespaces, links, iptables rules,
 // pod cgroups, processes.
-// Addresses: hosts 10.242.0.0/24, pods 10.246.0.0/16, Services 10.247.0.0/16.
+// Addresses: hosts 10.242.0.0/24, pods 10.246.0.0/16, Services 10.243.0.0/16 (keel up --ha uses 10.241 and 10.247).
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -44,7 +44,7 @@ const work = mkdtempSync(join(tmpdir(), 'keel-two-node-'));
 const BRIDGE = 'keel-mn0';
 const HOST_SUBNET = '10.242.0.0/24';
 const CLUSTER_CIDR = '10.246.0.0/16';
-const SERVICE_CIDR = '10.247.0.0/16';
+const SERVICE_CIDR = '10.243.0.0/16';
 const NODES = [
   { name: 'keel-mn-a', address: '10.242.0.11' },
   { name: 'keel-mn-b', address: '10.242.0.12' },
@@ -273,7 +273,7 @@ describe('two nodes, each a network namespace with its own containerd and agent'
       spec: { selector: { app: 'web' }, ports: [{ port: 80, targetPort: 8080 }] },
     });
     const vip = svc.spec!.clusterIP!;
-    expect(vip).toMatch(/^10\.247\./);
+    expect(vip).toMatch(/^10\.243\./);
     const clientPod: Pod = {
       apiVersion: 'v1',
       kind: 'Pod',
