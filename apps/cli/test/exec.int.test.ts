@@ -93,7 +93,10 @@ beforeAll(async () => {
   });
   server.on('upgrade', (req: IncomingMessage, socket, head) => {
     const u = new URL(req.url!, 'http://x');
-    if (u.pathname !== '/api/v1/namespaces/default/pods/web/exec') return socket.destroy();
+    if (u.pathname !== '/api/v1/namespaces/default/pods/web/exec') {
+      socket.destroy();
+      return;
+    }
     wss.handleUpgrade(req, socket, head, (ws) => {
       seen.push({ query: u.searchParams, protocol: ws.protocol });
       session(ws, u.searchParams, ws.protocol);
