@@ -6,7 +6,7 @@
 // killed whole (the demo does) and `up` run again starts only what is missing. The folder
 // also holds the PKI, the admin kubeconfig and ha.json, which says where everything is for
 // tools (the HA demo) that must not import this app.
-import { startContainerd, runningPid, teardownNode } from '@keel/containerd';
+import { readRecord, runningPid, startContainerd, teardownNode } from '@keel/containerd';
 import { EtcdClient } from '@keel/etcd-client';
 import {
   addEgressGuard,
@@ -119,8 +119,12 @@ export class HaCluster {
     return join(this.hostDir(host), 'logs', `${part}.log`);
   }
 
+  /**
+   * A worker's containerd folder. Its name is the node's CNI network name and pod cgroup
+   * parent, so it must be unique on the machine: other clusters' nodes run here too.
+   */
   private nodeDir(host: HaHost): string {
-    return join(this.hostDir(host), 'keel-node');
+    return join(this.hostDir(host), `${host.name}-node`);
   }
 
   private bundle(part: PartName): string {
@@ -284,8 +288,9 @@ export class HaCluster {
       join(nodeDir, 'cni', 'net.d', '10-keel.conflist'),
       '--cluster-cidr',
       HA_CLUSTER_CIDR,
+      // Under the cgroup its containerd recorded, so teardownNode removes what the pods leave.
       '--cgroup-parent',
-      `/${w.name}-pods`,
+      readRecord(nodeDir)?.cgroupParent ?? `/${w.name}-pods`,
       '--port',
       String(PORTS.agent),
     ];
