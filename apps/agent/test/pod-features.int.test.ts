@@ -23,7 +23,7 @@ import type { Pod } from '@keel/api';
 import { Client, GrpcTransport } from '@keel/client';
 import { CriClient } from '@keel/cri';
 import { Labels } from '../src/kubelet/cri-config';
-import { createClusterPki, type ClusterPki } from '@keel/pki';
+import { createClusterPki, issueCert, type ClusterPki } from '@keel/pki';
 import { freeLoopbackPort, freeLoopbackPorts, httpAnswers, startDaemon, type RunningDaemon } from '@keel/process';
 import { startContainerd, type RunningContainerd } from '@keel/tools-containerd';
 import { startEtcdCluster, type EtcdCluster } from '@keel/tools-etcd';
@@ -52,6 +52,7 @@ let cri: CriClient;
 let kubelet: Kubelet | undefined;
 let image: (name: string) => string;
 let httpsPort = 0;
+let grpcAddress = '';
 
 type Credential = { cert: Buffer; key: Buffer } | { token: string };
 
@@ -121,7 +122,7 @@ beforeAll(async () => {
     logFile: join(work, 'apiserver.log'),
     ready: async () => (await apiRequest('GET', '/readyz', adminCert()).catch(() => ({ status: 0 }))).status === 200,
   });
-  const grpcAddress = `127.0.0.1:${grpc}`;
+  grpcAddress = `127.0.0.1:${grpc}`;
   const cm = pki.clients['kube-controller-manager']!;
   controllerManager = await startDaemon({
     argv: [
@@ -249,6 +250,21 @@ describe('ServiceAccount token volume', () => {
     const forged = await apiRequest('POST', '/apis/authentication.k8s.io/v1/selfsubjectreviews', { token: `${token!.slice(0, -4)}AAAA` }, { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' });
     expect(forged.status).toBe(401);
     await admin.pods('default').delete('sa-token');
+  });
+
+  it('serves TokenRequest over keel.v1 under RBAC: a node may, a user without the right may not', async () => {
+    const token = await nodeClient.createToken('default', 'default', { expirationSeconds: 600 });
+    expect(token.status!.token).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);
+    expect(Date.parse(token.status!.expirationTimestamp) - Date.now()).toBeGreaterThan(500_000);
+    const alice = await issueCert(pki.ca, join(work, 'keel-pki'), 'alice', { cn: 'alice', groups: ['dev'], usage: 'client' });
+    const aliceClient = new Client(new GrpcTransport({ address: grpcAddress, tls: { ca: readFileSync(pki.ca.certFile), cert: readFileSync(alice.certFile), key: readFileSync(alice.keyFile) }, callTimeoutMs: 5_000 }));
+    try {
+      await expect(aliceClient.createToken('default', 'default', {})).rejects.toMatchObject({ reason: 'Forbidden', message: expect.stringContaining('serviceaccounts/token') });
+    } finally {
+      aliceClient.close();
+    }
+    // A subresource keel.v1 does not serve is NotFound, as on REST.
+    await expect(admin.serviceAccounts('default').createSubresource('default', 'nope', { apiVersion: 'v1', kind: 'Status', metadata: {} })).rejects.toMatchObject({ reason: 'NotFound' });
   });
 
   it('mounts nothing for a pod that opts out', async () => {
