@@ -18,6 +18,7 @@ import { GrpcApiServer } from './grpc/server';
 import { ensureSystemNamespaces } from './bootstrap';
 import { ApiHandler } from './registry/handler';
 import { defaultStrategies } from './registry/strategies';
+import { eventTtl } from './storage/leases';
 import { RestServer } from './rest/server';
 
 function endpointList(value: string): string[] {
@@ -87,6 +88,7 @@ const program = new Command('keel-apiserver')
   .option('--service-node-port-range <min-max>', 'ports NodePort Services may use', portRange, { min: 30000, max: 32767 })
   .option('--default-not-ready-toleration-seconds <n>', 'seconds new pods tolerate a not-ready node (DefaultTolerationSeconds admission)', count, 300)
   .option('--default-unreachable-toleration-seconds <n>', 'seconds new pods tolerate an unreachable node (DefaultTolerationSeconds admission)', count, 300)
+  .option('--event-ttl <duration>', 'how long Events are kept after their last write, e.g. 1h (an etcd lease on their keys)', parseDuration, 3600)
   .option('--log-requests', 'log every request', false)
   .exitOverride();
 
@@ -120,6 +122,7 @@ async function main(): Promise<void> {
     serviceNodePortRange: { min: number; max: number };
     defaultNotReadyTolerationSeconds: number;
     defaultUnreachableTolerationSeconds: number;
+    eventTtl: number;
   }>();
   // HTTPS with authentication, or plain HTTP without, only when asked for by name.
   const insecurePort = opts.insecurePort ?? opts.port;
@@ -139,7 +142,13 @@ async function main(): Promise<void> {
     // The pod's ServiceAccount from the watch cache, for its automountServiceAccountToken.
     serviceAccount: (namespace: string, name: string) => handler.cache(serviceAccounts).objects.get(storeKey(serviceAccounts, namespace, name)) as ServiceAccount | undefined,
   };
-  const handler: ApiHandler = new ApiHandler({ etcd, strategies: withSecurityAdmission(defaultStrategies({ services, defaultTolerationSeconds }), admission), uid: randomUUID, random: Math.random });
+  const handler: ApiHandler = new ApiHandler({
+    etcd,
+    strategies: withSecurityAdmission(defaultStrategies({ services, defaultTolerationSeconds }), admission),
+    uid: randomUUID,
+    random: Math.random,
+    ttlSeconds: eventTtl(opts.eventTtl),
+  });
   handler.namespaceInfo = scheme.lookup('namespaces');
   // The system namespaces exist before the server says it is ready; the store may still be
   // electing a leader, so keep trying for a while.

@@ -15,6 +15,7 @@ import { ensureSystemNamespaces } from '../src/bootstrap';
 import { ApiHandler } from '../src/registry/handler';
 import { ServiceAllocator } from '../src/allocators/services';
 import { defaultStrategies } from '../src/registry/strategies';
+import { eventTtl } from '../src/storage/leases';
 import { RestServer } from '../src/rest/server';
 import { withSecurityAdmission } from '../src/auth/admission';
 import { loadSecurity, type SecurityFlags } from '../src/auth/config';
@@ -38,7 +39,9 @@ export interface TestApiServer {
 /** Which etcd v3 server the apiserver stores objects in. */
 export type TestStore = 'etcd' | 'keel-store';
 
-export async function startTestApiServer(opts: { bookmarkIntervalMs?: number; security?: TestSecurity; store?: TestStore } = {}): Promise<TestApiServer> {
+export async function startTestApiServer(
+  opts: { bookmarkIntervalMs?: number; security?: TestSecurity; store?: TestStore; /** --event-ttl, in seconds (default: Events never expire) */ eventTtlSeconds?: number } = {},
+): Promise<TestApiServer> {
   const work = mkdtempSync(join(tmpdir(), 'keel-apiserver-test-'));
   let cluster: { endpoints: string[]; stop(): Promise<void> } | undefined;
   let server: Server | undefined;
@@ -61,7 +64,13 @@ export async function startTestApiServer(opts: { bookmarkIntervalMs?: number; se
     }
     etcd = new EtcdClient({ endpoints: cluster.endpoints });
     const services = new ServiceAllocator(etcd, { serviceCidr: '10.96.0.0/24', nodePortRange: { min: 30000, max: 30010 }, random: Math.random });
-    handler = new ApiHandler({ etcd, strategies: withSecurityAdmission(defaultStrategies({ services })), uid: randomUUID, random: Math.random });
+    handler = new ApiHandler({
+      etcd,
+      strategies: withSecurityAdmission(defaultStrategies({ services })),
+      uid: randomUUID,
+      random: Math.random,
+      ...(opts.eventTtlSeconds ? { ttlSeconds: eventTtl(opts.eventTtlSeconds) } : {}),
+    });
     handler.namespaceInfo = scheme.lookup('namespaces');
     // As the server starts: system namespaces, then every watch cache.
     await ensureSystemNamespaces(handler);

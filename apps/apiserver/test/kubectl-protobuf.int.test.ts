@@ -30,6 +30,8 @@ beforeAll(async () => {
       admin,
     },
     store: 'keel-store',
+    // Short, so the expiry test below sees Events go.
+    eventTtlSeconds: 3,
   });
   writeFileSync(
     kubeconfig,
@@ -256,5 +258,38 @@ describe('kubectl 1.33 aggregated discovery', () => {
     expect(res.out).toMatch(/^selfsubjectaccessreviews\s+authorization.k8s.io\/v1\s+false\s+SelfSubjectAccessReview$/m);
     const got = await kubectl(['--cache-dir', cache, '-n', ns, 'get', 'deploy', 'web', '-o', 'name']);
     expect(got.out).toBe('deployment.apps/web');
+  });
+});
+
+describe('Events expire (--event-ttl)', () => {
+  it('writes an Event under an etcd lease, and the store removes it when the lease runs out', async () => {
+    const event = {
+      apiVersion: 'v1',
+      kind: 'Event',
+      metadata: { name: 'keel-pb-event', namespace: ns },
+      involvedObject: { kind: 'Pod', namespace: ns, name: 'solo' },
+      reason: 'Testing',
+      message: 'short-lived',
+      type: 'Normal',
+    };
+    const created = await api.request('POST', `/api/v1/namespaces/${ns}/events`, event);
+    expect(created.status).toBe(201);
+    const { kv } = await api.etcd.get(`/registry/events/${ns}/keel-pb-event`);
+    expect(kv && kv.lease !== '0').toBe(true);
+    const ttl = await api.etcd.leaseTimeToLive(kv!.lease);
+    // 3 s asked; the shared lease may add its reuse window (5%, rounded down: none here).
+    expect(ttl.grantedTtl).toBe(3);
+    const listed = await kubectl(['-n', ns, 'get', 'events', '-o', 'name']);
+    expect(listed.out.split('\n')).toContain('event/keel-pb-event');
+    // Gone by the store's own doing: nobody deletes it.
+    const deadline = Date.now() + 30_000;
+    let status = 200;
+    while (status === 200 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 500));
+      status = (await api.request('GET', `/api/v1/namespaces/${ns}/events/keel-pb-event`)).status;
+    }
+    expect(status).toBe(404);
+    // A pod (no TTL for its resource) is written without a lease.
+    expect((await api.etcd.get(`/registry/pods/${ns}/solo`)).kv?.lease).toBe('0');
   });
 });

@@ -41,6 +41,8 @@ export interface HandlerDeps {
   uid: () => string;
   /** Uniform in [0,1), for generateName suffixes. */
   random: () => number;
+  /** Seconds objects of a resource live after their last write (Events: --event-ttl); undefined for ever. */
+  ttlSeconds?: (ref: { group?: string; resource: string }) => number | undefined;
 }
 
 export interface ListQuery {
@@ -83,7 +85,7 @@ export class ApiHandler {
   private readonly now: () => Date;
 
   constructor(private readonly deps: HandlerDeps) {
-    this.store = new ObjectStore(deps.etcd);
+    this.store = new ObjectStore(deps.etcd, deps.ttlSeconds ? { ttlSeconds: deps.ttlSeconds } : {});
     this.now = deps.now ?? (() => new Date());
   }
 

@@ -7,10 +7,13 @@
 //    unless the caller named a resourceVersion, in which case a lost race is a 409;
 //  - delete is "mod_revision == what I read → delete", with uid/resourceVersion preconditions;
 //  - a list reads at one revision, page after page (continue tokens), and a revision that
-//    has been compacted answers 410 Gone.
+//    has been compacted answers 410 Gone;
+//  - objects of a resource with a TTL (Events) are written under an etcd lease, so the store
+//    deletes them when it runs out; each write starts the TTL again.
 import { ApiError, ApiErrors, type KubeObject } from '@keel/api';
 import { EtcdClient, EtcdError, prefixEnd, type KeyValue } from '@keel/etcd-client';
 import { decodeContinue, encodeContinue } from './continue';
+import { LeaseManager } from './leases';
 
 /** Which resource an error is about, for Kubernetes' messages (`pods "web" not found`). */
 export interface ResourceRef {
@@ -57,7 +60,20 @@ export class ObjectStore {
   /** How many keys one etcd read fetches while filtering a list. */
   private readonly pageSize = 500;
 
-  constructor(private readonly etcd: EtcdClient) {}
+  private readonly leases: LeaseManager;
+
+  constructor(
+    private readonly etcd: EtcdClient,
+    private readonly opts: { ttlSeconds?: (ref: ResourceRef) => number | undefined } = {},
+  ) {
+    this.leases = new LeaseManager(etcd);
+  }
+
+  /** The lease a write of this resource goes under, if its objects expire. */
+  private async leaseOf(ref: ResourceRef): Promise<{ lease?: string }> {
+    const ttl = this.opts.ttlSeconds?.(ref);
+    return ttl !== undefined && ttl > 0 ? { lease: await this.leases.leaseFor(ttl) } : {};
+  }
 
   /** Decodes a stored value; the resourceVersion comes from the key's mod_revision. */
   decode<T extends KubeObject>(kv: KeyValue): T {
@@ -94,7 +110,7 @@ export class ObjectStore {
     try {
       const res = await this.etcd.txn({
         compare: [{ key, target: 'MOD', result: 'EQUAL', modRevision: 0 }],
-        success: [{ put: { key, value: this.encode(obj) } }],
+        success: [{ put: { key, value: this.encode(obj), ...(await this.leaseOf(ref)) } }],
         failure: [],
       });
       if (!res.succeeded) throw ApiErrors.alreadyExists(ref, name);
@@ -200,7 +216,7 @@ export class ObjectStore {
       try {
         const res = await this.etcd.txn({
           compare: [{ key, target: 'MOD', result: 'EQUAL', modRevision: mod }],
-          success: [{ put: { key, value: this.encode(next) } }],
+          success: [{ put: { key, value: this.encode(next), ...(await this.leaseOf(ref)) } }],
           failure: [],
         });
         if (res.succeeded) return { ...next, metadata: { ...next.metadata, resourceVersion: String(res.revision) } };
