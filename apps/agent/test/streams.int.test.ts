@@ -213,13 +213,14 @@ describe('WebSocket clients through the apiserver', () => {
     });
   });
 
-  it('answers 400 for a pod on no node, a container the pod lacks, no command, and a request without an upgrade', async () => {
+  it('answers 400 for a pod on no node, a container the pod lacks, no command, a bad port, and a request without an upgrade', async () => {
     const created = await kubectl('1.33', ['run', 'idle', '--image=keel/none', '--restart=Never']);
     expect(created).toMatchObject({ code: 0, out: 'pod/idle created\n' });
     const refused = (path: string) => openExec(path, ['v4.channel.k8s.io']).catch((e: { statusCode: number; body: { message: string } }) => [e.statusCode, e.body.message]);
     expect(await refused('/api/v1/namespaces/default/pods/idle/exec?command=true&stdout=true')).toEqual([400, 'pod idle is not assigned to a node yet']);
     expect(await refused('/api/v1/namespaces/default/pods/web/exec?command=true&stdout=true&container=nope')).toEqual([400, 'container nope is not valid for pod web']);
     expect(await refused('/api/v1/namespaces/default/pods/web/exec?stdout=true&container=web')).toEqual([400, 'you must specify at least 1 command']);
+    expect(await refused('/api/v1/namespaces/default/pods/web/portforward?ports=99999')).toEqual([400, 'invalid port "99999": ports must be 1-65535']);
     // Without an upgrade: the Status a plain POST gets.
     const plain = await new Promise<{ code?: number; body: string }>((ok, fail) => {
       const admin = node!.users.admin;
@@ -234,6 +235,33 @@ describe('WebSocket clients through the apiserver', () => {
     });
     expect(plain.code).toBe(400);
     expect(JSON.parse(plain.body)).toMatchObject({ kind: 'Status', reason: 'BadRequest', message: 'Upgrade request required' });
+  });
+
+  it('port-forward over WebSocket v4 (?ports=8080): an HTTP exchange on the data channel', async () => {
+    const ws = await openExec('/api/v1/namespaces/default/pods/web/portforward?ports=8080', ['v4.channel.k8s.io']);
+    const seen = [false, false];
+    let data = '';
+    let error = '';
+    ws.on('message', (frame: Buffer) => {
+      const channel = frame[0]!;
+      let payload = frame.subarray(1);
+      // The first frame of each channel starts with the port (uint16 little-endian).
+      if (channel < 2 && !seen[channel] && payload.length >= 2) {
+        expect(payload.readUInt16LE(0)).toBe(8080);
+        seen[channel] = true;
+        payload = payload.subarray(2);
+      }
+      if (channel === 0) data += payload.toString();
+      if (channel === 1) error += payload.toString();
+    });
+    const closed = new Promise<void>((r) => ws.once('close', () => r()));
+    ws.send(Buffer.concat([Buffer.from([0]), Buffer.from('GET / HTTP/1.0\r\n\r\n')]));
+    // HTTP/1.0: the server closes the connection after answering, which ends the session.
+    await eventually(`the answer (so far ${JSON.stringify(data)})`, async () => (data.endsWith('hello from keel\n') ? true : undefined), 20_000);
+    expect(data).toMatch(/^HTTP\/1\.[01] 200 OK\r\n/);
+    expect(error).toBe('');
+    ws.close(1000);
+    await closed;
   });
 
   it('attach (WebSocket v4): the container\'s output as it writes it', async () => {

@@ -1,14 +1,20 @@
 // The proxy between a real `ws` client and a real `ws` server on loopback: the subprotocol
 // and frames pass, a refusal comes back as the target's answer, an unreachable target
 // rejects, and closing either end closes the other.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TLSSocket } from 'node:tls';
+import { createCa, issueCert } from '@keel/pki';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
 import { forwardUpgrade, writeRawResponse } from './proxy';
 import { isUpgradeRequest, serveUpgradesAsRequests, takeUpgrade } from './server';
 
-const servers: Server[] = [];
+const servers: (Server | ReturnType<typeof createHttpsServer>)[] = [];
 afterEach(async () => {
   for (const s of servers.splice(0)) {
     s.closeAllConnections();
@@ -16,7 +22,7 @@ afterEach(async () => {
   }
 });
 
-async function listen(server: Server): Promise<number> {
+async function listen(server: Server | ReturnType<typeof createHttpsServer>): Promise<number> {
   servers.push(server);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return (server.address() as AddressInfo).port;
@@ -116,5 +122,37 @@ describe('forwardUpgrade', () => {
     await new Promise((r) => gone.close(r));
     const port = await front(deadPort);
     await expect(open(`ws://127.0.0.1:${port}/exec/x`, ['v4.channel.k8s.io'])).rejects.toThrow(/^502: connect ECONNREFUSED/);
+  });
+
+  it('reaches an https target with a client certificate, which the target verified', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'keel-httpstream-test-'));
+    try {
+      const ca = await createCa(dir);
+      const serving = await issueCert(ca, dir, 'target', { cn: 'target', usage: 'server', hosts: ['127.0.0.1'] });
+      const clientCert = await issueCert(ca, dir, 'front', { cn: 'keel-front', usage: 'client' });
+      const peers: string[] = [];
+      const secure = createHttpsServer({ ca: readFileSync(ca.certFile), cert: readFileSync(serving.certFile), key: readFileSync(serving.keyFile), requestCert: true, rejectUnauthorized: true });
+      const wss = new WebSocketServer({ noServer: true, handleProtocols: () => 'v4.channel.k8s.io' });
+      secure.on('upgrade', (req, socket, head) => {
+        peers.push(String((socket as TLSSocket).getPeerCertificate().subject?.CN));
+        wss.handleUpgrade(req, socket, head, (ws) => ws.on('message', (data: Buffer) => ws.send(data)));
+      });
+      const securePort = await listen(secure);
+      const front = createServer((req, res) => {
+        const client = takeUpgrade(req);
+        if (!client) return void res.writeHead(400).end();
+        const tls = { ca: readFileSync(ca.certFile), cert: readFileSync(clientCert.certFile), key: readFileSync(clientCert.keyFile) };
+        void forwardUpgrade(req, client, { url: `https://127.0.0.1:${securePort}/exec/x`, ...tls }).catch((err: Error) => writeRawResponse(client.socket, 502, {}, err.message));
+      });
+      serveUpgradesAsRequests(front);
+      const { ws, messages } = await open(`ws://127.0.0.1:${await listen(front)}/`, ['v4.channel.k8s.io']);
+      ws.send(Buffer.from([1, 2, 3]));
+      expect(await until(() => messages.length === 1)).toBe(true);
+      expect([...messages[0]!]).toEqual([1, 2, 3]);
+      expect(peers).toEqual(['keel-front']);
+      ws.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
