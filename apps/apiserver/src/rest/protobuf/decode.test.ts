@@ -3,7 +3,8 @@
 // generators use (maps, packed and unpacked repeated fields, Quantity, IntOrString, Time,
 // inline structs, pointer zeros) and for what must be refused.
 import { describe, expect, it } from 'vitest';
-import { decodeKubernetesProtobuf, decodeMessage, goDuration } from './decode';
+import { decodeKubernetesProtobuf, decodeMessage, goDuration, knowsMessage } from './decode';
+import { MESSAGES } from './tables';
 
 const hex = (s: string) => Buffer.from(s, 'hex');
 
@@ -205,5 +206,26 @@ describe('goDuration', () => {
     expect(goDuration(90e9)).toBe('1m30s');
     expect(goDuration(1.5e9)).toBe('1.5s');
     expect(goDuration(300e6)).toBe('300ms');
+  });
+});
+
+describe('the field tables', () => {
+  it('are well formed: unique numbers and names, known types, every referenced message present', () => {
+    for (const [message, row] of Object.entries(MESSAGES)) {
+      const fields = row.split('|').filter(Boolean).map((f) => f.split(' '));
+      for (const f of fields) expect(f, `${message}: ${f.join(' ')}`).toHaveLength(3);
+      const numbers = fields.map((f) => Number(f[0]));
+      expect(new Set(numbers).size, message).toBe(numbers.length);
+      expect(numbers.every((n) => Number.isInteger(n) && n > 0), message).toBe(true);
+      for (const [, , type] of fields) {
+        for (const ref of type!.replace(/^\[\]/, '').replace(/^\{|\}$/g, '').split(':')) {
+          if (!['s', 'i32', 'i64', 'b', 'y'].includes(ref)) expect(knowsMessage(ref), `${message} refers to ${ref}`).toBe(true);
+        }
+      }
+    }
+    // Every kind kubectl's generators send is there.
+    for (const m of ['core.v1.Namespace', 'apps.v1.Deployment', 'core.v1.ConfigMap', 'core.v1.Secret', 'core.v1.Service', 'core.v1.ServiceAccount', 'batch.v1.Job', 'rbac.v1.Role', 'rbac.v1.ClusterRole', 'rbac.v1.RoleBinding', 'rbac.v1.ClusterRoleBinding', 'scheduling.v1.PriorityClass', 'authentication.v1.TokenRequest']) {
+      expect(knowsMessage(m), m).toBe(true);
+    }
   });
 });
