@@ -7,6 +7,7 @@
 // legacy tracking, without the batch.kubernetes.io/job-tracking finalizer), never below
 // what status already recorded, so a pod deleted after it finished still counts. After a
 // failure, replacements wait 10 s, 20 s, 40 s ... (at most 6 min), as Kubernetes backs off.
+// An Indexed Job (completionMode: Indexed) runs one pod per index instead (job-indexed.ts).
 import {
   deepCopy,
   deepEqual,
@@ -24,6 +25,7 @@ import { Resources } from '@keel/client';
 import { Controller, isNotFound, type ControllerContext } from '../runtime/controller';
 import { Expectations } from '../runtime/expectations';
 import type { Informer } from '../runtime/informer';
+import { formatIndexes, isIndexed, planIndexes, podForIndex } from './job-indexed';
 import { asOwner, claimPods, ownerKey, podFromTemplate, slowStartBatch } from './pod-control';
 
 export function isJobFinished(job: Job): JobCondition | undefined {
@@ -130,7 +132,18 @@ export class JobController extends Controller {
     if (isJobFinished(job)) return this.handleTtl(job, now);
     const pods = await claimPods(this.ctx.client, job, labelSelectorAsQuery(job.spec?.selector), this.pods.list(job.metadata.namespace));
     const counts = countPods(job, pods);
+    const indexed = isIndexed(job) ? planIndexes(job, pods) : undefined;
+    if (indexed) {
+      // Succeeded counts indexes, not pods: a second success for one index adds nothing.
+      counts.succeeded = indexed.succeeded.size;
+      counts.active = indexed.active;
+    }
     const status: JobStatus = deepCopy(job.status ?? {});
+    if (indexed) {
+      const completed = formatIndexes(indexed.succeeded);
+      if (completed) status.completedIndexes = completed;
+      else delete status.completedIndexes;
+    }
     status.startTime ??= formatTime(now);
     const nowTime = formatTime(now);
     const failure = failureOf(job, counts.failed, status.startTime, now);
@@ -141,26 +154,35 @@ export class JobController extends Controller {
     if (failure) {
       this.ctx.recorder.event(job, 'Warning', failure.reason, failure.message);
       // A failed Job stops what still runs; those pods count as failed too.
-      await this.deletePods(key, active);
+      await this.deletePods(key, [...active, ...(indexed?.excess ?? [])]);
       failed += active.length;
       active = [];
       status.conditions = [...(status.conditions ?? []), { type: 'Failed', status: 'True', reason: failure.reason, message: failure.message, lastProbeTime: nowTime, lastTransitionTime: nowTime }];
     } else if (isComplete(job, { succeeded: counts.succeeded, active: active.length })) {
-      await this.deletePods(key, active);
+      await this.deletePods(key, [...active, ...(indexed?.excess ?? [])]);
       active = [];
       status.completionTime = nowTime;
       this.ctx.recorder.event(job, 'Normal', 'Completed', 'Job completed');
       status.conditions = [...(status.conditions ?? []), { type: 'Complete', status: 'True', lastProbeTime: nowTime, lastTransitionTime: nowTime }];
     } else if (this.expectations.satisfied(key)) {
       const want = wantActive(job, counts.succeeded);
-      if (active.length > want) {
+      if (indexed && indexed.excess.length > 0) {
+        // Duplicates for an index, pods for a finished index or without one: these go first.
+        await this.deletePods(key, indexed.excess);
+      } else if (active.length > want) {
         const extra = [...active].sort((a, b) => Number(isPodReady(a)) - Number(isPodReady(b))).slice(0, active.length - want);
         await this.deletePods(key, extra);
         active = active.filter((p) => !extra.includes(p));
       } else if (active.length < want) {
         const wait = this.backoffRemaining(key, counts.failed, now);
         if (wait > 0) this.queue.addAfter(key, wait);
-        else ({ created, error } = await this.createPods(key, job, want - active.length));
+        else {
+          const template = podFromTemplate(job.spec?.template, job, `${job.metadata.name}-`);
+          const pods = indexed
+            ? indexed.missing.slice(0, want - active.length).map((i) => podForIndex(template, job, i))
+            : Array.from({ length: want - active.length }, () => template);
+          ({ created, error } = await this.createPods(key, job, pods));
+        }
       }
     }
     // Pods just created count as active, as Kubernetes reports them, before the watch shows them.
@@ -192,13 +214,13 @@ export class JobController extends Controller {
     return at + backoffDelay(failed, this.ctx.config.jobBackoffBaseMs ?? 10_000) - now;
   }
 
-  private async createPods(key: string, job: Job & { apiVersion: string; kind: string }, count: number): Promise<{ created: number; error: unknown }> {
-    this.expectations.expect(key, count);
-    const pod = podFromTemplate(job.spec?.template, job, `${job.metadata.name}-`);
+  private async createPods(key: string, job: Job, pods: Pod[]): Promise<{ created: number; error: unknown }> {
+    this.expectations.expect(key, pods.length);
     const client = this.ctx.client.pods(job.metadata.namespace);
-    const result = await slowStartBatch(count, async () => {
+    let next = 0;
+    const result = await slowStartBatch(pods.length, async () => {
       try {
-        const created = await client.create(deepCopy(pod));
+        const created = await client.create(deepCopy(pods[next++]!));
         this.ctx.recorder.event(job, 'Normal', 'SuccessfulCreate', `Created pod: ${created.metadata.name}`);
       } catch (err) {
         this.expectations.creationFailed(key);
