@@ -1,10 +1,12 @@
-// A control plane for the scheduler's integration tests: a real etcd on loopback, the built
+// A control plane for the scheduler's integration tests: a real store on loopback (keel-store;
+// Debian's etcd with KEEL_TEST_STORE=etcd), the built
 // keel-apiserver and keel-scheduler as processes (REST for nothing here; the keel.v1 gRPC
 // API for both the scheduler and the test's client). Everything lives in a keel-… temp
 // folder and stops by recorded PID.
 import { Client, GrpcTransport } from '@keel/client';
 import { freeLoopbackPorts, httpAnswers, startDaemon, type RunningDaemon } from '@keel/process';
-import { startEtcdCluster, type EtcdCluster } from '@keel/tools-etcd';
+import { startEtcdCluster } from '@keel/tools-etcd';
+import { startStoreCluster } from '@keel/tools-store';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -32,18 +34,21 @@ export interface TestCluster {
 export async function startCluster(): Promise<TestCluster> {
   for (const app of ['apps/apiserver', 'apps/scheduler']) execFileSync('node', ['tools/scripts/bundle.mjs', app], { cwd: root, stdio: 'ignore' });
   const work = mkdtempSync(join(tmpdir(), 'keel-scheduler-test-'));
-  let etcd: EtcdCluster | undefined;
+  let etcd: { endpoints: string[]; stop(): Promise<void> } | undefined;
   const daemons: RunningDaemon[] = [];
   let client: Client | undefined;
   const stop = async () => {
     client?.close();
     for (const d of daemons.reverse()) await d.stop();
-    await etcd?.stop({ removeData: true });
+    await etcd?.stop();
     // KEEL_KEEP_WORK=1 keeps the logs and data for a look after a failure.
     if (!process.env['KEEL_KEEP_WORK']) rmSync(work, { recursive: true, force: true });
   };
   try {
-    etcd = await startEtcdCluster({ dir: join(work, 'keel-etcd'), members: 1 });
+    if (process.env['KEEL_TEST_STORE'] === 'etcd') {
+      const cluster = await startEtcdCluster({ dir: join(work, 'keel-etcd'), members: 1 });
+      etcd = { endpoints: cluster.endpoints, stop: () => cluster.stop({ removeData: true }) };
+    } else etcd = await startStoreCluster({ members: 1 });
     const [http, grpc, metrics] = (await freeLoopbackPorts(3)) as [number, number, number];
     daemons.push(
       await startDaemon({
