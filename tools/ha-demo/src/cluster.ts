@@ -22,6 +22,8 @@ export interface ClusterFile {
   apiserverUrls: string[];
   kubeconfig: string;
   admin: { caFile: string; certFile: string; keyFile: string };
+  /** PID files of each host's parts, by host and part. */
+  pidFiles: Record<string, Record<string, string>>;
 }
 
 export function readClusterFile(dir: string): ClusterFile {

@@ -7,6 +7,7 @@
 import type { KubeObject } from '@keel/api';
 import { Resources, type Client } from '@keel/client';
 import { killHost } from '@keel/hosts';
+import { killDaemon } from '@keel/process';
 import { listAll, leaderOf, Members, runKeel, type ClusterFile, type KeelCommand, type MemberView } from './cluster';
 import type { ProbeSummary, ServiceProbe } from './probe';
 import { failoverFigures, formatTimeline, ms, type FailoverFigures, type TimelineEvent } from './timeline';
@@ -99,9 +100,15 @@ export async function runFailover(opts: FailoverOptions): Promise<FailoverResult
     // SIGKILL every process of the leader's host at once: store member, apiserver,
     // controller-manager, scheduler (as a machine losing power; its network stays up, so
     // peers see connections refused, not silence).
+    // By the PIDs keel up recorded (each checked against its command line), all signalled
+    // before any is waited for; then a sweep of the host's namespace for anything unrecorded.
+    const recorded = Object.entries(file.pidFiles[oldLeader.host] ?? {});
     const killAt = at();
-    const pids = await killHost(oldLeader.host);
-    event(`KILLED host ${oldLeader.host}: ${pids.length} processes (store member, apiserver, controller-manager, scheduler)`, killAt);
+    const killed = await Promise.all(recorded.map(([part, pidFile]) => killDaemon(pidFile).then((k) => (k ? part : undefined))));
+    const others = await killHost(oldLeader.host);
+    const parts = killed.filter((p): p is string => p !== undefined);
+    const pids = [...parts, ...others];
+    event(`KILLED host ${oldLeader.host}: SIGKILL to its ${parts.length} recorded processes (${parts.join(', ')})${others.length ? ` and ${others.length} unrecorded ones` : ''}`, killAt);
 
     const survivors = file.layout.controlPlanes.map((h) => h.name).filter((h) => h !== oldLeader.host);
     let newLeaderView: MemberView | undefined;
