@@ -30,6 +30,11 @@ export class LeaseManager {
     return this.granting;
   }
 
+  /** Stops reusing a lease the store no longer has (revoked, or lost with its data). */
+  forget(id: string): void {
+    if (this.current?.id === id) this.current = undefined;
+  }
+
   private async grant(ttl: number, now: number): Promise<string> {
     const { id } = await this.etcd.leaseGrant(ttl);
     this.current = { id, ttl, expiresAt: now + ttl * 1000 };

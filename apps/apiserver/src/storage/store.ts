@@ -69,10 +69,22 @@ export class ObjectStore {
     this.leases = new LeaseManager(etcd);
   }
 
-  /** The lease a write of this resource goes under, if its objects expire. */
-  private async leaseOf(ref: ResourceRef): Promise<{ lease?: string }> {
+  /**
+   * Runs a write under the lease its resource's objects expire with, if any. A shared lease
+   * the store no longer knows (revoked, or lost with a store's data) is dropped and the write
+   * tried once more under a new one.
+   */
+  private async withLease<R>(ref: ResourceRef, write: (lease: { lease?: string }) => Promise<R>): Promise<R> {
     const ttl = this.opts.ttlSeconds?.(ref);
-    return ttl !== undefined && ttl > 0 ? { lease: await this.leases.leaseFor(ttl) } : {};
+    if (ttl === undefined || ttl <= 0) return write({});
+    const lease = await this.leases.leaseFor(ttl);
+    try {
+      return await write({ lease });
+    } catch (err) {
+      if (!(err instanceof EtcdError && err.kind === 'not-found')) throw err;
+      this.leases.forget(lease);
+      return write({ lease: await this.leases.leaseFor(ttl) });
+    }
   }
 
   /** Decodes a stored value; the resourceVersion comes from the key's mod_revision. */
@@ -108,11 +120,13 @@ export class ObjectStore {
   async create<T extends KubeObject>(ref: ResourceRef, key: string, obj: T): Promise<T> {
     const name = obj.metadata.name ?? '';
     try {
-      const res = await this.etcd.txn({
-        compare: [{ key, target: 'MOD', result: 'EQUAL', modRevision: 0 }],
-        success: [{ put: { key, value: this.encode(obj), ...(await this.leaseOf(ref)) } }],
-        failure: [],
-      });
+      const res = await this.withLease(ref, (lease) =>
+        this.etcd.txn({
+          compare: [{ key, target: 'MOD', result: 'EQUAL', modRevision: 0 }],
+          success: [{ put: { key, value: this.encode(obj), ...lease } }],
+          failure: [],
+        }),
+      );
       if (!res.succeeded) throw ApiErrors.alreadyExists(ref, name);
       return { ...obj, metadata: { ...obj.metadata, resourceVersion: String(res.revision) } };
     } catch (err) {
@@ -214,11 +228,13 @@ export class ObjectStore {
       if (next === UNCHANGED) return current;
       const mod = Number(current.metadata.resourceVersion);
       try {
-        const res = await this.etcd.txn({
-          compare: [{ key, target: 'MOD', result: 'EQUAL', modRevision: mod }],
-          success: [{ put: { key, value: this.encode(next), ...(await this.leaseOf(ref)) } }],
-          failure: [],
-        });
+        const res = await this.withLease(ref, (lease) =>
+          this.etcd.txn({
+            compare: [{ key, target: 'MOD', result: 'EQUAL', modRevision: mod }],
+            success: [{ put: { key, value: this.encode(next), ...lease } }],
+            failure: [],
+          }),
+        );
         if (res.succeeded) return { ...next, metadata: { ...next.metadata, resourceVersion: String(res.revision) } };
       } catch (err) {
         ObjectStore.wrap(err, ref, name);
