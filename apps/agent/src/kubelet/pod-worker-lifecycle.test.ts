@@ -2,6 +2,8 @@
 // clock: postStart hooks (a failing one kills the container: FailedPostStartHook), the
 // termination message file, and sidecars (init containers with restartPolicy Always).
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Container, Pod } from '@keel/api';
@@ -94,6 +96,29 @@ describe('postStart hooks', () => {
     // Restarted at once (the first restart has no back-off), and killed again by its hook.
     expect(p.status!.containerStatuses!.find((s) => s.name === 'bad')!.restartCount).toBe(1);
     expect(runtime.log.filter((l) => l === 'stop bad')).toHaveLength(2);
+  });
+
+  it('runs an httpGet postStart hook: 2xx keeps the container, 500 kills it', async () => {
+    const paths: string[] = [];
+    const server = createServer((req, res) => {
+      paths.push(req.url ?? '');
+      res.writeHead(req.url === '/ok' ? 204 : 500).end();
+    });
+    await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+    const port = (server.address() as AddressInfo).port;
+    try {
+      const { runtime, client, events, deps } = setup();
+      const hook = (path: string) => ({ postStart: { httpGet: { host: '127.0.0.1', port, path } } });
+      const { sync } = await start(client, deps, 'http-hooks', { containers: [{ name: 'ok', image: 'img:1', lifecycle: hook('/ok') }, { name: 'bad', image: 'img:1', lifecycle: hook('/fail') }] });
+      const p = await sync();
+      expect(paths.sort()).toEqual(['/fail', '/ok']);
+      expect(runtime.log).toContain('stop bad');
+      expect(runtime.log).not.toContain('stop ok');
+      expect(p.status!.containerStatuses!.find((s) => s.name === 'bad')!.state!.waiting!.message).toMatch(/^HTTP lifecycle hook \(\/fail\) for Container "bad" .* failed - error: HTTP probe failed with statuscode: 500$/);
+      expect(await reasons(client, events)).toEqual(expect.arrayContaining([expect.stringMatching(/^FailedPostStartHook: HTTP lifecycle hook/)]));
+    } finally {
+      server.close();
+    }
   });
 
   it('a failed hook under restartPolicy Never ends the container (terminated), not waiting', async () => {
