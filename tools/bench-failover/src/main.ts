@@ -19,6 +19,9 @@ import { performance } from 'node:perf_hooks';
 
 const REPO_ROOT = resolve(import.meta.dirname, '../../..');
 type System = 'keel-store' | 'etcd';
+const PUT_EVERY_MS = 10;
+const PUT_DEADLINE_MS = 5_000;
+const MAX_OUTSTANDING = 1_000;
 
 /** What a round needs of a cluster, whichever store it is. */
 interface Members {
@@ -79,7 +82,7 @@ async function failoverRound(system: System, m: Members, ids: string[], n: numbe
   // Open-loop writers: a put through every member every 10 ms, without waiting for the
   // previous one. A put stuck on a dropped proposal (etcd waits for its request timeout)
   // then hides nothing: later puts show when the cluster takes writes again.
-  const clients = m.endpoints.map((e) => new EtcdClient({ endpoints: [e], callTimeoutMs: 5_000 }));
+  const clients = m.endpoints.map((e) => new EtcdClient({ endpoints: [e], callTimeoutMs: PUT_DEADLINE_MS }));
   let stop = false;
   let killAt = Infinity;
   let lastBefore = 0;
@@ -101,7 +104,9 @@ async function failoverRound(system: System, m: Members, ids: string[], n: numbe
   const writer = async (c: EtcdClient) => {
     let mine = 0;
     while (!stop) {
-      if (mine < 100) {
+      // The cap (10 s of puts) stays above what a 5 s deadline can pile up: with a lower
+      // one, puts stuck on dropped proposals would stop new puts and hide the recovery.
+      if (mine < MAX_OUTSTANDING) {
         mine++;
         const p = put(c).finally(() => {
           mine--;
@@ -109,7 +114,7 @@ async function failoverRound(system: System, m: Members, ids: string[], n: numbe
         });
         inflight.add(p);
       }
-      await sleep(10);
+      await sleep(PUT_EVERY_MS);
     }
   };
   const writers = clients.map((c) => writer(c));
@@ -206,7 +211,7 @@ async function main(): Promise<void> {
     heartbeatMs: opts.heartbeatMs,
     electionMs: opts.electionMs,
     rounds: opts.rounds,
-    writers: 'open loop: a put (1-byte value) through each member every 10 ms, up to 100 outstanding per member, 5 s deadline; each round kills the current leader with SIGKILL (recorded PID), then restarts it',
+    writers: `open loop: a put (1-byte value) through each member every ${PUT_EVERY_MS} ms, up to ${MAX_OUTSTANDING} outstanding per member, ${PUT_DEADLINE_MS / 1000} s deadline; each round kills the current leader with SIGKILL (recorded PID), then restarts it`,
     measured: 'new leader: kill → a survivor’s Status names a new leader (polled every 20 ms); first write: kill → first put issued after the kill answered',
     machine: `${cpus().length} × ${cpus()[0]?.model.trim() ?? 'cpu'}`,
     node: process.version,
