@@ -173,6 +173,29 @@ describe('Job', () => {
 });
 
 describe('Job TTL and DaemonSet', () => {
+  it('an Indexed Job runs one pod per index and lists the completed indexes', async () => {
+    const ns = 'default';
+    await t.client.jobs(ns).create({
+      apiVersion: 'batch/v1',
+      kind: 'Job',
+      metadata: { name: 'indexed', namespace: ns },
+      spec: { completions: 3, parallelism: 3, completionMode: 'Indexed', template: { spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'keel/busybox' }] } } },
+    });
+    const index = (p: Pod) => p.metadata.annotations?.['batch.kubernetes.io/job-completion-index'];
+    const pods = await waitFor(async () => {
+      const list = (await t.client.pods(ns).list({ labelSelector: 'batch.kubernetes.io/job-name=indexed' })).items;
+      return list.length === 3 && list;
+    }, 20_000, 'three indexed pods');
+    expect(pods.map(index).sort()).toEqual(['0', '1', '2']);
+    expect(pods.map((p) => p.spec?.hostname).sort()).toEqual(['indexed-0', 'indexed-1', 'indexed-2']);
+    for (const p of pods) await kubelet(t.client, p, { phase: 'Succeeded' });
+    const done = await waitFor(async () => {
+      const j = await t.client.jobs(ns).get('indexed');
+      return j.status?.conditions?.some((c) => c.type === 'Complete' && c.status === 'True') && j;
+    }, 20_000, 'the Job Complete');
+    expect(done.status).toMatchObject({ succeeded: 3, completedIndexes: '0-2' });
+  }, 60_000);
+
   it('a finished Job with ttlSecondsAfterFinished 0 is deleted, and its pods with it', async () => {
     const ns = 'default';
     await t.client.jobs(ns).create({
@@ -213,6 +236,10 @@ describe('Job TTL and DaemonSet', () => {
     const nodes = pods.map((p) => p.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms[0]?.matchFields?.[0]?.values?.[0]).sort();
     expect(nodes).toEqual(['keel-ds-1', 'keel-ds-2']);
     await waitFor(async () => (await t.client.daemonSets(ns).get('agent')).status?.desiredNumberScheduled === 2, 20_000, 'DaemonSet status');
+    // Its template is recorded as revision 1, and its pods carry that revision's hash.
+    const [rev] = (await t.client.controllerRevisions(ns).list()).items.filter((r) => r.metadata.ownerReferences?.[0]?.name === 'agent');
+    expect(rev?.revision).toBe(1);
+    expect(pods.every((p) => p.metadata.labels?.['controller-revision-hash'] === rev!.metadata.labels?.['controller-revision-hash'])).toBe(true);
     await t.client.daemonSets(ns).delete('agent');
     await waitFor(async () => (await podsOf(ns, 'agent')).length === 0, 20_000, 'daemon pods collected');
     for (const name of ['keel-ds-1', 'keel-ds-2', 'keel-ds-3']) await t.client.nodes().delete(name);

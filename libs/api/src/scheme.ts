@@ -116,6 +116,7 @@ const rows: Row[] = [
     categories: ['all'], tracksGeneration: true, extra: () => [sub('scale', 'Scale', statusVerbs, autoscaling)] },
   { ...apps, kind: 'DaemonSet', resource: 'daemonsets', shortNames: ['ds'], namespaced: true, status: true,
     categories: ['all'], tracksGeneration: true },
+  { ...apps, kind: 'ControllerRevision', resource: 'controllerrevisions', namespaced: true },
   // batch/v1
   { group: 'batch', version: 'v1', kind: 'Job', resource: 'jobs', namespaced: true, status: true,
     categories: ['all'], tracksGeneration: true },

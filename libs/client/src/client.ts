@@ -4,6 +4,7 @@
 // version, resource and namespace of each call and names objects by their metadata.
 import type {
   ConfigMap,
+  ControllerRevision,
   DaemonSet,
   Deployment,
   EndpointSlice,
@@ -65,6 +66,7 @@ export const Resources = {
   deployments: { group: 'apps', version: 'v1', resource: 'deployments' },
   replicaSets: { group: 'apps', version: 'v1', resource: 'replicasets' },
   daemonSets: { group: 'apps', version: 'v1', resource: 'daemonsets' },
+  controllerRevisions: { group: 'apps', version: 'v1', resource: 'controllerrevisions' },
   jobs: { group: 'batch', version: 'v1', resource: 'jobs' },
   endpointSlices: { group: 'discovery.k8s.io', version: 'v1', resource: 'endpointslices' },
   leases: { group: 'coordination.k8s.io', version: 'v1', resource: 'leases' },
@@ -205,6 +207,9 @@ export class Client {
   }
   daemonSets(ns?: string) {
     return new ResourceClient<DaemonSet>(this.transport, Resources.daemonSets, ns);
+  }
+  controllerRevisions(ns?: string) {
+    return new ResourceClient<ControllerRevision>(this.transport, Resources.controllerRevisions, ns);
   }
   jobs(ns?: string) {
     return new ResourceClient<Job>(this.transport, Resources.jobs, ns);

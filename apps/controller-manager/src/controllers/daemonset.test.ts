@@ -54,3 +54,57 @@ describe('DaemonSet reconcile', () => {
     expect(writes.filter((w) => w.startsWith('delete pods'))).toHaveLength(2);
   });
 });
+
+describe('DaemonSet history (ControllerRevisions)', () => {
+  const revisions = async () =>
+    (await h.list<import('@keel/api').ControllerRevision>(Resources.controllerRevisions, 'default')).map((r) => ({
+      name: r.metadata.name,
+      revision: r.revision,
+      hash: r.metadata.labels?.['controller-revision-hash'],
+      image: (r.data as { spec: { template: { spec: { containers: { image: string }[] } } } }).spec.template.spec.containers[0]?.image,
+    }));
+  const setImage = async (image: string) => {
+    const ds = await h.get<DaemonSet>(Resources.daemonSets, 'default', 'agent');
+    await h.client.daemonSets('default').update({ ...ds, spec: { ...ds.spec!, template: { ...ds.spec!.template, spec: { containers: [{ name: 'c', image }] } } } });
+  };
+
+  it('records a revision per template, renumbers one rolled back to, and its pods carry its hash', async () => {
+    setup();
+    h.seed(Resources.daemonSets, daemonSet('agent', { template: { metadata: { labels: { app: 'agent' } }, spec: { containers: [{ name: 'c', image: 'v1' }] } } }));
+    h.seed(Resources.nodes, node('a'));
+    await h.reconcile('default/agent');
+    const [first] = await revisions();
+    expect(first).toMatchObject({ revision: 1, image: 'v1', name: `agent-${first!.hash}` });
+    const pods = await h.list<Pod>(Resources.pods, 'default');
+    expect(pods[0]!.metadata.labels?.['controller-revision-hash']).toBe(first!.hash);
+    const rev = (await h.list<import('@keel/api').ControllerRevision>(Resources.controllerRevisions, 'default'))[0]!;
+    expect((rev.data as { spec: { template: Record<string, unknown> } }).spec.template['$patch']).toBe('replace');
+    expect(rev.metadata.ownerReferences?.[0]).toMatchObject({ kind: 'DaemonSet', name: 'agent', controller: true });
+
+    await setImage('v2');
+    await h.reconcile('default/agent');
+    expect((await revisions()).map((r) => [r.revision, r.image]).sort()).toEqual([[1, 'v1'], [2, 'v2']]);
+    // The old pod is replaced (maxUnavailable 1): deleted, then created with the new hash.
+    await h.reconcile('default/agent');
+    const after = (await h.list<Pod>(Resources.pods, 'default')).filter((p) => !p.metadata.deletionTimestamp);
+    expect(after.map((p) => p.metadata.labels?.['controller-revision-hash'])).toEqual([(await revisions()).find((r) => r.image === 'v2')!.hash]);
+
+    // Back to v1: its revision is renumbered 3, not copied.
+    await setImage('v1');
+    await h.reconcile('default/agent');
+    expect((await revisions()).map((r) => [r.revision, r.image]).sort()).toEqual([[2, 'v2'], [3, 'v1']]);
+  });
+
+  it('keeps at most revisionHistoryLimit old revisions that no pod uses', async () => {
+    setup();
+    h.seed(Resources.daemonSets, daemonSet('agent', { revisionHistoryLimit: 1, template: { metadata: { labels: { app: 'agent' } }, spec: { containers: [{ name: 'c', image: 'v1' }] } } }));
+    for (const image of ['v2', 'v3', 'v4']) {
+      await h.reconcile('default/agent');
+      await setImage(image);
+    }
+    await h.reconcile('default/agent');
+    await h.reconcile('default/agent');
+    // No nodes, so no pods: v4 (current) and one old one, the newest, remain.
+    expect((await revisions()).map((r) => [r.revision, r.image]).sort()).toEqual([[3, 'v3'], [4, 'v4']]);
+  });
+});

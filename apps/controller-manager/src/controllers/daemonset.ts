@@ -6,7 +6,8 @@
 // sets spec.nodeName. Extra or misplaced pods are deleted, failed ones replaced. Updates:
 // RollingUpdate replaces pods of an old template (by the `controller-revision-hash` label)
 // at most maxUnavailable at a time; OnDelete waits for the user. Status counts as
-// `kubectl rollout status ds` reads them.
+// `kubectl rollout status ds` reads them. The history of templates is kept as
+// ControllerRevisions (daemonset-history.ts) for `kubectl rollout history/undo ds`.
 import {
   deepCopy,
   deepEqual,
@@ -18,6 +19,7 @@ import {
   podMatchesNode,
   scaledValueFromIntOrPercent,
   type DaemonSet,
+  type ControllerRevision,
   type DaemonSetStatus,
   type Node,
   type NodeSelectorTerm,
@@ -28,11 +30,12 @@ import { Resources } from '@keel/client';
 import { Controller, isNotFound, type ControllerContext } from '../runtime/controller';
 import { Expectations } from '../runtime/expectations';
 import type { Informer } from '../runtime/informer';
+import { ControllerRevisionHashLabel, planHistory, writeHistory } from './daemonset-history';
 import { computeHash } from './deployment-util';
 import { asOwner, claimPods, ownerKey, podFromTemplate } from './pod-control';
 import { podAvailable } from './replicaset';
 
-export const ControllerRevisionHashLabel = 'controller-revision-hash';
+export { ControllerRevisionHashLabel };
 
 /** The tolerations every daemon pod gets (AddOrUpdateDaemonPodTolerations). */
 export const daemonTolerations: Toleration[] = [
@@ -84,11 +87,18 @@ export class DaemonSetController extends Controller {
   private readonly daemonSets: Informer<DaemonSet>;
   private readonly nodes: Informer<Node>;
   private readonly pods: Informer<Pod>;
+  private readonly revisions: Informer<ControllerRevision>;
 
   constructor(private readonly ctx: ControllerContext) {
     super();
     this.expectations = new Expectations(ctx.now);
     this.daemonSets = ctx.informers.for<DaemonSet>(Resources.daemonSets);
+    this.revisions = ctx.informers.for<ControllerRevision>(Resources.controllerRevisions);
+    const revisionOwner = (r: ControllerRevision) => {
+      const owner = ownerKey(r, 'DaemonSet');
+      if (owner) this.enqueue(owner);
+    };
+    this.revisions.addHandler({ add: revisionOwner, update: (_, r) => revisionOwner(r), delete: revisionOwner });
     this.nodes = ctx.informers.for<Node>(Resources.nodes);
     this.pods = ctx.informers.for<Pod>(Resources.pods);
     this.daemonSets.addHandler({
@@ -136,6 +146,8 @@ export class DaemonSetController extends Controller {
     const ds = asOwner(deepCopy(cached), 'apps/v1', 'DaemonSet');
     const pods = await claimPods(this.ctx.client, ds, labelSelectorAsQuery(ds.spec?.selector), this.pods.list(ds.metadata.namespace));
     const hash = computeHash(ds.spec?.template);
+    // The history first: the current template's revision exists before pods carry its hash.
+    if (!ds.metadata.deletionTimestamp) await writeHistory(this.ctx.client, ds.metadata.namespace, planHistory(ds, hash, this.revisions.list(ds.metadata.namespace), pods));
     const nodes = this.nodes.list();
     const byNode = new Map<string, Pod[]>();
     for (const pod of pods.filter((p) => !p.metadata.deletionTimestamp)) {

@@ -1,6 +1,7 @@
-// apps/v1: Deployment, ReplicaSet, DaemonSet — the workload controllers' desired and observed
-// state. A Deployment owns ReplicaSets (one per pod template revision); a ReplicaSet owns pods;
-// a DaemonSet owns one pod per eligible node.
+// apps/v1: Deployment, ReplicaSet, DaemonSet, ControllerRevision — the workload controllers'
+// desired and observed state. A Deployment owns ReplicaSets (one per pod template revision); a
+// ReplicaSet owns pods; a DaemonSet owns one pod per eligible node and a ControllerRevision per
+// template it has run (its rollout history).
 
 import type { IntOrString } from '../intstr';
 import type { ConditionStatus, PodTemplateSpec } from './core';
@@ -119,4 +120,11 @@ export interface DaemonSetStatus {
 export interface DaemonSet extends KubeObject {
   spec?: DaemonSetSpec;
   status?: DaemonSetStatus;
+}
+
+/** An immutable snapshot of a controller's state at one revision (DaemonSet history). */
+export interface ControllerRevision extends KubeObject {
+  /** For a DaemonSet: a strategic merge patch `{spec: {template: {..., $patch: replace}}}`. */
+  data?: unknown;
+  revision: number;
 }
