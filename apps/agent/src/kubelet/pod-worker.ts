@@ -32,7 +32,7 @@ import { Labels, containerConfig, containerLogPath, podCgroupParent, podLogDir, 
 import { ConfigError, referencedObjects, resolveEnv } from './env';
 import { ProbeState, runHandler, type ProbeKind, type ProbeResult } from './probes';
 import { computePodStatus, isSidecar, type ContainerView, type ObservedContainer } from './status';
-import { terminationMessage, terminationMessageMount } from './termination-message';
+import { terminationMessage, terminationMessageFile, terminationMessageMount } from './termination-message';
 import type { ServiceAccountTokens } from './token-manager';
 import { containerMounts, planVolumes, podDir, serviceAccountTokenKey, serviceAccountTokenProjections, writeVolumes, type VolumeSources } from './volumes';
 
@@ -246,7 +246,7 @@ export class PodWorker {
       if (isSidecar(c)) {
         // A sidecar: the next init container waits until it has started; it runs beside
         // the rest of the pod, restarted whenever it exits, whatever the pod's restartPolicy.
-        for (const old of list.slice(2)) if (old.state !== 'running') await cri.removeContainer(old.id);
+        await this.removeOldAttempts(c, list);
         if (!cur) await start(c, 0);
         else if (cur.state === 'created') await this.retryCreated(c, cur, start);
         else if (cur.state === 'exited') {
@@ -276,9 +276,18 @@ export class PodWorker {
         if (policy === 'Always' || (policy === 'OnFailure' && cur.exitCode !== 0)) await this.restart(pod, c, cur, start);
       }
       // Keep the newest two attempts (state and lastState); older ones are garbage.
-      for (const old of list.slice(2)) if (old.state !== 'running') await cri.removeContainer(old.id);
+      await this.removeOldAttempts(c, list);
     }
     return acted;
+  }
+
+  /** Only the newest two attempts matter (state and lastState): older ones go, with their termination message files. */
+  private async removeOldAttempts(c: Container, list: ObservedContainer[]): Promise<void> {
+    for (const old of list.slice(2)) {
+      if (old.state === 'running') continue;
+      await this.deps.cri.removeContainer(old.id);
+      rmSync(terminationMessageFile(podDir(this.deps.settings.rootDir, this.uid), c.name, old.attempt), { force: true });
+    }
   }
 
   /** Running and past its startup probe (or without one). */
