@@ -50,6 +50,9 @@ export interface FailoverResult {
   timeline: string;
 }
 
+/** The Leases of the scheduler and the controller-manager (keel up --ha names them so). */
+const LEASE_NAMES = ['kube-scheduler', 'keel-controller-manager'];
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>, everyMs = 50): Promise<T> {
@@ -100,6 +103,11 @@ export async function runFailover(opts: FailoverOptions): Promise<FailoverResult
     // SIGKILL every process of the leader's host at once: store member, apiserver,
     // controller-manager, scheduler (as a machine losing power; its network stays up, so
     // peers see connections refused, not silence).
+    // Who holds the components' Leases before the kill.
+    const leases = client.resource<KubeObject & { spec?: { holderIdentity?: string } }>(Resources.leases).namespace('kube-system');
+    const holders = new Map<string, string | undefined>();
+    for (const name of LEASE_NAMES) holders.set(name, (await leases.get(name).catch(() => undefined))?.spec?.holderIdentity);
+
     // By the PIDs keel up recorded (each checked against its command line), all signalled
     // before any is waited for; then a sweep of the host's namespace for anything unrecorded.
     const recorded = Object.entries(file.pidFiles[oldLeader.host] ?? {});
@@ -109,6 +117,24 @@ export async function runFailover(opts: FailoverOptions): Promise<FailoverResult
     const parts = killed.filter((p): p is string => p !== undefined);
     const pids = [...parts, ...others];
     event(`KILLED host ${oldLeader.host}: SIGKILL to its ${parts.length} recorded processes (${parts.join(', ')})${others.length ? ` and ${others.length} unrecorded ones` : ''}`, killAt);
+
+    // The leader-elected parts: a Lease whose holder was on the killed host passes to a
+    // surviving replica once it expires; record when a holder changes (keel status --ha
+    // afterwards says which host holds each).
+    let watchingLeases = true;
+    const leaseWatch = (async () => {
+      while (watchingLeases) {
+        for (const name of LEASE_NAMES) {
+          const holder = (await leases.get(name).catch(() => undefined))?.spec?.holderIdentity;
+          if (holder && !holders.get(name)) holders.set(name, holder);
+          else if (holder && holder !== holders.get(name)) {
+            event(`Lease kube-system/${name} moved to another replica (holder …${holder.slice(-8)}, was …${(holders.get(name) ?? '').slice(-8)})`);
+            holders.set(name, holder);
+          }
+        }
+        await sleep(250);
+      }
+    })();
 
     const survivors = file.layout.controlPlanes.map((h) => h.name).filter((h) => h !== oldLeader.host);
     let newLeaderView: MemberView | undefined;
@@ -156,6 +182,8 @@ export async function runFailover(opts: FailoverOptions): Promise<FailoverResult
     const rejoined = await rejoin;
     await sleep(opts.afterRejoinMs ?? 2000);
     await writer.stop();
+    watchingLeases = false;
+    await leaseWatch;
     const stoppedAt = at();
     event(`writer stopped: ${writer.summary().acked} acknowledged, ${writer.summary().failed} failed (no answer or an error)`, stoppedAt);
 
@@ -189,6 +217,10 @@ export async function runFailover(opts: FailoverOptions): Promise<FailoverResult
 
     const figures = failoverFigures({ killAt, ...(newLeaderAt !== undefined ? { newLeaderAt } : {}), records: writer.records });
     const probe = opts.probe?.summary(t0 + killAt - 5000, t0 + stoppedAt);
+    // Each failed request to the app goes on the timeline, so its cause can be placed.
+    for (const a of opts.probe?.answers ?? []) {
+      if (!a.ok && a.t >= t0 + killAt - 5000 && a.t <= t0 + stoppedAt) events.push({ at: a.t - t0, what: `app request failed: ${a.error ?? 'empty or non-2xx answer'}` });
+    }
     return {
       killedHost: oldLeader.host,
       killedPids: pids.length,

@@ -20,7 +20,8 @@ const once = async () => {
   try {
     const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
     const body = await res.text();
-    console.log(JSON.stringify({ t: Date.now(), ok: res.ok && body.length > 0 }));
+    const ok = res.ok && body.length > 0;
+    console.log(JSON.stringify({ t: Date.now(), ok, ...(ok ? {} : { error: 'HTTP ' + res.status + ', ' + body.length + ' bytes' }) }));
   } catch (err) {
     console.log(JSON.stringify({ t: Date.now(), ok: false, error: String(err && err.cause ? err.cause.code || err.cause : err).slice(0, 80) }));
   }
