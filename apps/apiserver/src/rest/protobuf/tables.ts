@@ -8,6 +8,7 @@
 //          `<package>.<Message>` · `[]T` repeated · `{K:V}` a map (repeated key/value entries)
 //   flags: `?` keep a zero value (a Go pointer, or a field JSON never omits: `replicas: 0`
 //          differs from no replicas) · `^` inline (Go embeds it; its fields join the parent's)
+// Written by apps/apiserver/scripts/protobuf-tables.ts (which keeps this header); edit that.
 export const MESSAGES: Readonly<Record<string, string>> = {
   'apps.v1.ControllerRevision': '1 metadata meta.v1.ObjectMeta|2 data runtime.RawExtension|3 revision? i64',
   'apps.v1.ControllerRevisionList': '1 metadata meta.v1.ListMeta|2 items []apps.v1.ControllerRevision',
@@ -395,7 +396,7 @@ export const MESSAGES: Readonly<Record<string, string>> = {
   'policy.v1.Eviction': '1 metadata meta.v1.ObjectMeta|2 deleteOptions meta.v1.DeleteOptions',
   'policy.v1.PodDisruptionBudget': '1 metadata meta.v1.ObjectMeta|2 spec policy.v1.PodDisruptionBudgetSpec|3 status policy.v1.PodDisruptionBudgetStatus',
   'policy.v1.PodDisruptionBudgetList': '1 metadata meta.v1.ListMeta|2 items []policy.v1.PodDisruptionBudget',
-  'policy.v1.PodDisruptionBudgetSpec': '1 minAvailable intstr.IntOrString|2 selector meta.v1.LabelSelector|3 maxUnavailable intstr.IntOrString|4 unhealthyPodEvictionPolicy? s',
+  'policy.v1.PodDisruptionBudgetSpec': '1 minAvailable intstr.IntOrString|2 selector meta.v1.LabelSelector|3 maxUnavailable intstr.IntOrString|4 unhealthyPodEvictionPolicy s',
   'policy.v1.PodDisruptionBudgetStatus': '1 observedGeneration i64|2 disruptedPods {s:meta.v1.Time}|3 disruptionsAllowed? i32|4 currentHealthy? i32|5 desiredHealthy? i32|6 expectedPods? i32|7 conditions []meta.v1.Condition',
   'rbac.v1.AggregationRule': '1 clusterRoleSelectors []meta.v1.LabelSelector',
   'rbac.v1.ClusterRole': '1 metadata meta.v1.ObjectMeta|2 rules []rbac.v1.PolicyRule|3 aggregationRule rbac.v1.AggregationRule',
