@@ -253,6 +253,14 @@ describe('proxy on real iptables in a node namespace', () => {
 
   it('what iptables-save shows is exactly what we wrote: a full resync rewrites nothing', async () => {
     expect(await proxy!.proxier.sync({ full: true })).toMatchObject({ chainsWritten: 0, chainsDeleted: 0 });
+    // And /metrics counts what the kernel holds: the rules and chains of ours, per table.
+    const text = proxy!.proxier.metricsText();
+    for (const table of ['nat', 'filter']) {
+      const ours = inNs(ns.node, ['iptables-save', '-t', table]).split('\n');
+      expect(text).toContain(`keel_proxy_iptables_rules{table="${table}"} ${ours.filter((l) => l.startsWith('-A KEEL-')).length}\n`);
+      expect(text).toContain(`keel_proxy_iptables_chains{table="${table}"} ${ours.filter((l) => l.startsWith(':KEEL-')).length}\n`);
+    }
+    expect(text).toMatch(/^keel_proxy_sync_proxy_rules_duration_seconds_count\{kind="full"\} [2-9]\d*$/m);
   });
 
   it('a full resync repairs chains changed behind our back', async () => {
