@@ -4,7 +4,8 @@
 // in-process as system:node:<name> with its client certificate.
 //  - The ServiceAccount admission mounts kube-api-access-…; the agent fills it through
 //    TokenRequest over keel.v1; the token a container reads is a JWT the apiserver accepts
-//    as system:serviceaccount:default:default (SelfSubjectReview), bound to the pod;
+//    as system:serviceaccount:default:default (SelfSubjectReview), bound to the pod (and
+//    refused once the pod is gone);
 //    namespace and ca.crt are right.
 //  - postStart hooks run in the container (a failing one kills it: FailedPostStartHook);
 //    termination messages come from /dev/termination-log, or the log under
@@ -249,7 +250,12 @@ describe('ServiceAccount token volume', () => {
     // A made-up token is refused.
     const forged = await apiRequest('POST', '/apis/authentication.k8s.io/v1/selfsubjectreviews', { token: `${token!.slice(0, -4)}AAAA` }, { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' });
     expect(forged.status).toBe(401);
+    // The token dies with its pod.
     await admin.pods('default').delete('sa-token');
+    await eventually('the bound token refused', async () => {
+      const res = await apiRequest('POST', '/apis/authentication.k8s.io/v1/selfsubjectreviews', { token: token! }, { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' });
+      return res.status === 401 ? true : undefined;
+    });
   });
 
   it('serves TokenRequest over keel.v1 under RBAC: a node may, a user without the right may not', async () => {

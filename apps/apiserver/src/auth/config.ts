@@ -73,7 +73,9 @@ export async function loadSecurity(
 
   const saInfo = deps.scheme.lookup('serviceaccounts')!;
   const saCache = deps.handler.cache(saInfo);
-  if (verifyKeys.length > 0) await saCache.start();
+  const podInfo = deps.scheme.lookup('pods')!;
+  const podCache = deps.handler.cache(podInfo);
+  if (verifyKeys.length > 0) await Promise.all([saCache.start(), podCache.start()]);
   const serviceAccounts =
     verifyKeys.length > 0
       ? new TokenVerifier(verifyKeys, {
@@ -81,6 +83,8 @@ export async function loadSecurity(
           audiences,
           // Revocation by deletion: the token's ServiceAccount must still exist, with its uid.
           lookup: (namespace, name) => saCache.objects.get(storeKey(saInfo, namespace, name))?.metadata.uid,
+          // Tokens bound to a pod die with it.
+          podLookup: (namespace, name) => podCache.objects.get(storeKey(podInfo, namespace, name))?.metadata.uid,
         })
       : undefined;
 

@@ -60,6 +60,18 @@ describe('ServiceAccount tokens', () => {
     expect(await verifier({ uid: 'uid-2' }).verify(token)).toMatchObject({ error: expect.stringMatching(/is not the one this token was issued for/) });
   });
 
+  it('refuses a token bound to a pod that is gone or was recreated, and takes one whose pod lives', async () => {
+    const { token } = await new TokenIssuer(rsa.privateKey, issuer, () => t0).issue(sa, { audiences: [issuer], expirationSeconds: 3600, pod: { name: 'p', uid: 'pod-uid' } });
+    const withPods = (pods: Record<string, string>) =>
+      new TokenVerifier([rsa.publicKey], { issuers: [issuer], audiences: [issuer], lookup: () => 'uid-1', podLookup: (ns, name) => (ns === 'a' ? pods[name] : undefined), now: () => new Date(t0.getTime() + 60_000) });
+    expect(await withPods({ p: 'pod-uid' }).verify(token)).toMatchObject({ user: { name: 'system:serviceaccount:a:robot' } });
+    expect(await withPods({}).verify(token)).toEqual({ error: 'pods "p" not found' });
+    expect(await withPods({ p: 'pod-uid-2' }).verify(token)).toMatchObject({ error: expect.stringContaining('is not the one this token was bound to') });
+    // A token bound to no pod does not care.
+    const { token: unbound } = await new TokenIssuer(rsa.privateKey, issuer, () => t0).issue(sa, { audiences: [issuer], expirationSeconds: 3600 });
+    expect(await withPods({}).verify(unbound)).toMatchObject({ user: { name: 'system:serviceaccount:a:robot' } });
+  });
+
   it('refuses a signed token whose subject disagrees with its claims', async () => {
     const iat = Math.floor(t0.getTime() / 1000);
     const token = await new SignJWT({ 'kubernetes.io': { namespace: 'a', serviceaccount: { name: 'robot', uid: 'uid-1' } } })

@@ -3,7 +3,8 @@
 // (--service-account-issuer) and audiences (--api-audiences), in the claim layout of
 // Kubernetes' bound tokens (`kubernetes.io`: namespace, serviceaccount name and uid, pod).
 // A token only authenticates while its ServiceAccount exists with the same uid, so deleting
-// a ServiceAccount revokes its tokens at once.
+// a ServiceAccount revokes its tokens at once; a token bound to a pod, likewise only while
+// that pod exists with the same uid.
 import { createHash, createPrivateKey, createPublicKey, randomUUID, type KeyObject } from 'node:crypto';
 import { errors as joseErrors, jwtVerify, SignJWT, decodeProtectedHeader, type JWTPayload } from 'jose';
 import { serviceAccountGroups, serviceAccountUserName, SERVICE_ACCOUNT_PREFIX, type UserInfo } from './user';
@@ -106,6 +107,8 @@ export class TokenVerifier {
       audiences: string[];
       /** The live ServiceAccount's uid, or undefined when it does not exist. */
       lookup?: (namespace: string, name: string) => string | undefined;
+      /** The live pod's uid, or undefined when it does not exist (for tokens bound to a pod). */
+      podLookup?: (namespace: string, name: string) => string | undefined;
       now?: () => Date;
     },
   ) {}
@@ -139,6 +142,11 @@ export class TokenVerifier {
       const uid = this.opts.lookup(namespace, sa.name);
       if (uid === undefined) return { error: `serviceaccounts "${sa.name}" not found` };
       if (uid !== sa.uid) return { error: `the ServiceAccount ${namespace}/${sa.name} (uid ${uid}) is not the one this token was issued for (uid ${sa.uid})` };
+    }
+    if (claims.pod && this.opts.podLookup) {
+      const uid = this.opts.podLookup(namespace, claims.pod.name);
+      if (uid === undefined) return { error: `pods "${claims.pod.name}" not found` };
+      if (uid !== claims.pod.uid) return { error: `the pod ${namespace}/${claims.pod.name} (uid ${uid}) is not the one this token was bound to (uid ${claims.pod.uid})` };
     }
     const extra: Record<string, string[]> = {};
     if (claims.pod) {
