@@ -135,6 +135,15 @@ for (const version of ['1.33', '1.20'] as KubectlVersion[]) {
       }
     });
 
+    if (version === '1.33') {
+      it('speaks WebSocket v5.channel.k8s.io, with no fallback to SPDY', async () => {
+        const res = await kubectl(version, ['-v=4', 'exec', 'web', '-c', 'web', '--', 'true']);
+        expect(res.code).toBe(0);
+        expect(res.err).toContain('The subprotocol is v5.channel.k8s.io');
+        expect(res.err).not.toMatch(/fallback/i);
+      });
+    }
+
     it('refuses a user RBAC allows only `get` on pods/exec, naming the reason', async () => {
       const res = await kubectl(version, ['exec', 'web', '-c', 'web', '--', 'true'], { as: 'bob' });
       expect(res.code).not.toBe(0);
@@ -179,6 +188,25 @@ describe('WebSocket clients through the apiserver', () => {
     await eventually(`42 and the size (so far ${JSON.stringify(out)})`, async () => (/^42\r?$/m.test(out) && /^40 120\r?$/m.test(out) ? true : undefined), 20_000);
     send('exit 0\r');
     await closed;
+    expect(status).toMatchObject({ status: 'Success' });
+  });
+
+  it('v5.channel.k8s.io with the ws package: stdin ends with [255, 0], and 10 MB of output arrive whole', async () => {
+    const ws = await openExec(`/api/v1/namespaces/default/pods/web/exec?container=web&${['sh', '-c', 'wc -c; head -c 10000000 /dev/zero'].map((c) => `command=${encodeURIComponent(c)}`).join('&')}&stdin=true&stdout=true`, ['v5.channel.k8s.io']);
+    expect(ws.protocol).toBe('v5.channel.k8s.io');
+    const out: Buffer[] = [];
+    let status: { status?: string } | undefined;
+    ws.on('message', (frame: Buffer) => {
+      if (frame[0] === 1) out.push(Buffer.from(frame.subarray(1)));
+      if (frame[0] === 3) status = JSON.parse(frame.subarray(1).toString()) as { status?: string };
+    });
+    const closed = new Promise<number>((r) => ws.once('close', (code) => r(code)));
+    ws.send(Buffer.concat([Buffer.from([0]), Buffer.from('hello')]));
+    ws.send(Buffer.from([255, 0]));
+    expect(await closed).toBe(1000);
+    const all = Buffer.concat(out);
+    expect(all.subarray(0, 2).toString()).toBe('5\n');
+    expect(all.length).toBe(2 + 10_000_000);
     expect(status).toMatchObject({ status: 'Success' });
   });
 

@@ -11,7 +11,9 @@
 //   /portForward/<ns>/<pod>[?port=8080]
 // are proxied byte for byte (libs/httpstream) to the single-use URL containerd's stream
 // server hands out, so the protocol is whatever the client and containerd agree on (SPDY,
-// or WebSocket v4.channel.k8s.io and below). Plain HTTP on the node IP; the apiserver
+// or WebSocket v4.channel.k8s.io and below) — except WebSocket v5.channel.k8s.io, which
+// containerd 1.6 lacks: the agent answers that itself and speaks SPDY to containerd
+// (./stream-v5.ts). Plain HTTP on the node IP; the apiserver
 // proxies pods/log and these streams to it.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
@@ -19,6 +21,7 @@ import { formatRfc3339Nano, readLogs } from '@keel/cri';
 import { forwardUpgrade, isUpgradeRequest, serveUpgradesAsRequests, takeUpgrade, writeRawResponse } from '@keel/httpstream';
 import type { Runtime } from './runtime';
 import { Labels, podLogDir } from './cri-config';
+import { bridgeV5, offersV5, type StreamFlags } from './stream-v5';
 
 export interface LogServerOptions {
   cri: Runtime;
@@ -78,6 +81,7 @@ async function serveStream(opts: LogServerOptions, req: IncomingMessage, res: Se
   const flag = (name: string) => q.get(name) === 'true' || q.get(name) === '1';
   if (!isUpgradeRequest(req)) return fail(res, 400, `${kind} needs a connection upgrade (WebSocket or SPDY/3.1)`);
   let location: string;
+  let v5: StreamFlags | undefined;
   if (kind === 'portForward') {
     const [namespace, podName] = parts;
     if (parts.length !== 2 || !namespace || !podName) return fail(res, 400, 'expected /portForward/<namespace>/<pod>');
@@ -94,6 +98,7 @@ async function serveStream(opts: LogServerOptions, req: IncomingMessage, res: Se
     const tty = flag('tty');
     // A terminal merges stderr into stdout; CRI refuses both at once.
     const streams = { tty, stdin: flag('stdin'), stdout: q.has('stdout') ? flag('stdout') : true, stderr: !tty && (q.has('stderr') ? flag('stderr') : true) };
+    if (offersV5(req)) v5 = streams;
     if (kind === 'exec') {
       const cmd = q.getAll('command');
       if (!cmd.length) return fail(res, 400, 'exec needs at least one command parameter');
@@ -107,6 +112,7 @@ async function serveStream(opts: LogServerOptions, req: IncomingMessage, res: Se
   // Proxy the single-use URL rather than redirect to it (kubelet's default): the stream
   // server listens on the node IP only, and clients need not follow redirects.
   try {
+    if (v5) return await bridgeV5(req, client, location, v5);
     const out = await forwardUpgrade(req, client, { url: location });
     if (!out.upgraded) {
       // containerd answers a subprotocol it does not speak (v5.channel.k8s.io, kubectl's
