@@ -70,10 +70,13 @@ export function shorten(text: string): string {
 
 // The legend sits under the title, clear of the category labels.
 function legendOf(names: string[]): string[] {
+  let x = M.left;
   return names.flatMap((name, i) => {
-    const x = M.left + i * 170;
+    const at = x;
+    // About 7 px per character at font-size 12, then a gap.
+    x += 17 + name.length * 7 + 24;
     const yy = 42;
-    return [`<rect x="${x}" y="${yy - 9}" width="12" height="12" fill="${PALETTE[i % PALETTE.length]}"/>`, `<text x="${x + 17}" y="${yy + 1}">${escapeXml(name)}</text>`];
+    return [`<rect x="${at}" y="${yy - 9}" width="12" height="12" fill="${PALETTE[i % PALETTE.length]}"/>`, `<text x="${at + 17}" y="${yy + 1}">${escapeXml(name)}</text>`];
   });
 }
 
