@@ -6,22 +6,23 @@
 // killed whole (the demo does) and `up` run again starts only what is missing. The folder
 // also holds the PKI, the admin kubeconfig and ha.json, which says where everything is for
 // tools (the HA demo) that must not import this app.
-import { readRecord, runningPid, startContainerd, teardownNode } from '@keel/containerd';
+import { runningPid, teardownNode } from '@keel/containerd';
 import { EtcdClient } from '@keel/etcd-client';
 import {
   addEgressGuard,
   addHost,
   ensureBridge,
   hostExists,
-  hostSysctl,
   killHost,
-  publishLoopbackPort,
+  registryForHosts,
   removeBridge,
   removeHost,
   runInHost,
   startInHost,
+  startWorker,
   stopInHost,
   type Bridge,
+  type Host,
 } from '@keel/hosts';
 import { clusterIdentities, createClusterPki, kubeconfig, type ClusterPki } from '@keel/pki';
 import { httpAnswers, runningDaemon } from '@keel/process';
@@ -32,6 +33,7 @@ import {
   CONTROL_PLANE_PARTS,
   HA_CLUSTER_CIDR,
   PORTS,
+  SERVICE_CIDR,
   allHosts,
   apiserverAddresses,
   apiserverArgs,
@@ -92,6 +94,8 @@ function firstLines(err: unknown, n = 3): string {
 
 export class HaCluster {
   private pki: ClusterPki | undefined;
+  /** The hosts as libs/hosts made them (by up). */
+  private readonly hosts = new Map<string, Host>();
 
   constructor(readonly opts: HaClusterOptions) {}
 
@@ -157,16 +161,12 @@ export class HaCluster {
     };
   }
 
-  /** The bridge and every host (idempotent), the registry published to the hosts. */
+  /** The bridge and every host (idempotent). */
   private async ensureHosts(): Promise<Bridge> {
     const bridge = await ensureBridge({ name: this.layout.bridge.name, subnet: this.layout.bridge.subnet });
-    const registryPort = Number(this.opts.registry.split(':')[1] ?? 5000);
-    if (this.layout.workers.length > 0) {
-      // Workers pull from the machine's loopback registry at the bridge's gateway.
-      await publishLoopbackPort(bridge, registryPort);
-      await addEgressGuard(bridge.name, HA_CLUSTER_CIDR);
-    }
-    for (const host of allHosts(this.layout)) await addHost({ name: host.name, bridge, address: host.ip });
+    // Pod traffic, like the hosts', never leaves through a non-keel link.
+    if (this.layout.workers.length > 0) await addEgressGuard(bridge.name, HA_CLUSTER_CIDR);
+    for (const host of allHosts(this.layout)) this.hosts.set(host.name, await addHost({ name: host.name, bridge, address: host.ip }));
     return bridge;
   }
 
@@ -229,72 +229,79 @@ export class HaCluster {
     }
   }
 
+  /** A worker's agent: its PID file and log, as libs/hosts' startWorker keeps them. */
+  agentPidFile(w: HaHost): string {
+    return join(this.nodeDir(w), 'agent.pid');
+  }
+
   /**
-   * A worker: its containerd, then its agent. The agent routes to the other workers' pods
-   * itself (each Node's spec.podCIDR via its InternalIP), so nothing here does.
+   * A worker: libs/hosts' startWorker runs its containerd and keel-agent inside the host
+   * (node IP = host IP; no --pod-cidr, so the agent takes the controller-manager's
+   * spec.podCIDR and routes to the other nodes' pods itself). Both running: left alone;
+   * one of them only: the node is torn down and started again.
    */
   private async startWorker(w: HaHost, bridge: Bridge, pki: ClusterPki): Promise<PartReport[]> {
-    const report: PartReport[] = [];
-    try {
-      // The worker forwards between its pods and the bridge.
-      await hostSysctl(w.name, 'net.ipv4.ip_forward', '1');
-    } catch (err) {
-      return [{ host: w.name, part: 'host', state: 'failed', detail: firstLines(err) }];
-    }
     const nodeDir = this.nodeDir(w);
-    const running = existsSync(nodeDir) ? runningPid(nodeDir) : undefined;
-    if (running) {
-      report.push({ host: w.name, part: 'containerd', state: 'running', detail: `pid ${running}` });
-    } else {
-      try {
-        const registryPort = this.opts.registry.split(':')[1] ?? '5000';
-        const rt = await startContainerd({
-          dir: nodeDir,
-          netns: w.name,
-          sandboxImage: `${this.opts.registry}/keel/pause:3.9`,
-          podCidr: w.podCidr!,
-          streamAddress: w.ip,
-          // Inside the host, 127.0.0.1 is its own loopback: pull through the gateway.
-          registries: [{ host: this.opts.registry, endpoint: `http://${bridge.gateway}:${registryPort}` }],
-          egressGuard: false,
-        });
-        report.push({ host: w.name, part: 'containerd', state: 'started', detail: `pid ${rt.pid}, pods in ${w.podCidr}` });
-      } catch (err) {
-        report.push({ host: w.name, part: 'containerd', state: 'failed', detail: firstLines(err) });
-        return report;
-      }
+    const containerdPid = existsSync(nodeDir) ? runningPid(nodeDir) : undefined;
+    const agent = runningDaemon(this.agentPidFile(w));
+    if (containerdPid && agent) {
+      return [
+        { host: w.name, part: 'containerd', state: 'running', detail: `pid ${containerdPid}` },
+        { host: w.name, part: 'keel-agent', state: 'running', detail: `pid ${agent.pid}` },
+      ];
     }
-    const node = pki.clients[`node-${w.name}`]!;
-    const args = [
-      '--node-name',
-      w.name,
-      '--apiserver',
-      apiserverAddresses(this.layout).join(','),
-      '--certificate-authority',
-      pki.ca.certFile,
-      '--client-certificate',
-      node.certFile,
-      '--client-key',
-      node.keyFile,
-      '--container-runtime-endpoint',
-      `unix://${join(nodeDir, 'containerd.sock')}`,
-      '--root-dir',
-      join(this.hostDir(w), 'keel-agent'),
-      '--node-ip',
-      w.ip,
-      '--pod-cidr',
-      w.podCidr!,
-      '--cni-conf',
-      join(nodeDir, 'cni', 'net.d', '10-keel.conflist'),
-      '--cluster-cidr',
-      HA_CLUSTER_CIDR,
-      // Under the cgroup its containerd recorded, so teardownNode removes what the pods leave.
-      '--cgroup-parent',
-      readRecord(nodeDir)?.cgroupParent ?? `/${w.name}-pods`,
-      '--port',
-      String(PORTS.agent),
-    ];
-    report.push(await this.startPart(w, 'keel-agent', args, () => httpAnswers(`http://${w.ip}:${PORTS.agent}/healthz`)));
+    try {
+      if (containerdPid || agent) await this.stopWorker(w);
+      const node = pki.clients[`node-${w.name}`]!;
+      const worker = await startWorker({
+        host: this.hosts.get(w.name)!,
+        dir: nodeDir,
+        nodeName: w.name,
+        sandboxImage: `${this.opts.registry}/keel/pause:3.9`,
+        registries: [await registryForHosts(bridge, this.opts.registry)],
+        clusterCidr: HA_CLUSTER_CIDR,
+        serviceCidr: SERVICE_CIDR,
+        agent: {
+          command: [process.execPath, this.bundle('keel-agent')],
+          args: [
+            '--apiserver',
+            apiserverAddresses(this.layout).join(','),
+            '--certificate-authority',
+            pki.ca.certFile,
+            '--client-certificate',
+            node.certFile,
+            '--client-key',
+            node.keyFile,
+          ],
+          port: PORTS.agent,
+          readyTimeoutMs: 60_000,
+        },
+      });
+      return [
+        { host: w.name, part: 'containerd', state: 'started', detail: `pid ${worker.containerd.pid}` },
+        { host: w.name, part: 'keel-agent', state: 'started', detail: `pid ${worker.agentPid}, log ${worker.agentLog}` },
+      ];
+    } catch (err) {
+      return [{ host: w.name, part: 'keel-agent', state: 'failed', detail: `${firstLines(err)} (logs in ${nodeDir})` }];
+    }
+  }
+
+  /** What startWorker's stop does, from any process: the agent by PID, the node's teardown, the proxy's --cleanup. */
+  private async stopWorker(w: HaHost): Promise<PartReport[]> {
+    const report: PartReport[] = [];
+    const stopped = await stopInHost(this.agentPidFile(w), 10_000).catch(() => false);
+    report.push({ host: w.name, part: 'keel-agent', state: 'stopped', detail: stopped ? 'stopped' : 'was not running' });
+    const nodeDir = this.nodeDir(w);
+    if (!existsSync(nodeDir)) return report;
+    const t = await teardownNode(nodeDir);
+    let detail = `pods and network removed${t.problems.length ? ` (problems: ${t.problems.join('; ')})` : ''}`;
+    const root = join(nodeDir, 'keel-agent');
+    if (existsSync(root) && hostExists(w.name)) {
+      // The proxy's rules live in the worker's namespace; its --cleanup must run there.
+      const res = await runInHost(w.name, process.execPath, [this.bundle('keel-agent'), '--cleanup', '--root-dir', root], { timeoutMs: 30_000 });
+      detail += res.code === 0 ? '; Service rules removed' : `; keel-agent --cleanup failed: ${res.stderr.trim().split('\n')[0]}`;
+    }
+    report.push({ host: w.name, part: 'containerd', state: 'stopped', detail });
     return report;
   }
 
@@ -329,23 +336,7 @@ export class HaCluster {
   /** Stops every part by its recorded PID, workers first, then removes the hosts, bridge and files' state. */
   async down(opts: { removeData?: boolean } = {}): Promise<PartReport[]> {
     const report: PartReport[] = [];
-    for (const w of this.layout.workers) {
-      const agentPid = this.pidFile(w, 'keel-agent');
-      const stopped = await stopInHost(agentPid, 10_000).catch(() => false);
-      let detail = stopped ? 'stopped' : 'was not running';
-      const root = join(this.hostDir(w), 'keel-agent');
-      if (existsSync(root) && hostExists(w.name)) {
-        // The proxy's rules live in the worker's namespace; its --cleanup must run there.
-        const res = await runInHost(w.name, process.execPath, [this.bundle('keel-agent'), '--cleanup', '--root-dir', root], { timeoutMs: 30_000 });
-        detail += res.code === 0 ? '; Service rules removed' : `; keel-agent --cleanup failed: ${res.stderr.trim().split('\n')[0]}`;
-      }
-      report.push({ host: w.name, part: 'keel-agent', state: 'stopped', detail });
-      const nodeDir = this.nodeDir(w);
-      if (existsSync(nodeDir)) {
-        const t = await teardownNode(nodeDir);
-        report.push({ host: w.name, part: 'containerd', state: 'stopped', detail: `pods and network removed${t.problems.length ? ` (problems: ${t.problems.join('; ')})` : ''}` });
-      }
-    }
+    for (const w of this.layout.workers) report.push(...(await this.stopWorker(w)));
     for (const h of [...this.layout.controlPlanes].reverse()) {
       for (const part of [...CONTROL_PLANE_PARTS].reverse()) {
         const stopped = await stopInHost(this.pidFile(h, part), 10_000).catch(() => false);
@@ -378,12 +369,13 @@ export class HaCluster {
     const out: Record<string, Partial<Record<PartName, number>>> = {};
     for (const h of allHosts(this.layout)) {
       const parts: Partial<Record<PartName, number>> = {};
-      const names: PartName[] = h.role === 'control-plane' ? CONTROL_PLANE_PARTS : ['keel-agent'];
-      for (const p of names) {
+      for (const p of h.role === 'control-plane' ? CONTROL_PLANE_PARTS : []) {
         const r = runningDaemon(this.pidFile(h, p));
         if (r) parts[p] = r.pid;
       }
       if (h.role === 'worker') {
+        const agent = runningDaemon(this.agentPidFile(h));
+        if (agent) parts['keel-agent'] = agent.pid;
         const pid = existsSync(this.nodeDir(h)) ? runningPid(this.nodeDir(h)) : undefined;
         if (pid) parts.containerd = pid;
       }
@@ -399,8 +391,7 @@ export class HaCluster {
     writeFileSync(this.kubeconfigPath, kubeconfig({ server: apiserverUrl(first), caFile: pki.ca.certFile, client: admin, user: admin.user, cluster: this.layout.prefix }), { mode: 0o600 });
     const pidFiles: HaClusterFile['pidFiles'] = {};
     for (const h of allHosts(this.layout)) {
-      const parts: PartName[] = h.role === 'control-plane' ? CONTROL_PLANE_PARTS : ['keel-agent'];
-      pidFiles[h.name] = Object.fromEntries(parts.map((p) => [p, this.pidFile(h, p)]));
+      pidFiles[h.name] = h.role === 'control-plane' ? Object.fromEntries(CONTROL_PLANE_PARTS.map((p) => [p, this.pidFile(h, p)])) : { 'keel-agent': this.agentPidFile(h) };
     }
     const file: HaClusterFile = {
       dir: this.opts.dir,

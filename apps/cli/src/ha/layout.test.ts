@@ -18,7 +18,7 @@ const flag = (args: string[], name: string) => {
 };
 
 describe('haLayout', () => {
-  it('puts three control-plane hosts and two workers on the subnet, each worker with its own pod CIDR', () => {
+  it('puts three control-plane hosts and two workers on the subnet', () => {
     const l = haLayout();
     expect(l.bridge).toEqual({ name: 'keel-ha0', subnet: '10.241.0.0/24', gateway: '10.241.0.1' });
     expect(l.controlPlanes.map((h) => [h.name, h.ip])).toEqual([
@@ -26,9 +26,9 @@ describe('haLayout', () => {
       ['keel-ha-cp2', '10.241.0.12'],
       ['keel-ha-cp3', '10.241.0.13'],
     ]);
-    expect(l.workers.map((h) => [h.name, h.ip, h.podCidr])).toEqual([
-      ['keel-ha-w1', '10.241.0.21', '10.247.0.0/24'],
-      ['keel-ha-w2', '10.241.0.22', '10.247.1.0/24'],
+    expect(l.workers.map((h) => [h.name, h.ip])).toEqual([
+      ['keel-ha-w1', '10.241.0.21'],
+      ['keel-ha-w2', '10.241.0.22'],
     ]);
   });
 

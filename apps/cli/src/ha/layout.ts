@@ -9,6 +9,8 @@ export const HA_PREFIX = 'keel-ha';
 export const HA_SUBNET = '10.241.0.0/24';
 /** Every pod of the HA cluster; the controller-manager gives each node a /24 of it. */
 export const HA_CLUSTER_CIDR = '10.247.0.0/16';
+/** Service ClusterIPs: the apiserver's default --service-cluster-ip-range, as `keel up` keeps it. */
+export const SERVICE_CIDR = '10.96.0.0/16';
 
 /** Ports inside each host; hosts have their own addresses, so every host uses the same ones. */
 export const PORTS = {
@@ -29,12 +31,6 @@ export interface HaHost {
   name: string;
   role: HostRole;
   ip: string;
-  /**
-   * A worker's pod CIDR until the controller-manager allocates one (which then rules); the
-   * allocator hands out 10.247.0.0/24, .1.0/24, … in the order nodes register, and workers
-   * start in order, so these usually match.
-   */
-  podCidr?: string;
 }
 
 export interface HaLayout {
@@ -58,7 +54,7 @@ export interface LayoutOptions {
   subnet?: string;
 }
 
-/** <prefix>-cp1..N on .11.., <prefix>-w1..M on .21..; worker i's pods in 10.247.<i-1>.0/24. */
+/** <prefix>-cp1..N on .11.., <prefix>-w1..M on .21.. (their pods get /24s of 10.247.0.0/16 from the controller-manager). */
 export function haLayout(opts: LayoutOptions = {}): HaLayout {
   const cps = opts.controlPlanes ?? 3;
   const workers = opts.workers ?? 2;
@@ -77,7 +73,7 @@ export function haLayout(opts: LayoutOptions = {}): HaLayout {
     prefix,
     bridge: { name: `${prefix}0`, subnet, gateway: `${net}.1` },
     controlPlanes: Array.from({ length: cps }, (_, i) => ({ name: `${prefix}-cp${i + 1}`, role: 'control-plane' as const, ip: `${net}.${11 + i}` })),
-    workers: Array.from({ length: workers }, (_, i) => ({ name: `${prefix}-w${i + 1}`, role: 'worker' as const, ip: `${net}.${21 + i}`, podCidr: `10.247.${i}.0/24` })),
+    workers: Array.from({ length: workers }, (_, i) => ({ name: `${prefix}-w${i + 1}`, role: 'worker' as const, ip: `${net}.${21 + i}` })),
   };
 }
 
@@ -126,7 +122,6 @@ export type PartName = 'keel-store' | 'keel-apiserver' | 'keel-controller-manage
 
 /** Parts in the order they start on a host of each role. */
 export const CONTROL_PLANE_PARTS: PartName[] = ['keel-store', 'keel-apiserver', 'keel-controller-manager', 'keel-scheduler'];
-export const WORKER_PARTS: PartName[] = ['containerd', 'keel-agent'];
 
 export interface StoreTiming {
   heartbeatMs: number;
