@@ -111,6 +111,28 @@ describe('pod status', () => {
     expect(kubectlStatus(failed)).toBe('Init:Error');
   });
 
+  it('sidecars: initialized once started, counted for readiness, not for the phase', () => {
+    const withSidecar = (policy: 'Always' | 'Never'): Pod => {
+      const p = pod(policy);
+      p.spec!.initContainers = [{ name: 'proxy', image: 'busybox', restartPolicy: 'Always' }];
+      return p;
+    };
+    const starting = status(withSidecar('Never'), {}, { proxy: view({ current: c({ name: 'proxy' }), started: false, ready: false }) });
+    expect(starting.status.conditions!.find((x) => x.type === 'Initialized')).toMatchObject({ status: 'False', message: 'containers with incomplete status: [proxy]' });
+    expect(kubectlStatus(starting)).toBe('Init:0/1');
+    const unready = status(withSidecar('Never'), { app: view({ current: c({}) }) }, { proxy: view({ current: c({ name: 'proxy' }), ready: false }) });
+    expect(unready.status.conditions!.find((x) => x.type === 'Initialized')!.status).toBe('True');
+    expect(unready.status.conditions!.find((x) => x.type === 'Ready')).toMatchObject({ status: 'False', message: 'containers with unready status: [proxy]' });
+    expect(kubectlStatus(unready)).toBe('Running');
+    // Main done, sidecar still running: the pod has Succeeded.
+    const done = status(withSidecar('Never'), { app: view({ current: c({ state: 'exited' }) }) }, { proxy: view({ current: c({ name: 'proxy' }) }) });
+    expect(done.status.phase).toBe('Succeeded');
+    // A sidecar that crashed and waits to restart keeps the pod initialized and does not fail a Never pod.
+    const crashed = status(withSidecar('Never'), { app: view({ current: c({}) }) }, { proxy: view({ current: c({ name: 'proxy', state: 'exited', exitCode: 1, attempt: 1 }), waiting: { reason: 'CrashLoopBackOff' } }) });
+    expect(crashed.status.phase).toBe('Running');
+    expect(crashed.status.conditions!.find((x) => x.type === 'Initialized')!.status).toBe('True');
+  });
+
   it('keeps lastTransitionTime of conditions that did not change', () => {
     const first = status(pod('Always'), { app: view({ current: c({}) }) });
     const again = computePodStatus(first, { hostIP: '127.0.0.1', startTime: 'x', init: new Map(), containers: new Map([['app', view({ current: c({}) })]]) }, T0 + 60_000);
