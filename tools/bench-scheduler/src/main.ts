@@ -50,8 +50,8 @@ function count(value: string): number {
 const program = new Command('bench-scheduler')
   .description('pods scheduled per second on hollow nodes, in memory and through the apiserver')
   .option('--nodes <n>', 'hollow nodes, in memory', count, 5000)
-  .option('--pods <n>', 'pending pods, in memory (basic workload)', count, 10000)
-  .option('--heavy-pods <n>', 'pending pods for the spread and affinity workloads, in memory (0 skips them)', count, 2000)
+  .option('--pods <n>', 'pending pods, in memory (basic workload; 0 skips it)', count, 10000)
+  .option('--heavy-pods <n>', 'pending pods for the spread and affinity workloads, in memory (0 skips them)', count, 10000)
   .option('--api-nodes <n>', 'hollow nodes through the apiserver (0 skips that condition)', count, 500)
   .option('--api-pods <n>', 'pending pods through the apiserver', count, 1000)
   .option('--out <file>', 'JSON results', 'tmp/bench-scheduler.json');
@@ -187,8 +187,10 @@ async function main(): Promise<void> {
   };
   console.log('bench-scheduler —', JSON.stringify(conditions));
   const rows: Row[] = [];
-  rows.push(inMemory(opts.nodes, opts.pods, 'basic'));
-  console.log(table(rows.slice(-1)));
+  if (opts.pods > 0) {
+    rows.push(inMemory(opts.nodes, opts.pods, 'basic'));
+    console.log(table(rows.slice(-1)));
+  }
   if (opts.heavyPods > 0) {
     for (const w of ['spread', 'affinity']) {
       rows.push(inMemory(opts.nodes, opts.heavyPods, w));
