@@ -32,8 +32,12 @@ export function sortKeys(v: unknown): unknown {
   return v;
 }
 
+/**
+ * YAML 1.1 rules for what needs quotes, as kubectl's YAML library follows: `yes`, `on` and
+ * timestamps stay strings for every reader, so `keel get -o yaml | kubectl apply -f -` works.
+ */
 export function toYaml(v: unknown): string {
-  return stringify(sortKeys(v), { indentSeq: false, lineWidth: 0, minContentWidth: 0, aliasDuplicateObjects: false });
+  return stringify(sortKeys(v), { version: '1.1', indentSeq: false, lineWidth: 0, minContentWidth: 0, aliasDuplicateObjects: false });
 }
 
 export function toJson(v: unknown): string {

@@ -34,6 +34,7 @@ describe('objects', () => {
   it('prints YAML and JSON with sorted keys, lists as kind List', () => {
     expect(toYaml(pod)).toBe('apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\n  namespace: demo\nspec:\n  containers:\n  - image: i\n    name: c\n');
     expect(toJson({ b: 1, a: [1] })).toBe('{\n    "a": [\n        1\n    ],\n    "b": 1\n}\n');
+    expect(toYaml({ labels: { on: 'yes' }, created: '2026-01-01T00:00:00Z' })).toBe('created: "2026-01-01T00:00:00Z"\nlabels:\n  "on": "yes"\n');
     expect(asList([pod])).toMatchObject({ kind: 'List', apiVersion: 'v1', items: [pod] });
   });
 
