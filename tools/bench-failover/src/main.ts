@@ -175,12 +175,24 @@ async function main(): Promise<void> {
   for (const s of opts.systems) if (s !== 'keel-store' && s !== 'etcd') throw new Error(`--systems: unknown ${s}`);
   const loadAtStart = loadavg()[0]!;
   const work = mkdtempSync(join(tmpdir(), 'keel-bench-failover-'));
+  // On Ctrl-C or the suite's timeout, stop the members before exiting.
+  let running: Members | undefined;
+  const onSignal = () =>
+    void (running?.stop() ?? Promise.resolve())
+      .catch(() => undefined)
+      .finally(() => {
+        rmSync(work, { recursive: true, force: true });
+        process.exit(130);
+      });
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   const results: { system: System; rounds: Round[]; newLeader: ReturnType<typeof stats>; firstWrite: ReturnType<typeof stats>; writeGap: ReturnType<typeof stats>; error?: string }[] = [];
   try {
     for (const system of opts.systems as System[]) {
       const rounds: Round[] = [];
       let error: string | undefined;
       const m = await startSystem(system, work, opts.heartbeatMs, opts.electionMs);
+      running = m;
       try {
         const ids = await Promise.all(m.endpoints.map(async (e) => (await statusOf(e))?.memberId ?? '?'));
         for (let n = 1; n <= opts.rounds; n++) {
@@ -191,6 +203,7 @@ async function main(): Promise<void> {
       } catch (err) {
         error = err instanceof Error ? err.message : String(err);
       } finally {
+        running = undefined;
         await m.stop();
       }
       results.push({

@@ -119,7 +119,10 @@ export async function startBenchCluster(opts: BenchClusterOptions): Promise<Benc
   let registry: Registry | undefined;
   let containerd: RunningContainerd | undefined;
   let client: Client | undefined;
-  const stop = async (): Promise<string[]> => {
+  // Once only: a signal handler and the benchmark's own finally may both ask.
+  let stopping: Promise<string[]> | undefined;
+  const stop = (): Promise<string[]> => (stopping ??= stopOnce());
+  const stopOnce = async (): Promise<string[]> => {
     const problems: string[] = [];
     client?.close();
     // The agent first (it would restart pods), then containerd's teardown removes every
@@ -269,4 +272,19 @@ export function memoryOf(pid: number): { rssMiB: number; hwmMiB: number } | unde
   } catch {
     return undefined;
   }
+}
+
+/**
+ * On SIGINT or SIGTERM (Ctrl-C, or the suite's timeout), runs `cleanup` before exiting, so
+ * no daemon, bridge or folder of the cluster outlives the benchmark.
+ */
+export function stopOnSignal(cleanup: () => Promise<unknown>): void {
+  const handler = (signal: NodeJS.Signals) => {
+    process.stderr.write(`${signal}: stopping the cluster\n`);
+    void cleanup()
+      .catch(() => undefined)
+      .finally(() => process.exit(130));
+  };
+  process.once('SIGINT', handler);
+  process.once('SIGTERM', handler);
 }

@@ -13,7 +13,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { memoryOf, startBenchCluster } from './cluster';
+import { memoryOf, startBenchCluster, stopOnSignal } from './cluster';
 
 const REPO_ROOT = resolve(import.meta.dirname, '../../..');
 
@@ -47,6 +47,10 @@ async function main(): Promise<void> {
   const cluster = await startBenchCluster({ dir: join(work, 'keel-cluster'), prePull: ['keel/web'], log }).catch((err: unknown) => {
     rmSync(work, { recursive: true, force: true });
     throw err;
+  });
+  stopOnSignal(async () => {
+    await cluster.stop();
+    rmSync(work, { recursive: true, force: true });
   });
   try {
     const c = cluster.client;

@@ -14,7 +14,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { startBenchCluster } from './cluster';
+import { startBenchCluster, stopOnSignal } from './cluster';
 
 const REPO_ROOT = resolve(import.meta.dirname, '../../..');
 const SLO_P99_MS = 5000;
@@ -54,6 +54,10 @@ async function main(): Promise<void> {
   const cluster = await startBenchCluster({ dir: join(work, 'keel-cluster'), prePull: ['keel/web'], log }).catch((err: unknown) => {
     rmSync(work, { recursive: true, force: true });
     throw err;
+  });
+  stopOnSignal(async () => {
+    await cluster.stop();
+    rmSync(work, { recursive: true, force: true });
   });
   const created = new Map<string, number>();
   const bound = new Map<string, number>();
