@@ -43,6 +43,11 @@ export class PodScheduler {
     private readonly opts: { random: () => number; percentageOfNodesToScore?: number; nominated?: NominatedPods },
   ) {}
 
+  /** Where the next search starts (it resumes after the last node the previous one looked at). */
+  get nextStart(): number {
+    return this.nextStartNodeIndex;
+  }
+
   /**
    * The node as this pod must see it: with the pods nominated there at equal or higher
    * priority counted as if already placed, so room freed by preemption for them is not
