@@ -235,16 +235,24 @@ export async function watchCacheRbacSource(handler: ApiHandler, scheme: Scheme):
 /** Creates each bootstrap ClusterRole and ClusterRoleBinding that does not exist yet. */
 export async function ensureBootstrapPolicy(handler: ApiHandler, scheme: Scheme): Promise<string[]> {
   const created: string[] = [];
+  // The newest revision written per resource: the authorizer reads the watch caches, so the
+  // server is not ready to authorize until they hold what was just written (a request right
+  // after startup would otherwise be refused for want of system:basic-user).
+  const written = new Map<string, number>();
   const put = async (resource: string, obj: KubeObject) => {
     const info = scheme.lookup(`${resource}.rbac.authorization.k8s.io`)!;
     try {
-      await handler.create(info, undefined, obj);
+      const stored = await handler.create(info, undefined, obj);
       created.push(`${resource}/${obj.metadata.name}`);
+      written.set(resource, Math.max(written.get(resource) ?? 0, Number(stored.metadata.resourceVersion)));
     } catch (err) {
       if (!(err instanceof ApiError && err.reason === 'AlreadyExists')) throw err;
     }
   };
   await Promise.all(bootstrapClusterRoles.map((r) => put('clusterroles', r)));
   await Promise.all(bootstrapClusterRoleBindings.map((b) => put('clusterrolebindings', b)));
+  for (const [resource, revision] of written) {
+    await handler.cache(scheme.lookup(`${resource}.rbac.authorization.k8s.io`)!).waitFor(revision, { timeoutMs: 30_000 });
+  }
   return created;
 }
