@@ -118,7 +118,7 @@ for (const version of ['1.33', '1.20'] as KubectlVersion[]) {
     });
 
     it('port-forward: an HTTP GET through the local port reaches the pod', async () => {
-      const child = spawn(kubectlPaths[version]!, ['--kubeconfig', node!.users.admin.kubeconfig, '--cache-dir', join(node!.work, `cache-${version}`), 'port-forward', 'pod/web', ':8080'], {
+      const child = spawn(kubectlPaths[version]!, ['--kubeconfig', node!.users.admin.kubeconfig, '--cache-dir', join(node!.work, `cache-${version}`), 'port-forward', 'pod/web', ':8080', ...(version === '1.33' ? ['-v=4'] : [])], {
         env: { ...process.env, KUBECONFIG: '' },
       });
       let out = '';
@@ -130,6 +130,11 @@ for (const version of ['1.33', '1.20'] as KubectlVersion[]) {
         expect(await httpGet(`http://127.0.0.1:${port}/`)).toBe('hello from keel\n');
         // A second connection is a second stream pair on the same session.
         expect(await httpGet(`http://127.0.0.1:${port}/`)).toBe('hello from keel\n');
+        // 1.33 tunnels SPDY in a WebSocket (SPDY/3.1+portforward.k8s.io), which the agent relays.
+        if (version === '1.33') {
+          expect(err).toContain('negotiated protocol: portforward.k8s.io');
+          expect(err).not.toMatch(/fallback/i);
+        }
       } finally {
         child.kill('SIGTERM');
       }

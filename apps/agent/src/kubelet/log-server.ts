@@ -21,7 +21,7 @@ import { formatRfc3339Nano, readLogs } from '@keel/cri';
 import { forwardUpgrade, isUpgradeRequest, serveUpgradesAsRequests, takeUpgrade, writeRawResponse } from '@keel/httpstream';
 import type { Runtime } from './runtime';
 import { Labels, podLogDir } from './cri-config';
-import { bridgeV5, offersV5, type StreamFlags } from './stream-v5';
+import { bridgePortForwardTunnel, bridgeV5, offersTunnel, offersV5, type StreamFlags } from './stream-v5';
 
 export interface LogServerOptions {
   cri: Runtime;
@@ -113,6 +113,7 @@ async function serveStream(opts: LogServerOptions, req: IncomingMessage, res: Se
   // server listens on the node IP only, and clients need not follow redirects.
   try {
     if (v5) return await bridgeV5(req, client, location, v5);
+    if (kind === 'portForward' && offersTunnel(req)) return await bridgePortForwardTunnel(req, client, location);
     const out = await forwardUpgrade(req, client, { url: location });
     if (!out.upgraded) {
       // containerd answers a subprotocol it does not speak (v5.channel.k8s.io, kubectl's

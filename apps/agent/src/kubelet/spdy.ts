@@ -244,9 +244,10 @@ function headerBlock(headers: Record<string, string>): Buffer {
 
 /**
  * Upgrades an HTTP connection to SPDY/3.1 (POST, as kubectl does) asking for `protocols`
- * (X-Stream-Protocol-Version); resolves with the session and the protocol the server chose.
+ * (X-Stream-Protocol-Version); resolves with the raw connection and the protocol the
+ * server chose.
  */
-export function dialSpdy(url: string, protocols: string[], timeoutMs = 15_000): Promise<{ session: SpdySession; protocol: string }> {
+export function upgradeToSpdy(url: string, protocols: string[], timeoutMs = 15_000): Promise<{ socket: Duplex; head: Buffer; protocol: string }> {
   const target = new URL(url);
   if (target.protocol !== 'http:') return Promise.reject(new Error(`SPDY target ${url}: only http`));
   return new Promise((resolve, reject) => {
@@ -261,7 +262,7 @@ export function dialSpdy(url: string, protocols: string[], timeoutMs = 15_000): 
     const timer = setTimeout(() => req.destroy(new Error(`no answer from ${target.host} within ${timeoutMs} ms`)), timeoutMs);
     req.once('upgrade', (res: IncomingMessage, socket: Duplex, head: Buffer) => {
       clearTimeout(timer);
-      resolve({ session: new SpdySession(socket, head), protocol: String(res.headers['x-stream-protocol-version'] ?? '') });
+      resolve({ socket, head, protocol: String(res.headers['x-stream-protocol-version'] ?? '') });
     });
     req.once('response', (res: IncomingMessage) => {
       clearTimeout(timer);
@@ -275,4 +276,10 @@ export function dialSpdy(url: string, protocols: string[], timeoutMs = 15_000): 
     });
     req.end();
   });
+}
+
+/** upgradeToSpdy, then a session on the connection for opening streams. */
+export async function dialSpdy(url: string, protocols: string[], timeoutMs = 15_000): Promise<{ session: SpdySession; protocol: string }> {
+  const { socket, head, protocol } = await upgradeToSpdy(url, protocols, timeoutMs);
+  return { session: new SpdySession(socket, head), protocol };
 }

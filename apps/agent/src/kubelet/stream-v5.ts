@@ -5,10 +5,13 @@
 // semantics, where a stream's FIN is end of input) to containerd, as kube-apiserver
 // translates WebSocket to SPDY towards the kubelet. Channels: 0 stdin, 1 stdout, 2 stderr,
 // 3 the Status, 4 resize; each becomes a SPDY stream named by its `streamtype` header.
+// Also port-forward's WebSocket tunnel (subprotocol `SPDY/3.1+portforward.k8s.io`, kubectl
+// ≥ 1.30): SPDY carried in binary messages, relayed to a SPDY connection to containerd.
 import type { IncomingMessage } from 'node:http';
 import type { UpgradeSocket } from '@keel/httpstream';
-import { WebSocketServer, type WebSocket } from 'ws';
-import { dialSpdy, type SpdyStream } from './spdy';
+import { createWebSocketStream, WebSocketServer, type WebSocket } from 'ws';
+import { joinStreams } from '@keel/httpstream';
+import { dialSpdy, upgradeToSpdy, type SpdyStream } from './spdy';
 
 export const V5_PROTOCOL = 'v5.channel.k8s.io';
 const SPDY_PROTOCOL = 'v4.channel.k8s.io';
@@ -89,5 +92,41 @@ export async function bridgeV5(req: IncomingMessage, client: UpgradeSocket, loca
       if (status.length) send(Channel.Error, Buffer.concat(status));
       if (ws.readyState === ws.OPEN) ws.close(1000);
     });
+  });
+}
+
+export const TUNNEL_PROTOCOL = 'SPDY/3.1+portforward.k8s.io';
+
+/** Whether a WebSocket upgrade request asks for port-forward's SPDY tunnel. */
+export function offersTunnel(req: IncomingMessage): boolean {
+  const offered = String(req.headers['sec-websocket-protocol'] ?? '').split(',');
+  return String(req.headers.upgrade ?? '').toLowerCase() === 'websocket' && offered.some((p) => p.trim() === TUNNEL_PROTOCOL);
+}
+
+// `ws` refuses a subprotocol with a "/" (not an RFC 7230 token) while parsing the request:
+// the request names a stand-in, and the answer is rewritten to the name the client offered.
+const TUNNEL_STAND_IN = 'keel-spdy-portforward-tunnel';
+const tunnelServer = new WebSocketServer({ noServer: true, handleProtocols: () => TUNNEL_STAND_IN });
+tunnelServer.on('headers', (headers: string[]) => {
+  const i = headers.indexOf(`Sec-WebSocket-Protocol: ${TUNNEL_STAND_IN}`);
+  if (i >= 0) headers[i] = `Sec-WebSocket-Protocol: ${TUNNEL_PROTOCOL}`;
+});
+
+/**
+ * Port-forward through the WebSocket tunnel: SPDY to the stream server's URL first (a
+ * refusal is still an HTTP answer), then the client's WebSocket, whose binary messages are
+ * the SPDY bytes in either direction, until either side closes.
+ */
+export async function bridgePortForwardTunnel(req: IncomingMessage, client: UpgradeSocket, location: string): Promise<void> {
+  const upstream = await upgradeToSpdy(location, ['portforward.k8s.io']);
+  if (upstream.protocol !== 'portforward.k8s.io') {
+    upstream.socket.destroy();
+    throw new Error(`the stream server chose protocol "${upstream.protocol}", want portforward.k8s.io`);
+  }
+  req.headers['sec-websocket-protocol'] = TUNNEL_STAND_IN;
+  tunnelServer.handleUpgrade(req, client.socket, client.head, (ws: WebSocket) => {
+    const stream = createWebSocketStream(ws);
+    if (upstream.head.length) stream.write(upstream.head);
+    void joinStreams(stream, upstream.socket);
   });
 }

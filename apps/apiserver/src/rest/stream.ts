@@ -1,13 +1,13 @@
 // pods/exec, pods/attach and pods/portforward: the streams kubectl opens with an HTTP
-// upgrade (SPDY/3.1 from kubectl 1.20 and as 1.33's fallback; WebSocket channel.k8s.io
-// subprotocols from 1.33 and the client libraries). By the time a request gets here the
-// security filter has authenticated it and RBAC has allowed `create` on the subresource
+// upgrade (SPDY/3.1 from kubectl 1.20; WebSocket v5.channel.k8s.io and a SPDY tunnel for
+// port-forward from 1.33; channel.k8s.io v1-v5 from client libraries). By the time a
+// request gets here the security filter has authenticated it and RBAC has allowed `create` on the subresource
 // (for GET too: see auth/attributes.ts). This checks the pod (exists, bound to a node,
 // and Running for exec/attach), then forwards the upgrade byte for byte (libs/httpstream)
-// to the node's agent, which forwards it to containerd's stream server; the protocol is
-// whatever the client and containerd agree on. A refusal anywhere on the way reaches the
-// client as a meta/v1 Status with the HTTP code, which is also what makes kubectl 1.33
-// fall back from WebSocket to SPDY when containerd refuses v5.channel.k8s.io.
+// to the node's agent, which takes it to containerd's stream server (byte for byte, or
+// translating WebSocket v5 and port-forward's WebSocket tunnel to SPDY, which containerd
+// 1.6 lacks). A refusal anywhere on the way reaches the client as a meta/v1 Status with
+// the HTTP code, which is also what makes a client fall back from WebSocket to SPDY.
 import { ApiError, ApiErrors, resolvePodContainer, type Pod, type Status } from '@keel/api';
 import { canTakeUpgrade, forwardUpgrade, isUpgradeRequest, takeUpgrade, writeRawResponse } from '@keel/httpstream';
 import type { Duplex } from 'node:stream';
