@@ -1,7 +1,7 @@
 // keel-scheduler: watches pods with no node and binds them, through the apiserver's keel.v1
 // gRPC API (@keel/client informers on pods, nodes, PriorityClasses, Namespaces, Services and
 // ReplicaSets). With --leader-elect several replicas run and the holder of the
-// kube-system/keel-scheduler Lease schedules.
+// kube-system/kube-scheduler Lease schedules.
 // Flags follow kube-scheduler's where they overlap.
 
 import type { Namespace, Node, Pod, PriorityClass, ReplicaSet, Service } from '@keel/api';
@@ -60,7 +60,7 @@ const program = new Command('keel-scheduler')
   .option('--config <file>', 'KubeSchedulerConfiguration (JSON or YAML): profile plugins, weights, percentageOfNodesToScore', loadConfig)
   .option('--leader-elect', 'run as one of several replicas; only the Lease holder schedules', false)
   .option('--leader-elect-resource-namespace <ns>', 'namespace of the Lease', 'kube-system')
-  .option('--leader-elect-resource-name <name>', 'name of the Lease', 'keel-scheduler')
+  .option('--leader-elect-resource-name <name>', 'name of the Lease (kube-scheduler, as in Kubernetes: the bootstrap RBAC role lets the scheduler update only that one)', 'kube-scheduler')
   .option('--bind-address <ip>', 'address of /healthz and /metrics', '127.0.0.1')
   .option('--secure-port <port>', 'port of /healthz and /metrics (plain HTTP for now; 0 picks a free one)', port, 10259)
   .exitOverride();

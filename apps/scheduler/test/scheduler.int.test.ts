@@ -98,7 +98,7 @@ describe('keel-scheduler', () => {
     const leaderGauge = async (url: string) => /leader_election_master_status\{name="keel-scheduler"\} (\d)/.exec(await (await fetch(url)).text())?.[1];
     await new Promise((r) => setTimeout(r, 1000));
     expect(await leaderGauge(standby.metricsUrl)).toBe('0');
-    const lease = await client.leases('kube-system').get('keel-scheduler');
+    const lease = await client.leases('kube-system').get('kube-scheduler');
     expect(lease.spec?.holderIdentity).toBeTruthy();
     // Stop the first replica (the leader); the standby acquires the released Lease and schedules.
     const first = (await fetch(cluster.metricsUrl).then((r) => r.text())).includes('master_status{name="keel-scheduler"} 1');

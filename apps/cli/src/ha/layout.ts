@@ -195,8 +195,7 @@ export function schedulerArgs(layout: HaLayout, host: HaHost, pki: PkiFiles): st
     apiserverAddresses(layout, host).join(','),
     ...clientFlags(pki, 'kube-scheduler'),
     '--leader-elect',
-    // The bootstrap RBAC role lets system:kube-scheduler update only the Lease named
-    // kube-scheduler (as in Kubernetes), not the scheduler's default keel-scheduler.
+    // The Lease status reads; the scheduler's default too (the only one its RBAC role may update).
     '--leader-elect-resource-name',
     LEASES['keel-scheduler']!,
     '--bind-address',
