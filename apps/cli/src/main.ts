@@ -7,6 +7,7 @@ import { homedir } from 'node:os';
 import { basename, delimiter, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { registerKubeCommands } from './commands';
+import { withSpinner } from './print/progress';
 import { haDown, haStatus, haUp, isHaFolder, withHaFlags, type HaFlags } from './ha/commands';
 import { applyManifests, parseManifests } from './local/apply';
 import { LocalCluster } from './local/cluster';
@@ -114,7 +115,7 @@ withHaFlags(withClusterFlags(
   const probes: UpProbes = { which, registryImages };
   const checks = await prerequisiteChecks(probes, flags.registry);
   const local = cluster(flags);
-  const parts = await local.up();
+  const parts = await withSpinner('starting the local cluster…', () => local.up());
   console.log(formatReport(checks, parts));
   const apiUp = parts.some((p) => p.part === 'keel-apiserver' && (p.state === 'running' || p.state === 'started'));
   if (apiUp) {

@@ -7,6 +7,7 @@ import { Discovery, UnknownResourceError, resourcePath, type ResourceInfo } from
 import { KubeconfigError, clientConfig, kubeconfigFiles, loadKubeconfig, type ClientConfig, type MergedKubeconfig } from '../kube/kubeconfig';
 import { ApiStatusError, ConnectionError, RestClient } from '../kube/rest';
 import { JsonPathError } from '../print/jsonpath';
+import { red } from '../print/progress';
 
 export interface KubeFlags {
   kubeconfig?: string;
@@ -102,7 +103,7 @@ export function action<A extends unknown[]>(fn: (kube: Kube, ...args: A) => Prom
         if (err.message) process.stderr.write(err.message + '\n');
         process.exitCode = err.code;
       } else {
-        process.stderr.write(errorLine(err) + '\n');
+        process.stderr.write(red(errorLine(err)) + '\n');
         process.exitCode = 1;
       }
     } finally {
@@ -120,11 +121,6 @@ export class ExitCode extends Error {
 
 export function out(text: string): void {
   process.stdout.write(text.endsWith('\n') || text === '' ? text : text + '\n');
-}
-
-/** Colour and spinners only for a person at a terminal (and never with NO_COLOR). */
-export function fancy(): boolean {
-  return process.stdout.isTTY === true && process.env['NO_COLOR'] === undefined;
 }
 
 /** Splits `TYPE NAME…`, `TYPE/NAME…` and `TYPE1,TYPE2` arguments into per-type name lists. */

@@ -6,7 +6,8 @@ import { Command } from 'commander';
 import { kindName, type ResourceInfo } from '../kube/discovery';
 import { sortKeys, toYaml, type KubeObj } from '../print/objects';
 import { padColumns } from '../print/table';
-import { action, fancy, out, parseDuration, sleep, typeNameArgs, UsageError, withKubeFlags, type Kube } from './context';
+import { Spinner } from '../print/progress';
+import { action, out, parseDuration, sleep, typeNameArgs, UsageError, withKubeFlags, type Kube } from './context';
 
 const REVISION = 'deployment.kubernetes.io/revision';
 
@@ -63,32 +64,32 @@ async function runStatus(kube: Kube, args: string[], flags: { timeout?: string; 
   const { info, name } = await deploymentArg(kube, args);
   const timeoutMs = flags.timeout ? parseDuration(flags.timeout, '--timeout') : 0;
   const deadline = timeoutMs > 0 ? Date.now() + timeoutMs : Number.MAX_SAFE_INTEGER;
-  const tty = fancy();
-  const frames = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
+  const spinner = new Spinner();
   let last = '';
-  let frame = 0;
-  for (;;) {
-    const d = await kube.client.get<DeploymentObj>(kube.path(info, name));
-    const s = deploymentStatus(d);
-    if (s.done) {
-      if (tty) process.stdout.write('\r\x1b[2K');
-      if (s.failed) throw new UsageError(s.message);
-      out(s.message);
-      return;
+  try {
+    for (;;) {
+      const d = await kube.client.get<DeploymentObj>(kube.path(info, name));
+      const s = deploymentStatus(d);
+      if (s.done) {
+        spinner.stop();
+        if (s.failed) throw new UsageError(s.message);
+        out(s.message);
+        return;
+      }
+      // On a terminal the spinner carries the message; otherwise each new message is one line.
+      if (spinner.live) spinner.update(s.message);
+      else if (s.message !== last) out(s.message);
+      last = s.message;
+      if (flags.watch === 'false' || Date.now() >= deadline) {
+        spinner.stop();
+        if (spinner.live) out(s.message);
+        if (flags.watch === 'false') return;
+        throw new UsageError('timed out waiting for the condition');
+      }
+      await sleep(1000);
     }
-    if (tty) process.stdout.write(`\r\x1b[2K${frames[frame++ % frames.length]} ${s.message}`);
-    else if (s.message !== last) out(s.message);
-    last = s.message;
-    if (flags.watch === 'false') {
-      if (tty) process.stdout.write('\n');
-      return;
-    }
-    if (Date.now() >= deadline) {
-      if (tty) process.stdout.write('\n');
-      throw new UsageError('timed out waiting for the condition');
-    }
-    // A short step on a terminal keeps the spinner moving; otherwise poll gently.
-    await sleep(tty ? 250 : 1000);
+  } finally {
+    spinner.stop();
   }
 }
 
