@@ -14,6 +14,7 @@ import { Framework } from './framework/framework';
 import type { ClusterEvent } from './framework/interfaces';
 import { newPodInfo, podKey, type PodInfo } from './framework/pod-info';
 import { preempt } from './preemption/preemption';
+import { Histogram } from './process/histogram';
 import { PriorityResolver } from './priority';
 import { registry } from './plugins/registry';
 import { SchedulingQueue } from './queue/scheduling-queue';
@@ -51,6 +52,14 @@ export interface SchedulerMetrics {
   attempts: number;
 }
 
+/** Kubernetes' scheduling latency histograms, with its names and buckets. */
+export interface SchedulerLatencies {
+  /** One attempt, pop to assume (or to the unschedulable verdict): scheduler_scheduling_attempt_duration_seconds. */
+  attempt: { scheduled: Histogram; unschedulable: Histogram; error: Histogram };
+  /** First queued to bound, over all attempts: scheduler_pod_scheduling_sli_duration_seconds. */
+  podScheduling: Histogram;
+}
+
 export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
 
 export class Scheduler {
@@ -59,6 +68,10 @@ export class Scheduler {
   readonly queue: SchedulingQueue;
   readonly priorities = new PriorityResolver();
   readonly metrics: SchedulerMetrics = { scheduled: 0, unschedulable: 0, errors: 0, preemptions: 0, bindFailures: 0, decisionMsSum: 0, attempts: 0 };
+  readonly latencies: SchedulerLatencies = {
+    attempt: { scheduled: Histogram.exponential(0.001, 2, 15), unschedulable: Histogram.exponential(0.001, 2, 15), error: Histogram.exponential(0.001, 2, 15) },
+    podScheduling: Histogram.exponential(0.01, 2, 20),
+  };
   private readonly algorithm: PodScheduler;
   private readonly pendingBindings = new Set<Promise<void>>();
   /** Node → pods nominated there by preemption (key → pod), until they are bound or gone. */
@@ -165,6 +178,7 @@ export class Scheduler {
     const result = this.algorithm.schedule(info, snapshot);
     this.metrics.attempts++;
     if (!result.ok) {
+      this.latencies.attempt[result.error ? 'error' : 'unschedulable'].observe((this.opts.now() - started) / 1000);
       if (result.error) {
         this.metrics.errors++;
         this.log('error', 'scheduling failed', { pod: info.key, error: result.error });
@@ -205,6 +219,7 @@ export class Scheduler {
     this.clearNomination(info.key);
     this.cache.assumePod(info, node);
     this.metrics.decisionMsSum += this.opts.now() - started;
+    this.latencies.attempt.scheduled.observe((this.opts.now() - started) / 1000);
     this.background(this.bind(queued, node), 'bind');
     return true;
   }
@@ -244,6 +259,7 @@ export class Scheduler {
     }
     this.queue.done(queued.info.key);
     this.metrics.scheduled++;
+    this.latencies.podScheduling.observe((this.opts.now() - queued.firstQueued) / 1000);
     if (this.opts.scheduledEvents !== false) {
       const message = `Successfully assigned ${queued.info.key} to ${node}`;
       await this.opts.api.recordEvent(pod, 'Normal', 'Scheduled', message).catch(() => undefined);

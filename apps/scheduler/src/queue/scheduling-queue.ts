@@ -14,6 +14,8 @@ export interface QueuedPod {
   info: PodInfo;
   /** When the pod was (re)queued: the activeQ tie-breaker and the back-off start. */
   timestamp: number;
+  /** When the pod first entered the queue (the start of its end-to-end scheduling time). */
+  firstQueued: number;
   attempts: number;
   /** Plugins that rejected it on its last attempt. */
   unschedulablePlugins: Set<string>;
@@ -62,7 +64,8 @@ export class SchedulingQueue {
     const key = info.key;
     this.unschedulable.delete(key);
     this.backoff.delete(key);
-    this.active.push({ info, timestamp: this.opts.now(), attempts: 0, unschedulablePlugins: new Set() });
+    const now = this.opts.now();
+    this.active.push({ info, timestamp: now, firstQueued: now, attempts: 0, unschedulablePlugins: new Set() });
     this.onActive?.();
   }
 
