@@ -3,7 +3,8 @@
 // checked exactly: stdout and stderr apart and the remote exit code as keel's own; piped
 // stdin and its end (v5); and with -it in a real pseudo-terminal (node-pty) that keys arrive
 // one by one (raw mode) and that a resize of the terminal reaches the server on channel 4.
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
+import { connect } from 'node:net';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { join, resolve } from 'node:path';
 import * as pty from 'node-pty';
@@ -93,6 +94,20 @@ beforeAll(async () => {
   });
   server.on('upgrade', (req: IncomingMessage, socket, head) => {
     const u = new URL(req.url!, 'http://x');
+    if (u.pathname === '/api/v1/namespaces/default/pods/web/portforward') {
+      wss.handleUpgrade(req, socket, head, (ws) => {
+        seen.push({ query: u.searchParams, protocol: ws.protocol });
+        // Each channel opens with its port (little-endian), then data: an echo, upper-cased.
+        const port = Buffer.alloc(2);
+        port.writeUInt16LE(Number(u.searchParams.get('ports')));
+        ws.send(Buffer.concat([Buffer.from([0]), port]));
+        ws.send(Buffer.concat([Buffer.from([1]), port]));
+        ws.on('message', (data: Buffer) => {
+          if (data[0] === 0) ws.send(frame(0, data.subarray(1).toString().toUpperCase()));
+        });
+      });
+      return;
+    }
     if (u.pathname !== '/api/v1/namespaces/default/pods/web/exec') {
       socket.destroy();
       return;
@@ -178,5 +193,34 @@ describe('keel exec', () => {
     await until(/key 3\r/);
     term.write('q');
     expect(await exited).toBe(7);
+  }, 60_000);
+
+  it('port-forward: a local connection reaches the pod port through its own WebSocket', async () => {
+    const child = spawn(process.execPath, [cli, 'port-forward', '--server', url, 'pod/web', ':8080'], { env: env() });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    try {
+      const deadline = Date.now() + 20_000;
+      let port: string | undefined;
+      while (!(port = /Forwarding from 127\.0\.0\.1:(\d+) -> 8080/.exec(out)?.[1])) {
+        if (Date.now() > deadline) throw new Error(`port-forward did not listen: ${out}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      for (const word of ['first', 'second']) {
+        const answer = await new Promise<string>((done, fail) => {
+          const sock = connect(Number(port), '127.0.0.1', () => sock.write(word));
+          sock.on('data', (d) => {
+            done(d.toString());
+            sock.end();
+          });
+          sock.on('error', fail);
+        });
+        expect(answer).toBe(word.toUpperCase());
+      }
+      expect(seen[seen.length - 1]!.query.get('ports')).toBe('8080');
+      expect(out).toContain('Handling connection for');
+    } finally {
+      child.kill('SIGTERM');
+    }
   }, 60_000);
 });

@@ -24,6 +24,7 @@ describe('arguments', () => {
 
   it('parses output formats and durations, naming the bad value', () => {
     expect(parseOutput('wide')).toEqual({ kind: 'table', wide: true });
+    expect(parseOutput('=yaml')).toEqual({ kind: 'yaml' });
     expect(parseOutput('jsonpath={.a}')).toEqual({ kind: 'jsonpath', template: '{.a}' });
     expect(parseOutput('jsonpath=.metadata.name')).toEqual({ kind: 'jsonpath', template: '{.metadata.name}' });
     expect(() => parseOutput('xml')).toThrow(/output format "xml"/);

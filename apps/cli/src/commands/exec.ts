@@ -36,11 +36,16 @@ export function exitCodeOf(status: Status): { code: number; message?: string } {
   return { code: 1, message: status.message ?? 'the command failed' };
 }
 
-function openSocket(kube: Kube, path: string, query: [string, string][], protocols: string[]): Promise<WebSocket> {
+/**
+ * Opens the WebSocket with its message handler already attached: frames that arrive with the
+ * upgrade answer are delivered at once, before a promise continuation could attach one.
+ */
+function openSocket(kube: Kube, path: string, query: [string, string][], protocols: string[], onMessage: (ws: WebSocket, data: Buffer) => void): Promise<WebSocket> {
   const q = new URLSearchParams(query);
   const url = new URL(`${path}?${q.toString()}`, kube.config.server + '/');
   url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
   const ws = new WebSocket(url, protocols, { headers: kube.client.authHeaders(), ...kube.client.tlsOptions() });
+  ws.on('message', (data: Buffer) => onMessage(ws, data));
   return new Promise((resolve, reject) => {
     ws.once('open', () => resolve(ws));
     ws.once('unexpected-response', (_req, res) => {
@@ -80,7 +85,22 @@ async function runExec(kube: Kube, args: string[], flags: ExecFlags, command: st
   if (!tty) query.push(['stderr', 'true']);
   if (stdin) query.push(['stdin', 'true']);
   if (tty && rawTerminal) query.push(['tty', 'true']);
-  const ws = await openSocket(kube, kube.path(pods, pod, undefined, 'exec'), query, ['v5.channel.k8s.io', 'v4.channel.k8s.io']);
+  let result: { code: number; message?: string } | undefined;
+  const onMessage = (_ws: WebSocket, data: Buffer) => {
+    if (data.length === 0) return;
+    const channel = data[0];
+    const body = data.subarray(1);
+    if (channel === 1) process.stdout.write(body);
+    else if (channel === 2) process.stderr.write(body);
+    else if (channel === 3 && body.length > 0) {
+      try {
+        result = exitCodeOf(JSON.parse(body.toString('utf8')) as Status);
+      } catch {
+        result = { code: 1, message: body.toString('utf8') };
+      }
+    }
+  };
+  const ws = await openSocket(kube, kube.path(pods, pod, undefined, 'exec'), query, ['v5.channel.k8s.io', 'v4.channel.k8s.io'], onMessage);
   const v5 = ws.protocol === 'v5.channel.k8s.io';
   const send = (channel: number, data: Buffer | string) => {
     if (ws.readyState === WebSocket.OPEN) ws.send(Buffer.concat([Buffer.from([channel]), Buffer.isBuffer(data) ? data : Buffer.from(data)]));
@@ -108,23 +128,9 @@ async function runExec(kube: Kube, args: string[], flags: ExecFlags, command: st
       process.stdin.pause();
     });
   }
-  let result: { code: number; message?: string } | undefined;
   try {
     await new Promise<void>((resolve, reject) => {
-      ws.on('message', (data: Buffer) => {
-        if (data.length === 0) return;
-        const channel = data[0];
-        const body = data.subarray(1);
-        if (channel === 1) process.stdout.write(body);
-        else if (channel === 2) process.stderr.write(body);
-        else if (channel === 3 && body.length > 0) {
-          try {
-            result = exitCodeOf(JSON.parse(body.toString('utf8')) as Status);
-          } catch {
-            result = { code: 1, message: body.toString('utf8') };
-          }
-        }
-      });
+      if (ws.readyState === WebSocket.CLOSED) return resolve();
       ws.on('close', () => resolve());
       ws.on('error', (err) => reject(err));
     });
@@ -151,20 +157,20 @@ export function parsePortPair(spec: string): { local: number; remote: number } {
 }
 
 function forwardConnection(kube: Kube, path: string, remote: number, sock: Socket): void {
-  openSocket(kube, path, [['ports', String(remote)]], ['v4.channel.k8s.io'])
+  const seen = new Set<number>();
+  const onMessage = (_ws: WebSocket, data: Buffer) => {
+    const channel = data[0]!;
+    let body = data.subarray(1);
+    // Each channel's first frame begins with the port it is for.
+    if (!seen.has(channel)) {
+      seen.add(channel);
+      body = body.subarray(2);
+    }
+    if (channel === 0) sock.write(body);
+    else if (channel === 1 && body.length) process.stderr.write(`error forwarding port ${remote}: ${body.toString('utf8')}\n`);
+  };
+  openSocket(kube, path, [['ports', String(remote)]], ['v4.channel.k8s.io'], onMessage)
     .then((ws) => {
-      const seen = new Set<number>();
-      ws.on('message', (data: Buffer) => {
-        const channel = data[0]!;
-        let body = data.subarray(1);
-        // Each channel's first frame begins with the port it is for.
-        if (!seen.has(channel)) {
-          seen.add(channel);
-          body = body.subarray(2);
-        }
-        if (channel === 0) sock.write(body);
-        else if (channel === 1 && body.length) process.stderr.write(`error forwarding port ${remote}: ${body.toString('utf8')}\n`);
-      });
       sock.on('data', (c: Buffer) => ws.readyState === WebSocket.OPEN && ws.send(Buffer.concat([Buffer.from([0]), c])));
       sock.on('close', () => ws.close(1000));
       ws.on('close', () => sock.end());

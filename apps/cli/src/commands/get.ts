@@ -21,7 +21,9 @@ export interface GetFlags {
 
 export type OutputFormat = { kind: 'table'; wide: boolean } | { kind: 'yaml' } | { kind: 'json' } | { kind: 'name' } | { kind: 'jsonpath'; template: string };
 
-export function parseOutput(o: string | undefined): OutputFormat {
+export function parseOutput(raw: string | undefined): OutputFormat {
+  // `-o=yaml` reaches here as "=yaml" (pflag accepts it, commander keeps the "=").
+  const o = raw?.startsWith('=') ? raw.slice(1) : raw;
   if (o === undefined || o === '') return { kind: 'table', wide: false };
   if (o === 'wide') return { kind: 'table', wide: true };
   if (o === 'yaml' || o === 'json' || o === 'name') return { kind: o };
