@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseDuration, typeNameArgs, UsageError } from './context';
+import { Command } from 'commander';
+import { flagsOf, parseDuration, typeNameArgs, UsageError, withKubeFlags } from './context';
 import { exitCodeOf, parsePortPair } from './exec';
 import { parseOutput } from './get';
 import { metaPatch, parseMetaChanges } from './modify';
@@ -31,6 +32,18 @@ describe('arguments', () => {
     expect(parseDuration('90s', '--timeout')).toBe(90_000);
     expect(parseDuration('2m', '--timeout')).toBe(120_000);
     expect(() => parseDuration('soon', '--timeout')).toThrow(/--timeout/);
+  });
+});
+
+describe('connection flags', () => {
+  it('may come before the verb, and the verb’s own win', () => {
+    const program = withKubeFlags(new Command('keel').exitOverride()).enablePositionalOptions();
+    let got: ReturnType<typeof flagsOf> | undefined;
+    withKubeFlags(program.command('get').argument('[args...]')).action((_a, _o, cmd: Command) => (got = flagsOf(cmd)));
+    program.parse(['-n', 'outer', '--context', 'c1', 'get', 'pods', '-n', 'inner'], { from: 'user' });
+    expect(got).toMatchObject({ namespace: 'inner', context: 'c1' });
+    program.parse(['--namespace', 'outer', 'get', 'pods'], { from: 'user' });
+    expect(got).toMatchObject({ namespace: 'outer' });
   });
 });
 

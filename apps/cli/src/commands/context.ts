@@ -78,6 +78,15 @@ export class Kube {
   }
 }
 
+/** Flags from the program down to the verb; the verb's own win over those given before it. */
+export function flagsOf(cmd: Command): KubeFlags {
+  const chain: Command[] = [];
+  for (let c: Command | null = cmd; c; c = c.parent) chain.unshift(c);
+  const merged: Record<string, unknown> = {};
+  for (const c of chain) for (const [k, v] of Object.entries(c.opts())) if (v !== undefined) merged[k] = v;
+  return merged as KubeFlags;
+}
+
 /** The line an error prints as. */
 export function errorLine(err: unknown): string {
   if (err instanceof ApiStatusError) return err.display;
@@ -95,7 +104,7 @@ export function errorLine(err: unknown): string {
 export function action<A extends unknown[]>(fn: (kube: Kube, ...args: A) => Promise<void> | void): (...args: A) => Promise<void> {
   return async (...args: A) => {
     const cmd = args[args.length - 1] as Command;
-    const kube = new Kube(cmd.opts<KubeFlags>());
+    const kube = new Kube(flagsOf(cmd));
     try {
       await fn(kube, ...args);
     } catch (err) {

@@ -3,6 +3,7 @@
 import type { Command } from 'commander';
 import { registerApply } from './apply';
 import { registerConfig } from './config';
+import { withKubeFlags } from './context';
 import { registerDelete } from './delete';
 import { registerDescribe } from './describe';
 import { registerEdit } from './edit';
@@ -15,6 +16,11 @@ import { registerNodes } from './nodes';
 import { registerRollout } from './rollout';
 
 export function registerKubeCommands(program: Command, version: string): void {
+  // kubectl takes its connection flags before the verb too (`keel -n demo get pods`). Root
+  // options then stop at the sub-command's name, so `config set-context --namespace` and
+  // `get -n` keep their own.
+  program.enablePositionalOptions();
+  withKubeFlags(program);
   registerGet(program);
   registerDescribe(program);
   registerApply(program);
