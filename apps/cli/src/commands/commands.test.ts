@@ -39,7 +39,9 @@ describe('connection flags', () => {
   it('may come before the verb, and the verb’s own win', () => {
     const program = withKubeFlags(new Command('keel').exitOverride()).enablePositionalOptions();
     let got: ReturnType<typeof flagsOf> | undefined;
-    withKubeFlags(program.command('get').argument('[args...]')).action((_a, _o, cmd: Command) => (got = flagsOf(cmd)));
+    withKubeFlags(program.command('get').argument('[args...]')).action((_a, _o, cmd: Command) => {
+      got = flagsOf(cmd);
+    });
     program.parse(['-n', 'outer', '--context', 'c1', 'get', 'pods', '-n', 'inner'], { from: 'user' });
     expect(got).toMatchObject({ namespace: 'inner', context: 'c1' });
     program.parse(['--namespace', 'outer', 'get', 'pods'], { from: 'user' });
