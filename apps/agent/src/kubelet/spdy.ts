@@ -67,6 +67,24 @@ export class SpdySession {
     return state;
   }
 
+  /** Stops (and resumes) reading from the peer, for a consumer that cannot keep up. */
+  pause(): void {
+    this.socket.pause();
+  }
+
+  resume(): void {
+    this.socket.resume();
+  }
+
+  /** Whether our writes are waiting on the peer; 'drain' on the connection says when not. */
+  get congested(): boolean {
+    return this.socket.writableNeedDrain;
+  }
+
+  onDrain(listener: () => void): void {
+    this.socket.once('drain', listener);
+  }
+
   onClose(listener: () => void): void {
     if (this.closed) queueMicrotask(listener);
     else this.closedListeners.push(listener);

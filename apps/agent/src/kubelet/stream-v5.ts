@@ -14,6 +14,8 @@ import { joinStreams } from '@keel/httpstream';
 import { dialSpdy, upgradeToSpdy, type SpdyStream } from './spdy';
 
 export const V5_PROTOCOL = 'v5.channel.k8s.io';
+const HIGH_WATER = 4 * 1024 * 1024;
+const LOW_WATER = 1024 * 1024;
 const SPDY_PROTOCOL = 'v4.channel.k8s.io';
 
 const enum Channel {
@@ -60,8 +62,18 @@ export async function bridgeV5(req: IncomingMessage, client: UpgradeSocket, loca
   const resize = flags.tty ? await open('resize') : undefined;
 
   server.handleUpgrade(req, client.socket, client.head, (ws: WebSocket) => {
+    // Backpressure both ways: stop reading the stream server while the client is more than
+    // a few MB behind, and stop reading the client while the stream server is.
+    let unsent = 0;
+    let waitingForDrain = false;
     const send = (channel: Channel, data: Buffer) => {
-      if (ws.readyState === ws.OPEN) ws.send(Buffer.concat([Buffer.from([channel]), data]));
+      if (ws.readyState !== ws.OPEN) return;
+      unsent += data.length;
+      if (unsent > HIGH_WATER) session.pause();
+      ws.send(Buffer.concat([Buffer.from([channel]), data]), () => {
+        unsent -= data.length;
+        if (unsent <= LOW_WATER) session.resume();
+      });
     };
     const forward = (stream: SpdyStream | undefined, channel: Channel) => stream?.onData((chunk) => send(channel, chunk));
     forward(stdout, Channel.Stdout);
@@ -73,6 +85,14 @@ export async function bridgeV5(req: IncomingMessage, client: UpgradeSocket, loca
       switch (data[0]) {
         case Channel.Stdin:
           stdin?.write(payload);
+          if (session.congested && !waitingForDrain) {
+            waitingForDrain = true;
+            ws.pause();
+            session.onDrain(() => {
+              waitingForDrain = false;
+              ws.resume();
+            });
+          }
           break;
         case Channel.Resize:
           resize?.write(payload);
