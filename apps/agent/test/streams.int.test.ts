@@ -2,9 +2,11 @@
 // @kubernetes/client-node → keel-apiserver over TLS with client certificates and RBAC →
 // the node's agent → containerd 1.6's stream server. exec with both output streams and
 // the exit code, exec -i with piped stdin, exec -it in a pseudo-terminal with a resize,
-// -c container, port-forward with an HTTP GET through the local port, a WebSocket v4
-// exec, and the refusals (no such pod → 404 Status, a user with only `get` on pods/exec →
-// 403 naming the RBAC reason). Everything is torn down afterwards.
+// -c container, port-forward with an HTTP GET through the local port (1.33: over its
+// WebSocket tunnel, no fallback), exec over WebSocket v4 and v5 (stdin ended with
+// [255, 0], 10 MB of output whole), attach and port-forward over WebSocket, and the
+// refusals (no such pod → 404 Status, a user with only `get` on pods/exec → 403 naming the
+// RBAC reason, bad requests → 400). Everything is torn down afterwards.
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { get } from 'node:http';
