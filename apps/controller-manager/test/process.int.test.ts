@@ -117,6 +117,22 @@ describe('keel-controller-manager', () => {
     expect(dep.metadata.annotations?.['deployment.kubernetes.io/revision']).toBe('3');
     marking = false;
     await marker;
+    // A DaemonSet's history is ControllerRevisions: kubectl lists them and rolls back to one.
+    await plane.client.daemonSets('default').create({
+      apiVersion: 'apps/v1',
+      kind: 'DaemonSet',
+      metadata: { name: 'agent', namespace: 'default' },
+      spec: { selector: { matchLabels: { app: 'agent' } }, template: { metadata: { labels: { app: 'agent' } }, spec: { containers: [{ name: 'a', image: 'keel/agent:1' }] } } },
+    });
+    const revisionsOf = async () => (await plane.client.controllerRevisions('default').list()).items.filter((r) => r.metadata.name?.startsWith('agent-'));
+    await waitFor(async () => (await revisionsOf()).length === 1, 20_000, 'the first DaemonSet revision');
+    await run('set', 'image', 'daemonset/agent', 'a=keel/agent:2');
+    await waitFor(async () => (await revisionsOf()).length === 2, 20_000, 'the second DaemonSet revision');
+    const dsHistory = await run('rollout', 'history', 'daemonset/agent');
+    expect(dsHistory.trim().split('\n').filter((l) => /^\d/.test(l)).map((l) => l.split(/\s+/)[0])).toEqual(['1', '2']);
+    await run('rollout', 'undo', 'daemonset/agent');
+    expect((await plane.client.daemonSets('default').get('agent')).spec?.template.spec?.containers[0]?.image).toBe('keel/agent:1');
+    await waitFor(async () => (await revisionsOf()).map((r) => r.revision).sort().join() === '2,3', 20_000, 'the rolled-back template renumbered 3');
     // The leader serves its metrics.
     const metrics = await (await fetch(`http://127.0.0.1:${first.healthz}/metrics`)).text();
     expect(metrics).toMatch(/keel_controller_manager_leader 1/);
