@@ -110,4 +110,25 @@ describe('Job reconcile', () => {
     h.now += 10_000;
     expect(await h.reconcile('default/pi')).toEqual(['delete jobs/default/pi']);
   });
+
+  it('suspends (pods deleted, Suspended condition, no startTime) and resumes (startTime from then)', async () => {
+    setup();
+    h.seed(Resources.jobs, job('pi', { completions: 2, parallelism: 2, suspend: true, activeDeadlineSeconds: 60 }));
+    expect((await h.reconcile('default/pi')).filter((w) => w.startsWith('create pods'))).toEqual([]);
+    let j = await h.get<Job>(Resources.jobs, 'default', 'pi');
+    expect(j.status?.startTime).toBeUndefined();
+    expect(j.status?.conditions).toEqual([{ type: 'Suspended', status: 'True', reason: 'JobSuspended', message: 'Job suspended', lastProbeTime: ts(), lastTransitionTime: ts() }]);
+    // Long past the deadline, but suspended time does not count.
+    h.now += 120_000;
+    await h.client.jobs('default').update({ ...j, spec: { ...j.spec!, suspend: false } });
+    expect((await h.reconcile('default/pi')).filter((w) => w.startsWith('create pods'))).toHaveLength(2);
+    j = await h.get<Job>(Resources.jobs, 'default', 'pi');
+    expect(j.status?.startTime).toBe(ts(120_000));
+    expect(j.status?.conditions).toEqual([{ type: 'Suspended', status: 'False', reason: 'JobResumed', message: 'Job resumed', lastProbeTime: ts(120_000), lastTransitionTime: ts(120_000) }]);
+    // Suspended again: its running pods go.
+    await h.client.jobs('default').update({ ...j, spec: { ...j.spec!, suspend: true } });
+    expect((await h.reconcile('default/pi')).filter((w) => w.startsWith('delete pods'))).toHaveLength(2);
+    // (The recorder folds the repeated Suspended event into one with a count.)
+    expect((await h.events()).filter((e) => /Suspended|Resumed/.test(e))).toEqual(['Suspended: Job suspended', 'Resumed: Job resumed']);
+  });
 });

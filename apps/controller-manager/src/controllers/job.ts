@@ -8,6 +8,7 @@
 // what status already recorded, so a pod deleted after it finished still counts. After a
 // failure, replacements wait 10 s, 20 s, 40 s ... (at most 6 min), as Kubernetes backs off.
 // An Indexed Job (completionMode: Indexed) runs one pod per index instead (job-indexed.ts).
+// spec.suspend stops the pods and the deadline clock, with the Suspended condition.
 import {
   deepCopy,
   deepEqual,
@@ -60,7 +61,8 @@ export function wantActive(job: Job, succeeded: number): number {
 export function failureOf(job: Job, failed: number, startTime: string | undefined, now: number): { reason: string; message: string } | undefined {
   if (failed > (job.spec?.backoffLimit ?? 6)) return { reason: 'BackoffLimitExceeded', message: 'Job has reached the specified backoff limit' };
   const deadline = job.spec?.activeDeadlineSeconds;
-  if (deadline !== undefined && startTime && Date.parse(startTime) + deadline * 1000 <= now) {
+  // A suspended Job's deadline clock is stopped (and restarts from its resume).
+  if (deadline !== undefined && !job.spec?.suspend && startTime && Date.parse(startTime) + deadline * 1000 <= now) {
     return { reason: 'DeadlineExceeded', message: 'Job was active longer than specified deadline' };
   }
   return undefined;
@@ -144,8 +146,8 @@ export class JobController extends Controller {
       if (completed) status.completedIndexes = completed;
       else delete status.completedIndexes;
     }
-    status.startTime ??= formatTime(now);
     const nowTime = formatTime(now);
+    this.trackSuspension(job, status, nowTime);
     const failure = failureOf(job, counts.failed, status.startTime, now);
     let active = counts.active;
     let failed = counts.failed;
@@ -200,9 +202,29 @@ export class JobController extends Controller {
     if (error) throw error;
     const finished = status.conditions?.some((c) => (c.type === 'Complete' || c.type === 'Failed') && c.status === 'True');
     if (finished) this.scheduleTtl(job, now);
-    else if (job.spec?.activeDeadlineSeconds !== undefined) {
+    else if (job.spec?.activeDeadlineSeconds !== undefined && status.startTime && !job.spec.suspend) {
       this.queue.addAfter(key, Date.parse(status.startTime) + job.spec.activeDeadlineSeconds * 1000 - now + 10);
     }
+  }
+
+  /**
+   * spec.suspend as Kubernetes reports it: a Suspended condition (True, JobSuspended) while
+   * suspended, False with JobResumed after; startTime is set only once the Job runs, and reset
+   * on resume, so activeDeadlineSeconds counts running time since then.
+   */
+  private trackSuspension(job: Job, status: JobStatus, nowTime: string): void {
+    const suspended = job.spec?.suspend === true;
+    const current = status.conditions?.find((c) => c.type === 'Suspended');
+    const set = (c: JobCondition) => (status.conditions = [...(status.conditions ?? []).filter((x) => x.type !== 'Suspended'), c]);
+    if (suspended && current?.status !== 'True') {
+      set({ type: 'Suspended', status: 'True', reason: 'JobSuspended', message: 'Job suspended', lastProbeTime: nowTime, lastTransitionTime: nowTime });
+      this.ctx.recorder.event(job, 'Normal', 'Suspended', 'Job suspended');
+    } else if (!suspended && current?.status === 'True') {
+      set({ type: 'Suspended', status: 'False', reason: 'JobResumed', message: 'Job resumed', lastProbeTime: nowTime, lastTransitionTime: nowTime });
+      this.ctx.recorder.event(job, 'Normal', 'Resumed', 'Job resumed');
+      status.startTime = nowTime;
+    }
+    if (!suspended) status.startTime ??= nowTime;
   }
 
   /** How long until a replacement may start: the back-off counts from when we saw the latest failure. */
