@@ -291,7 +291,13 @@ describe('keel as kubectl', () => {
     expect(version.out).toMatch(/^Client Version: keel .*\nServer Version: v1\.\d+/);
     const resources = await keel(['api-resources']);
     expect(resources.out).toMatch(/^deployments\s+deploy\s+apps\/v1\s+true\s+Deployment$/m);
-    expect((await keel(['completion', 'bash'])).out).toContain('complete -F _keel keel');
+    const completion = (await keel(['completion', 'bash'])).out;
+    expect(completion).toContain('complete -F _keel keel');
+    // The script is valid bash, and completing `keel ro` offers rollout.
+    const script = join(work, 'keel-completion.bash');
+    writeFileSync(script, completion);
+    const offered = execFileSync('bash', ['-c', `source ${script}; COMP_WORDS=(keel ro); COMP_CWORD=1; _keel; echo "\${COMPREPLY[@]}"`]).toString();
+    expect(offered.trim()).toBe('rollout');
   }, 120_000);
 });
 
