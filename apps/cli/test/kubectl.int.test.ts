@@ -201,8 +201,18 @@ describe('keel as kubectl', () => {
     expect((await keel(['cordon', node])).out.trim()).toBe(`node/${node} cordoned`);
     expect((await keel(['get', 'node', node, '-o', 'jsonpath={.spec.unschedulable}'])).out).toBe('true');
     expect((await keel(['uncordon', node])).out.trim()).toBe(`node/${node} uncordoned`);
-    const drain = await keel(['drain', node, '--ignore-daemonsets', '--timeout', '20s']);
-    expect(drain.out.trim().split('\n')).toEqual([`node/${node} cordoned`, `node/${node} drained`]);
+    // A pod on the node with no controller: drain refuses it unless --force, then evicts it.
+    const pod = await keel(['apply', '-n', 'default', '-f', '-'], {
+      input: `apiVersion: v1\nkind: Pod\nmetadata:\n  name: lone\nspec:\n  nodeName: ${node}\n  containers:\n  - name: c\n    image: keel/web:1\n`,
+    });
+    expect(pod.out.trim()).toBe('pod/lone created');
+    const refused = await keel(['drain', node, '--timeout', '20s']);
+    expect(refused.code).toBe(1);
+    expect(refused.err).toContain(`cannot delete Pods that declare no controller (use --force to override): default/lone`);
+    // No kubelet runs on this node to finish a graceful stop, so ask for none.
+    const drain = await keel(['drain', node, '--force', '--grace-period', '0', '--timeout', '30s']);
+    expect(drain.err).toBe('');
+    expect(drain.out.trim().split('\n')).toEqual([`node/${node} already cordoned`, 'evicting pod default/lone', 'pod/lone evicted', `node/${node} drained`]);
   }, 120_000);
 
   it('edits in a real terminal: $EDITOR changes a label and the object is saved; a bad edit names the field', async () => {
