@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Command } from 'commander';
-import { flagsOf, parseDuration, typeNameArgs, UsageError, withKubeFlags } from './context';
+import { ApiStatusError } from '../kube/rest';
+import { errorLine, flagsOf, parseDuration, typeNameArgs, UsageError, withKubeFlags } from './context';
 import { exitCodeOf, parsePortPair } from './exec';
 import { parseOutput } from './get';
 import { metaPatch, parseMetaChanges } from './modify';
@@ -46,6 +47,15 @@ describe('connection flags', () => {
     expect(got).toMatchObject({ namespace: 'inner', context: 'c1' });
     program.parse(['--namespace', 'outer', 'get', 'pods'], { from: 'user' });
     expect(got).toMatchObject({ namespace: 'outer' });
+  });
+});
+
+describe('errors', () => {
+  it('print as kubectl prints them', () => {
+    expect(errorLine(new ApiStatusError(404, { kind: 'Status', reason: 'NotFound', message: 'pods "x" not found' }))).toBe('Error from server (NotFound): pods "x" not found');
+    expect(errorLine(new ApiStatusError(401, { kind: 'Status', reason: 'Unauthorized', message: 'Unauthorized' }))).toBe('error: You must be logged in to the server (Unauthorized)');
+    expect(errorLine(new ApiStatusError(500, { message: 'boom' }))).toBe('Error from server (InternalError): boom');
+    expect(errorLine(new UsageError('bad'))).toBe('error: bad');
   });
 });
 

@@ -89,6 +89,8 @@ export function flagsOf(cmd: Command): KubeFlags {
 
 /** The line an error prints as. */
 export function errorLine(err: unknown): string {
+  // kubectl's words when the server does not know who we are.
+  if (err instanceof ApiStatusError && err.code === 401) return 'error: You must be logged in to the server (Unauthorized)';
   if (err instanceof ApiStatusError) return err.display;
   if (err instanceof ConnectionError || err instanceof KubeconfigError || err instanceof UnknownResourceError || err instanceof UsageError || err instanceof JsonPathError) {
     return `error: ${err.message}`;
