@@ -315,3 +315,71 @@ describe('WebSocket clients through the apiserver', () => {
     }
   });
 });
+
+// The `keel` CLI's own stream commands, end to end on the same real node (its unit-level
+// protocol cases are in apps/cli/test/exec.int.test.ts against a stand-in server).
+describe('keel (the CLI) through the apiserver', () => {
+  const keelCli = join(import.meta.dirname, '../../../dist/apps/cli/main.js');
+  const keel = (args: string[], stdin?: string): Promise<Run> =>
+    new Promise((resolvePromise, reject) => {
+      const child = spawn(process.execPath, [keelCli, '--kubeconfig', node!.users.admin.kubeconfig, ...args], { env: { ...process.env, KUBECONFIG: '', NO_COLOR: '1' } });
+      let out = '';
+      let err = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+      const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+      child.on('error', reject);
+      child.on('close', (code) => {
+        clearTimeout(timer);
+        resolvePromise({ code, out, err });
+      });
+      child.stdin.end(stdin ?? '');
+    });
+
+  it('keel exec: stdout and stderr apart, piped stdin, and the remote exit code as its own', async () => {
+    const res = await keel(['exec', 'web', '-c', 'web', '--', 'sh', '-c', 'echo out; echo err >&2; exit 3']);
+    expect(res).toMatchObject({ code: 3, out: 'out\n' });
+    expect(res.err).toContain('err\n');
+    expect(await keel(['exec', '-i', 'web', '-c', 'web', '--', 'sh', '-c', 'wc -c'], 'hello keel\n')).toMatchObject({ code: 0, out: expect.stringMatching(/^\s*11\n$/) });
+  });
+
+  it('keel exec -it: raw terminal, and a resize reaches the shell', async () => {
+    const term = pty.spawn(process.execPath, [keelCli, '--kubeconfig', node!.users.admin.kubeconfig, 'exec', '-it', 'web', '-c', 'web', '--', 'sh'], {
+      cols: 80,
+      rows: 24,
+      env: { ...process.env, KUBECONFIG: '', TERM: 'xterm', NO_COLOR: '1' },
+    });
+    let screen = '';
+    term.onData((d) => (screen += d));
+    const exited = new Promise<number>((r) => term.onExit(({ exitCode }) => r(exitCode)));
+    const waitFor = (re: RegExp) => eventually(`${re} on the terminal (so far ${JSON.stringify(screen)})`, async () => (re.test(screen) ? true : undefined), 20_000);
+    try {
+      await waitFor(/\/www # /);
+      term.write('echo $((6*7))\r');
+      await waitFor(/^42\r?$/m);
+      term.resize(100, 30);
+      await eventually('the resize', async () => {
+        term.write('stty size\r');
+        await new Promise((r) => setTimeout(r, 300));
+        return /^30 100\r?$/m.test(screen) ? true : undefined;
+      }, 20_000);
+      term.write('exit 7\r');
+      expect(await exited).toBe(7);
+    } finally {
+      term.kill();
+    }
+  });
+
+  it('keel port-forward: an HTTP GET through the local port reaches the pod', async () => {
+    const child = spawn(process.execPath, [keelCli, '--kubeconfig', node!.users.admin.kubeconfig, 'port-forward', 'pod/web', ':8080'], { env: { ...process.env, KUBECONFIG: '', NO_COLOR: '1' } });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    try {
+      const port = await eventually(`keel port-forward to listen (stdout ${JSON.stringify(out)})`, async () => /Forwarding from 127\.0\.0\.1:(\d+) -> 8080/.exec(out)?.[1], 20_000);
+      expect(await httpGet(`http://127.0.0.1:${port}/`)).toBe('hello from keel\n');
+      expect(await httpGet(`http://127.0.0.1:${port}/`)).toBe('hello from keel\n');
+    } finally {
+      child.kill('SIGTERM');
+    }
+  });
+});
