@@ -157,7 +157,11 @@ function renderScheduler(j: Json): Section {
   return {
     conditions: conditionLines(j?.conditions),
     table,
-    comparison: `kube-scheduler's published minimum (scheduler_perf SchedulingBasic, 5,000 nodes): ${min} pods/s.${decisive.length ? '' : ' Not comparable in this run: fewer than 5,000 nodes (quick sizes).'}`,
+    comparison: `kube-scheduler's published minimum (scheduler_perf SchedulingBasic, 5,000 nodes): ${min} pods/s.${
+      decisive.length
+        ? ` Keel in memory, basic, ${fmt(decisive[0]!.nodes, 0)} nodes: ${fmt(decisive[0]!.podsPerSecond, 0)} pods/s (${(decisive[0]!.podsPerSecond / min).toFixed(1)}×).`
+        : ' Not comparable in this run: fewer than 5,000 nodes (quick sizes).'
+    }`,
     ...(decisive.length ? { barMet: decisive.every((r) => r.podsPerSecond >= min) } : {}),
     charts: rows.length
       ? [
