@@ -6,7 +6,10 @@
 // in-memory runtime (kubelet/hollow.ts) so one machine can register hundreds of nodes for
 // control-plane scale tests; it says so in its logs and in the node's labels. Prometheus
 // /metrics (the proxy's sync series, the kubelet's pod workers) and /healthz are served
-// on --metrics-bind-address, as kube-proxy does.
+// on --metrics-bind-address, as kube-proxy does. The node endpoint (--address/--port: logs,
+// exec, attach, port-forward) serves HTTPS with --tls-cert-file and, with --client-ca-file,
+// only to callers whose client certificate that CA signed and --authorized-user/-group lists.
+import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import type { EndpointSlice, KubeObject, Node, Service } from '@keel/api';
@@ -16,6 +19,8 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { quantityValue } from './kubelet/env';
 import { HollowRuntime } from './kubelet/hollow';
 import { Kubelet } from './kubelet/kubelet';
+import type { LogServerTls } from './kubelet/log-server';
+import { DEFAULT_NODE_AUTH } from './kubelet/node-auth';
 import { serveMetrics, type MetricsServer } from './metrics';
 import { podRoutesFor, PodRouteSync } from './proxy/pod-routes';
 import { cleanupProxy, startProxy, type ProxyEventHandler, type ProxyEventSource, type RunningProxy } from './proxy/run';
@@ -58,6 +63,10 @@ function port(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('expected a port number 0-65535');
   return n;
+}
+
+function list(value: string): string[] {
+  return value.split(',').map((v) => v.trim()).filter(Boolean);
 }
 
 function quantity(value: string): number {
@@ -103,7 +112,12 @@ const program = new Command('keel-agent')
   .option('--cni-conf <file>', 'the CNI conflist whose range follows the pod CIDR (e.g. <containerd dir>/cni/net.d/10-keel.conflist)')
   .option('--cgroup-parent <path>', 'cgroup under which pod cgroups go', '/keel-pods')
   .option('--address <ip>', 'address of the logs endpoint (default: --node-ip)', ipv4)
-  .option('--port <port>', 'port of the logs endpoint (/containerLogs, /healthz)', port, 10250)
+  .option('--port <port>', 'port of the node endpoint (/containerLogs, /exec, /attach, /portForward, /healthz)', port, 10250)
+  .option('--tls-cert-file <file>', 'serving certificate (PEM, with its chain) of the node endpoint: serve HTTPS (its SANs should hold --node-ip)')
+  .option('--tls-private-key-file <file>', 'key of --tls-cert-file (PEM)')
+  .option('--client-ca-file <file>', 'require client certificates this CA signed on the node endpoint (401 otherwise; /healthz stays open); needs --tls-cert-file')
+  .option('--authorized-user <users>', 'client certificate users (CN) allowed on the node endpoint, comma-separated', list, [...DEFAULT_NODE_AUTH.users])
+  .option('--authorized-group <groups>', 'client certificate groups (O) allowed on the node endpoint, comma-separated', list, [...DEFAULT_NODE_AUTH.groups])
   .option('--cluster-dns <ips>', 'resolvers for ClusterFirst pods, comma-separated', (v) => v.split(',').map(ipv4))
   .option('--cluster-domain <domain>', 'the cluster DNS domain', 'cluster.local')
   .option('--container-log-max-size <quantity>', 'rotate a container log past this size', quantity, 10 * 1024 * 1024)
@@ -135,6 +149,11 @@ interface Options {
   cgroupParent: string;
   address?: string;
   port: number;
+  tlsCertFile?: string;
+  tlsPrivateKeyFile?: string;
+  clientCaFile?: string;
+  authorizedUser: string[];
+  authorizedGroup: string[];
   clusterDns?: string[];
   clusterDomain: string;
   containerLogMaxSize: number;
@@ -147,6 +166,28 @@ interface Options {
   metricsBindAddress: string;
   verbose: boolean;
   cleanup: boolean;
+}
+
+/** The node endpoint's TLS from the flags (undefined: plain HTTP); a bad combination or file names its flag. */
+function nodeEndpointTls(opts: Options): LogServerTls | undefined {
+  if (!opts.tlsCertFile !== !opts.tlsPrivateKeyFile) throw new Error('--tls-cert-file and --tls-private-key-file go together');
+  if (!opts.tlsCertFile) {
+    if (opts.clientCaFile) throw new Error('--client-ca-file needs --tls-cert-file and --tls-private-key-file: client certificates need HTTPS');
+    return undefined;
+  }
+  const read = (flag: string, file: string) => {
+    try {
+      return readFileSync(file);
+    } catch (err) {
+      throw new Error(`${flag} ${file}: ${(err as Error).message}`, { cause: err });
+    }
+  };
+  return {
+    cert: read('--tls-cert-file', opts.tlsCertFile),
+    key: read('--tls-private-key-file', opts.tlsPrivateKeyFile!),
+    ...(opts.clientCaFile ? { clientCa: read('--client-ca-file', opts.clientCaFile) } : {}),
+    authorized: { users: opts.authorizedUser, groups: opts.authorizedGroup },
+  };
 }
 
 /** Services and EndpointSlices from informers, for the proxy. */
@@ -216,6 +257,19 @@ async function main(): Promise<void> {
     process.stderr.write("error: required option '--container-runtime-endpoint <unix:///path>' not specified (or --hollow)\n");
     process.exit(2);
   }
+  let tls: LogServerTls | undefined;
+  try {
+    tls = nodeEndpointTls(opts);
+  } catch (err) {
+    process.stderr.write(`keel-agent: ${(err as Error).message}\n`);
+    process.exit(2);
+  }
+  if (!tls?.clientCa) {
+    // As kubelet with anonymous auth: say so loudly, since exec into any pod is one request away.
+    log('warn', `the node endpoint is UNAUTHENTICATED (${tls ? 'HTTPS without --client-ca-file' : 'plain HTTP: no --tls-cert-file'}): anyone who reaches it can read logs and exec into pods`, {
+      address: `${opts.address ?? opts.nodeIp}:${opts.port}`,
+    });
+  }
   let client: Client;
   try {
     client = clientFromFiles({
@@ -243,6 +297,7 @@ async function main(): Promise<void> {
     cniConflist: opts.cniConf,
     address: opts.address,
     port: opts.port,
+    ...(tls ? { tls } : {}),
     clusterDNS: opts.clusterDns,
     clusterDomain: opts.clusterDomain,
     nodeLabels: opts.hollow ? { 'keel.io/hollow': 'true' } : undefined,

@@ -11,6 +11,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
+import type { Server as HttpsServer } from 'node:https';
 import type { Pod } from '@keel/api';
 import { EventRecorder, Informer, type Client } from '@keel/client';
 import { family, Histogram } from '../metrics';
@@ -20,7 +21,7 @@ import { Backoff, CrashLoopBackoff, ImagePullBackoff } from './backoff';
 import { conflistSubnet, withSubnet } from './cni';
 import { Labels, ManagedBy, type NodeSettings } from './cri-config';
 import { rotateLogs } from './log-rotation';
-import { createLogServer } from './log-server';
+import { createLogServer, type LogServerTls } from './log-server';
 import { NodeAgent } from './node';
 import { PodWorker, type Log } from './pod-worker';
 import { ServiceAccountTokens } from './token-manager';
@@ -40,6 +41,8 @@ export interface KubeletOptions {
   /** Where the logs endpoint listens; port 0 picks one. */
   address?: string;
   port?: number;
+  /** Serve the endpoint over HTTPS, requiring client certificates when it has a client CA. */
+  tls?: LogServerTls;
   clusterDNS?: string[];
   clusterDomain?: string;
   housekeepingMs?: number;
@@ -64,7 +67,7 @@ export class Kubelet {
   private readonly slots = new Map<string, Slot>();
   private informer: Informer<Pod> | undefined;
   private node: NodeAgent | undefined;
-  private server: Server | undefined;
+  private server: Server | HttpsServer | undefined;
   private events: EventRecorder;
   private housekeeping: NodeJS.Timeout | undefined;
   private stopped = false;
@@ -89,7 +92,12 @@ export class Kubelet {
   async start(): Promise<void> {
     const { opts } = this;
     mkdirSync(opts.rootDir, { recursive: true });
-    this.server = createLogServer({ cri: opts.cri, rootDir: opts.rootDir });
+    this.server = createLogServer({
+      cri: opts.cri,
+      rootDir: opts.rootDir,
+      ...(opts.tls ? { tls: opts.tls } : {}),
+      onRefused: (entry) => opts.log('debug', 'node endpoint request refused', entry),
+    });
     await new Promise<void>((ok, fail) => {
       this.server!.once('error', fail);
       this.server!.listen(opts.port ?? 10250, opts.address ?? opts.nodeIP, ok);
@@ -122,7 +130,7 @@ export class Kubelet {
     });
     this.informer.start();
     this.housekeeping = setInterval(() => void this.housekeep().catch((err) => opts.log('warn', 'housekeeping', { error: String(err) })), opts.housekeepingMs ?? 10_000);
-    opts.log('info', 'kubelet started', { node: opts.nodeName, logs: `http://${opts.address ?? opts.nodeIP}:${this.port}` });
+    opts.log('info', 'kubelet started', { node: opts.nodeName, logs: `${opts.tls ? 'https' : 'http'}://${opts.address ?? opts.nodeIP}:${this.port}` });
   }
 
   /** Stops watching and working; running pods are left alone. */

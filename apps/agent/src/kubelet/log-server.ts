@@ -13,19 +13,38 @@
 // server hands out, so the protocol is whatever the client and containerd agree on (SPDY,
 // or WebSocket v4.channel.k8s.io and below) — except WebSocket v5.channel.k8s.io, which
 // containerd 1.6 lacks: the agent answers that itself and speaks SPDY to containerd
-// (./stream-v5.ts). Plain HTTP on the node IP; the apiserver
-// proxies pods/log and these streams to it.
+// (./stream-v5.ts). The apiserver proxies pods/log and these streams to it.
+// With `tls` it serves HTTPS (kubelet's --tls-cert-file) and, given a client CA, refuses
+// every request but GET /healthz before routing: 401 without a certificate that CA signed,
+// 403 for one whose user and groups are not authorized (./node-auth.ts). Without `tls` it
+// is plain HTTP with no authentication (tests, hollow nodes): anyone who reaches it can exec.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
+import type { TLSSocket } from 'node:tls';
 import { join } from 'node:path';
 import { formatRfc3339Nano, readLogs } from '@keel/cri';
 import { forwardUpgrade, isUpgradeRequest, serveUpgradesAsRequests, takeUpgrade, writeRawResponse } from '@keel/httpstream';
 import type { Runtime } from './runtime';
 import { Labels, podLogDir } from './cri-config';
+import { authorizeNodeRequest, type NodeAuthPolicy } from './node-auth';
 import { bridgePortForwardTunnel, bridgeV5, offersTunnel, offersV5, type StreamFlags } from './stream-v5';
+
+export interface LogServerTls {
+  /** Serving certificate (PEM, with its chain) and key. */
+  cert: string | Buffer;
+  key: string | Buffer;
+  /** CA of the client certificates to require; without it, anyone may call (HTTPS only). */
+  clientCa?: string | Buffer;
+  /** Who, among verified callers, may use the endpoint. */
+  authorized: NodeAuthPolicy;
+}
 
 export interface LogServerOptions {
   cri: Runtime;
   rootDir: string;
+  tls?: LogServerTls;
+  /** Told of each refused request (at debug level: a scanner must not flood the log). */
+  onRefused?: (entry: { code: number; path: string; remote?: string; message: string }) => void;
 }
 
 function fail(res: ServerResponse, code: number, message: string): void {
@@ -128,9 +147,24 @@ async function serveStream(opts: LogServerOptions, req: IncomingMessage, res: Se
   }
 }
 
-export function createLogServer(opts: LogServerOptions): Server {
-  const server = createServer((req, res) => {
+export function createLogServer(opts: LogServerOptions): Server | HttpsServer {
+  const requireClientCert = opts.tls?.clientCa !== undefined;
+  const handle = (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://agent');
+    if (requireClientCert) {
+      // Checked here rather than by the TLS handshake (rejectUnauthorized), so that a caller
+      // without a certificate gets a 401 it can read and /healthz stays open.
+      const socket = req.socket as TLSSocket;
+      const decision = authorizeNodeRequest(req.method, url.pathname, {
+        authorized: socket.authorized,
+        authorizationError: socket.authorizationError,
+        certificate: socket.getPeerCertificate(),
+      }, opts.tls!.authorized);
+      if (!decision.allowed) {
+        opts.onRefused?.({ code: decision.code, path: url.pathname, remote: socket.remoteAddress, message: decision.message });
+        return fail(res, decision.code, decision.message);
+      }
+    }
     if (/^\/(exec|attach|portForward)\//.test(url.pathname) && (req.method === 'GET' || req.method === 'POST')) {
       serveStream(opts, req, res, url).catch((err) => (res.headersSent ? res.end() : fail(res, 500, (err as Error).message)));
       return;
@@ -148,7 +182,10 @@ export function createLogServer(opts: LogServerOptions): Server {
       return;
     }
     fail(res, 404, 'not found');
-  });
+  };
+  const server = opts.tls
+    ? createHttpsServer({ cert: opts.tls.cert, key: opts.tls.key, ...(opts.tls.clientCa ? { ca: opts.tls.clientCa, requestCert: true, rejectUnauthorized: false } : {}) }, handle)
+    : createServer(handle);
   serveUpgradesAsRequests(server);
   return server;
 }
