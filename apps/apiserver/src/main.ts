@@ -5,6 +5,7 @@ import { EtcdClient } from '@keel/etcd-client';
 import { serveUpgradesAsRequests } from '@keel/httpstream';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import { withSecurityAdmission } from './auth/admission';
@@ -19,6 +20,7 @@ import { ensureSystemNamespaces } from './bootstrap';
 import { ApiHandler } from './registry/handler';
 import { defaultStrategies } from './registry/strategies';
 import { eventTtl } from './storage/leases';
+import { kubeletClientFromFlags, type KubeletClientConfig } from './rest/kubelet-client';
 import { RestServer } from './rest/server';
 
 function endpointList(value: string): string[] {
@@ -89,6 +91,9 @@ const program = new Command('keel-apiserver')
   .option('--default-not-ready-toleration-seconds <n>', 'seconds new pods tolerate a not-ready node (DefaultTolerationSeconds admission)', count, 300)
   .option('--default-unreachable-toleration-seconds <n>', 'seconds new pods tolerate an unreachable node (DefaultTolerationSeconds admission)', count, 300)
   .option('--event-ttl <duration>', 'how long Events are kept after their last write, e.g. 1h (an etcd lease on their keys)', parseDuration, 3600)
+  .option('--kubelet-client-certificate <file>', "client certificate (PEM) the apiserver presents to node agents for logs, exec, attach and port-forward (with --kubelet-client-key): call them over HTTPS")
+  .option('--kubelet-client-key <file>', 'key of --kubelet-client-certificate (PEM)')
+  .option('--kubelet-certificate-authority <file>', "CA (PEM) of the agents' serving certificates, which must name the node's InternalIP; needed for HTTPS to agents")
   .option('--log-requests', 'log every request', false)
   .exitOverride();
 
@@ -123,11 +128,26 @@ async function main(): Promise<void> {
     defaultNotReadyTolerationSeconds: number;
     defaultUnreachableTolerationSeconds: number;
     eventTtl: number;
+    kubeletClientCertificate?: string;
+    kubeletClientKey?: string;
+    kubeletCertificateAuthority?: string;
   }>();
   // HTTPS with authentication, or plain HTTP without, only when asked for by name.
   const insecurePort = opts.insecurePort ?? opts.port;
   if (!opts.tlsCertFile !== !opts.tlsPrivateKeyFile) usage('--tls-cert-file and --tls-private-key-file go together');
   if (!opts.tlsCertFile && insecurePort === undefined) usage('give --tls-cert-file and --tls-private-key-file to serve HTTPS, or --insecure-port for plain HTTP without authentication');
+  let kubeletClient: KubeletClientConfig | undefined;
+  try {
+    kubeletClient = kubeletClientFromFlags({ cert: opts.kubeletClientCertificate, key: opts.kubeletClientKey, ca: opts.kubeletCertificateAuthority }, (flag, file) => {
+      try {
+        return readFileSync(file);
+      } catch (err) {
+        throw new Error(`${flag} ${file}: ${(err as Error).message}`, { cause: err });
+      }
+    });
+  } catch (err) {
+    usage((err as Error).message);
+  }
   const etcd = new EtcdClient({ endpoints: opts.etcdServers });
   const services = new ServiceAllocator(etcd, {
     serviceCidr: opts.serviceClusterIpRange,
@@ -168,7 +188,9 @@ async function main(): Promise<void> {
     handler,
     version: { major: '1', minor: '33', gitVersion: 'v1.33.0-keel.0.1.0' },
     ...(opts.logRequests ? { log } : {}),
+    ...(kubeletClient ? { kubeletClient } : {}),
   };
+  log({ msg: kubeletClient ? 'node agents are called over HTTPS' : 'node agents are called over plain HTTP (no --kubelet-certificate-authority)', clientCertificate: kubeletClient?.cert !== undefined });
   const servers: (Server | HttpsServer)[] = [];
   const listen = async (server: Server | HttpsServer, portNumber: number, scheme: string) => {
     // exec, attach and port-forward arrive as upgrade requests: route them like any other.

@@ -24,6 +24,7 @@ import { mediaType, parseBody, readBody } from './body';
 import { aggregatedDiscovery, sendAggregatedDiscovery, wantsAggregatedDiscovery, type APIGroupDiscoveryList } from './discovery';
 import { openApiDocument, openApiIndex } from './openapi';
 import { notFound, parseApiPath, type ResourcePath } from './paths';
+import type { KubeletClientConfig } from './kubelet-client';
 import { subresourceHandlers } from './subresources';
 import { toTable } from './table';
 
@@ -42,6 +43,8 @@ export interface RestOptions {
   filter?: (req: IncomingMessage, res: ServerResponse, next: () => Promise<void>) => Promise<void>;
   /** API groups served by the filter rather than the scheme, listed in discovery. */
   extraGroups?: readonly { group: APIGroup; resources: readonly APIResourceList[] }[];
+  /** How to reach the agents for pods/log and the streams (HTTPS with a client certificate); plain HTTP without. */
+  kubeletClient?: KubeletClientConfig;
 }
 
 function sendJson(res: ServerResponse, code: number, body: unknown): void {
@@ -88,6 +91,11 @@ export class RestServer {
 
   constructor(private readonly opts: RestOptions) {
     this.now = opts.now ?? (() => new Date());
+  }
+
+  /** How subresources reach a node's agent. */
+  get kubeletClient(): KubeletClientConfig | undefined {
+    return this.opts.kubeletClient;
   }
 
   /** The node:http request listener. */

@@ -12,6 +12,7 @@ import { ApiError, ApiErrors, resolvePodContainer, type Pod, type Status } from 
 import { canTakeUpgrade, forwardUpgrade, isUpgradeRequest, takeUpgrade, writeRawResponse } from '@keel/httpstream';
 import type { Duplex } from 'node:stream';
 import type { ApiHandler } from '../registry/handler';
+import { kubeletUpgradeTls, type KubeletClientConfig } from './kubelet-client';
 import type { SubresourceRequest } from './subresources';
 
 export type PodStreamKind = 'exec' | 'attach' | 'portforward';
@@ -67,8 +68,8 @@ function agentPath(kind: PodStreamKind, pod: Pod, q: URLSearchParams): string {
 }
 
 /** The handler of one stream subresource; `agentEndpoint` finds the node's agent as pods/log does. */
-export function podStream(kind: PodStreamKind, agentEndpoint: (handler: ApiHandler, nodeName: string) => Promise<string>) {
-  return async ({ req, method, info, namespace, name, query, handler }: SubresourceRequest): Promise<void> => {
+export function podStream(kind: PodStreamKind, agentEndpoint: (handler: ApiHandler, nodeName: string, kubeletClient: KubeletClientConfig | undefined) => Promise<string>) {
+  return async ({ req, method, info, namespace, name, query, handler, rest }: SubresourceRequest): Promise<void> => {
     if (method !== 'GET' && method !== 'POST') throw new ApiError('MethodNotAllowed', 'the server does not allow this method on the requested resource');
     const pod = (await handler.get(info, namespace, name)) as Pod;
     const node = pod.spec?.nodeName;
@@ -80,10 +81,10 @@ export function podStream(kind: PodStreamKind, agentEndpoint: (handler: ApiHandl
     }
     const path = agentPath(kind, pod, query);
     if (!isUpgradeRequest(req) || !canTakeUpgrade(req)) throw ApiErrors.badRequest('Upgrade request required');
-    const base = await agentEndpoint(handler, node);
+    const base = await agentEndpoint(handler, node, rest.kubeletClient);
     const client = takeUpgrade(req)!;
     try {
-      const out = await forwardUpgrade(req, client, { url: `${base}${path}` });
+      const out = await forwardUpgrade(req, client, { url: `${base}${path}`, ...kubeletUpgradeTls(rest.kubeletClient) });
       if (!out.upgraded) writeStatus(client.socket, refusal(out.statusCode, out.body, node));
     } catch (err) {
       writeStatus(client.socket, new ApiError('ServiceUnavailable', `cannot reach the agent of node "${node}": ${(err as Error).message}`));

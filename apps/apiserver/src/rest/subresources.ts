@@ -17,6 +17,7 @@ import {
   type ResourceInfo,
 } from '@keel/api';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { kubeletGet, kubeletScheme, type KubeletClientConfig } from './kubelet-client';
 import type { ApiHandler } from '../registry/handler';
 import { bindPod, patchScale, readScale, updateScale } from '../registry/subresources';
 import { mediaType, parseBody, readBody } from './body';
@@ -91,8 +92,11 @@ const eviction: SubresourceHandler = async ({ req, res, method, info, namespace,
   return send(res, 201, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 });
 };
 
-/** Where a node's agent serves logs and streams: its InternalIP and kubelet endpoint port. */
-async function agentEndpoint(handler: ApiHandler, nodeName: string): Promise<string> {
+/**
+ * Where a node's agent serves logs and streams: its InternalIP and kubelet endpoint port,
+ * over https when the apiserver has a kubelet client config.
+ */
+async function agentEndpoint(handler: ApiHandler, nodeName: string, kubeletClient: KubeletClientConfig | undefined): Promise<string> {
   const nodes = scheme.lookup('nodes');
   if (!nodes) throw ApiErrors.internal('the scheme has no nodes resource');
   const node = (await handler.get(nodes, undefined, nodeName)) as KubeObject & {
@@ -103,7 +107,7 @@ async function agentEndpoint(handler: ApiHandler, nodeName: string): Promise<str
   if (!address || !port) {
     throw new ApiError('ServiceUnavailable', `node "${nodeName}" does not publish its agent's address and port (status.addresses, status.daemonEndpoints)`, {}, [], 5);
   }
-  return `http://${address.includes(':') ? `[${address}]` : address}:${port}`;
+  return `${kubeletScheme(kubeletClient)}://${address.includes(':') ? `[${address}]` : address}:${port}`;
 }
 
 /**
@@ -111,7 +115,7 @@ async function agentEndpoint(handler: ApiHandler, nodeName: string): Promise<str
  * kube-apiserver proxies it to the kubelet. Options are checked here first, so a bad request
  * never reaches the node.
  */
-const log: SubresourceHandler = async ({ req, res, method, info, namespace, name, query, handler }) => {
+const log: SubresourceHandler = async ({ req, res, method, info, namespace, name, query, handler, rest }) => {
   if (method !== 'GET') notAllowed();
   const options = parsePodLogOptions(query);
   const invalid = toInvalidError({ kind: 'PodLogOptions' }, name, validatePodLogOptions(options));
@@ -119,7 +123,7 @@ const log: SubresourceHandler = async ({ req, res, method, info, namespace, name
   const pod = (await handler.get(info, namespace, name)) as Pod;
   const container = resolvePodContainer(pod, options.container);
   if (!pod.spec?.nodeName) throw ApiErrors.badRequest(`pod ${name} is not assigned to a node yet`);
-  const base = await agentEndpoint(handler, pod.spec.nodeName);
+  const base = await agentEndpoint(handler, pod.spec.nodeName, rest.kubeletClient);
   const forward = new URLSearchParams();
   for (const key of ['follow', 'previous', 'timestamps', 'tailLines', 'sinceSeconds', 'sinceTime', 'limitBytes']) {
     const value = query.get(key);
@@ -129,19 +133,26 @@ const log: SubresourceHandler = async ({ req, res, method, info, namespace, name
   const aborter = new AbortController();
   req.on('close', () => aborter.abort());
   res.on('close', () => aborter.abort());
-  let upstream: Response;
+  let upstream: IncomingMessage;
   try {
-    upstream = await fetch(url, { signal: aborter.signal });
+    upstream = await kubeletGet(url, rest.kubeletClient, aborter.signal);
   } catch (err) {
     throw new ApiError('ServiceUnavailable', `cannot reach the agent of node "${pod.spec.nodeName}": ${(err as Error).message}`, {}, [], 5);
   }
-  if (!upstream.ok || !upstream.body) {
-    const text = await upstream.text().catch(() => '');
-    throw new ApiError(upstream.status === 404 ? 'NotFound' : 'InternalError', text.trim() || `the agent answered ${upstream.status}`);
+  const code = upstream.statusCode ?? 500;
+  if (code !== 200) {
+    let text = '';
+    try {
+      for await (const chunk of upstream) text += String(chunk);
+    } catch {
+      // what came is enough for the message
+    }
+    throw new ApiError(code === 404 ? 'NotFound' : 'InternalError', text.trim() || `the agent answered ${code}`);
   }
   res.writeHead(200, { 'Content-Type': 'text/plain', 'Transfer-Encoding': 'chunked', 'Cache-Control': 'no-cache' });
+  res.on('close', () => upstream.destroy());
   try {
-    for await (const chunk of upstream.body as unknown as AsyncIterable<Uint8Array>) {
+    for await (const chunk of upstream as AsyncIterable<Uint8Array>) {
       if (!res.write(chunk)) await new Promise((r) => res.once('drain', r));
     }
   } catch {
