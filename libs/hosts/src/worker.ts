@@ -8,6 +8,7 @@
 // through CRI, cgroups, CNI rules, the pod bridge), the agent's --cleanup (proxy chains,
 // service device, routes, sysctls in the host), and the root-side routes it added.
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { request as httpsRequest } from 'node:https';
 import { join, resolve, basename } from 'node:path';
 import { nodePaths, startContainerd, teardownNode, type RunningContainerd, type TeardownReport } from '@keel/containerd';
 import { httpAnswers, stopDaemon } from '@keel/process';
@@ -47,6 +48,11 @@ export interface WorkerOptions {
     args: string[];
     /** The kubelet's logs endpoint port on the node IP (10250). */
     port?: number;
+    /**
+     * When the args serve the node endpoint over HTTPS (--tls-cert-file): the CA of its
+     * serving certificate, to probe /healthz (open without a client certificate) over https.
+     */
+    healthCaFile?: string;
     readyTimeoutMs?: number;
   };
 }
@@ -138,6 +144,19 @@ async function initialPodCidr(host: string, dir: string, clusterCidr: string): P
   throw new Error(`no /24 of the cluster CIDR ${clusterCidr} is free of routes in ${host}`);
 }
 
+/** Whether an https URL answers 200, trusting only the CA in caFile (global fetch cannot take a CA). */
+function httpsHealthy(url: string, caFile: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = httpsRequest(url, { ca: readFileSync(caFile), timeout: 1000, agent: false }, (res) => {
+      res.resume();
+      resolve(res.statusCode === 200);
+    });
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve(false));
+    req.end();
+  });
+}
+
 /** Starts the node's containerd and keel-agent inside the host; waits until the agent serves. */
 export async function startWorker(opts: WorkerOptions): Promise<WorkerNode> {
   const dir = resolve(opts.dir);
@@ -187,7 +206,7 @@ export async function startWorker(opts: WorkerOptions): Promise<WorkerNode> {
       argv: [...(opts.agent.command as [string, ...string[]]), ...flags, ...opts.agent.args],
       pidFile: agentPidFile,
       logFile: agentLog,
-      ready: () => httpAnswers(`http://${ip}:${port}/healthz`),
+      ready: () => (opts.agent.healthCaFile ? httpsHealthy(`https://${ip}:${port}/healthz`, opts.agent.healthCaFile) : httpAnswers(`http://${ip}:${port}/healthz`)),
       readyTimeoutMs: opts.agent.readyTimeoutMs ?? 30_000,
     });
     agentPid = agent.pid;

@@ -6,6 +6,7 @@ export {
   createServiceAccountKeys,
   issueCert,
   kubeconfig,
+  KUBELET_CLIENT,
   type CertFiles,
   type ClusterPki,
   type IssueOptions,

@@ -1,7 +1,9 @@
 // A cluster's PKI, made offline with Debian's `openssl` binary (Node's crypto verifies X.509
 // but cannot create it): a CA, the apiserver's serving certificate (SANs for loopback), client
 // certificates whose CN is the user and whose O entries are the groups (as kube-apiserver
-// reads them), the ServiceAccount token key pair, and kubeconfigs that embed them.
+// reads them), the ServiceAccount token key pair, and kubeconfigs that embed them; for the
+// node endpoint (kubelet's port 10250), the apiserver's kubelet client certificate and one
+// serving certificate per node with the node's IPs in its SANs.
 // Keys are ECDSA P-256: instant to make, and accepted by kubectl 1.20 and 1.33 alike.
 import { execFile } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
@@ -159,7 +161,14 @@ export interface ClusterPki {
   /** Client certificates by name: admin, kube-scheduler, kube-controller-manager, node-<name>. */
   clients: Record<string, CertFiles & { user: string; groups: string[] }>;
   serviceAccount: { privateKeyFile: string; publicKeyFile: string };
+  /** apiserver-kubelet-client: the apiserver's identity towards agents (kubeadm's name and subject). */
+  kubeletClient: CertFiles & { user: string; groups: string[] };
+  /** Each node's serving certificate for its agent endpoint (kubelet-<node>), by node name. */
+  kubeletServing: Record<string, CertFiles>;
 }
+
+/** The subject kubeadm gives the apiserver's kubelet client certificate. */
+export const KUBELET_CLIENT = { name: 'apiserver-kubelet-client', user: 'kube-apiserver-kubelet-client', groups: ['system:masters'] };
 
 /** The identities of a cluster's parts, as Kubernetes names them. */
 export function clusterIdentities(nodes: string[]): { name: string; user: string; groups: string[] }[] {
@@ -171,8 +180,12 @@ export function clusterIdentities(nodes: string[]): { name: string; user: string
   ];
 }
 
-/** Everything a local cluster needs, under dir (the CA is reused when present). */
-export async function createClusterPki(dir: string, opts: { hosts?: string[]; nodes?: string[] } = {}): Promise<ClusterPki> {
+/**
+ * Everything a local cluster needs, under dir (the CA is reused when present). `nodeIps`
+ * gives each node's addresses for its serving certificate; a node not listed gets
+ * 127.0.0.1, the agent's default --node-ip. The node name is a DNS SAN too.
+ */
+export async function createClusterPki(dir: string, opts: { hosts?: string[]; nodes?: string[]; nodeIps?: Record<string, string[]> } = {}): Promise<ClusterPki> {
   const ca = await createCa(dir);
   const apiserver = await issueCert(ca, dir, 'apiserver', {
     cn: 'kube-apiserver',
@@ -185,5 +198,13 @@ export async function createClusterPki(dir: string, opts: { hosts?: string[]; no
       clients[id.name] = { ...(await issueCert(ca, dir, id.name, { cn: id.user, groups: id.groups, usage: 'client' })), user: id.user, groups: id.groups };
     }),
   );
-  return { dir, ca, apiserver, clients, serviceAccount: createServiceAccountKeys(dir) };
+  const kubeletClient = { ...(await issueCert(ca, dir, KUBELET_CLIENT.name, { cn: KUBELET_CLIENT.user, groups: KUBELET_CLIENT.groups, usage: 'client' })), user: KUBELET_CLIENT.user, groups: KUBELET_CLIENT.groups };
+  const kubeletServing: ClusterPki['kubeletServing'] = {};
+  await Promise.all(
+    (opts.nodes ?? []).map(async (n) => {
+      const ips = opts.nodeIps?.[n] ?? ['127.0.0.1'];
+      kubeletServing[n] = await issueCert(ca, dir, `kubelet-${n}`, { cn: `system:node:${n}`, groups: ['system:nodes'], usage: 'server', hosts: [...new Set([...ips, n])] });
+    }),
+  );
+  return { dir, ca, apiserver, clients, serviceAccount: createServiceAccountKeys(dir), kubeletClient, kubeletServing };
 }

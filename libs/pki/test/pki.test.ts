@@ -29,6 +29,23 @@ describe('cluster PKI', () => {
     expect(admin.subject).toContain('O=system:masters');
   });
 
+  it("issues the apiserver's kubelet client and a serving cert per node with its IPs", async () => {
+    const pki = await createClusterPki(join(dir, 'kubelet'), { nodes: ['n1', 'n2'], nodeIps: { n2: ['10.77.0.2'] } });
+    const ca = new X509Certificate(readFileSync(pki.ca.certFile));
+    const client = new X509Certificate(readFileSync(pki.kubeletClient.certFile));
+    expect(client.verify(ca.publicKey)).toBe(true);
+    expect(client.subject.split('\n')).toEqual(['O=system:masters', 'CN=kube-apiserver-kubelet-client']);
+    expect(client.keyUsage).toEqual(['1.3.6.1.5.5.7.3.2']);
+    const n2 = new X509Certificate(readFileSync(pki.kubeletServing['n2']!.certFile));
+    expect(n2.verify(ca.publicKey)).toBe(true);
+    expect(n2.keyUsage).toEqual(['1.3.6.1.5.5.7.3.1']);
+    expect(n2.checkIP('10.77.0.2')).toBe('10.77.0.2');
+    expect(n2.checkIP('127.0.0.1')).toBeUndefined();
+    expect(n2.checkHost('n2')).toBe('n2');
+    // A node without listed IPs serves on loopback, the agent's default --node-ip.
+    expect(new X509Certificate(readFileSync(pki.kubeletServing['n1']!.certFile)).checkIP('127.0.0.1')).toBe('127.0.0.1');
+  });
+
   it('puts several groups in several O entries and escapes odd characters', async () => {
     const ca = { certFile: join(dir, 'ca.crt'), keyFile: join(dir, 'ca.key') };
     const files = await issueCert(ca, dir, 'alice', { cn: 'alice/x', groups: ['dev', 'a+b=c'], usage: 'client' });

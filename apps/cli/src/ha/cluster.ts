@@ -24,7 +24,7 @@ import {
   type Bridge,
   type Host,
 } from '@keel/hosts';
-import { clusterIdentities, createClusterPki, kubeconfig, type ClusterPki } from '@keel/pki';
+import { clusterIdentities, createClusterPki, kubeconfig, KUBELET_CLIENT, type ClusterPki } from '@keel/pki';
 import { httpAnswers, runningDaemon } from '@keel/process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -42,6 +42,7 @@ import {
   schedulerArgs,
   storeArgs,
   storeEndpoints,
+  workerAgentArgs,
   type HaHost,
   type HaLayout,
   type PartName,
@@ -142,7 +143,9 @@ export class HaCluster {
     const hosts = ['127.0.0.1', 'localhost', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', ...this.layout.controlPlanes.map((h) => h.ip)];
     const nodes = this.layout.workers.map((w) => w.name);
     const existing = pkiOnDisk(dir, nodes);
-    this.pki = existing ?? (await createClusterPki(dir, { hosts, nodes }));
+    // Each worker's serving certificate names its host IP, the InternalIP apiservers dial.
+    const nodeIps = Object.fromEntries(this.layout.workers.map((w) => [w.name, [w.ip]]));
+    this.pki = existing ?? (await createClusterPki(dir, { hosts, nodes, nodeIps }));
     return this.pki;
   }
 
@@ -153,9 +156,15 @@ export class HaCluster {
       apiserverKey: pki.apiserver.keyFile,
       saPublicKey: pki.serviceAccount.publicKeyFile,
       saPrivateKey: pki.serviceAccount.privateKeyFile,
+      kubeletClient: { cert: pki.kubeletClient.certFile, key: pki.kubeletClient.keyFile },
       client: (name) => {
         const c = pki.clients[name];
         if (!c) throw new Error(`no client certificate ${name} in ${pki.dir}`);
+        return { cert: c.certFile, key: c.keyFile };
+      },
+      kubeletServing: (node) => {
+        const c = pki.kubeletServing[node];
+        if (!c) throw new Error(`no serving certificate kubelet-${node} in ${pki.dir}`);
         return { cert: c.certFile, key: c.keyFile };
       },
     };
@@ -252,7 +261,6 @@ export class HaCluster {
     }
     try {
       if (containerdPid || agent) await this.stopWorker(w);
-      const node = pki.clients[`node-${w.name}`]!;
       const worker = await startWorker({
         host: this.hosts.get(w.name)!,
         dir: nodeDir,
@@ -263,17 +271,10 @@ export class HaCluster {
         serviceCidr: SERVICE_CIDR,
         agent: {
           command: [process.execPath, this.bundle('keel-agent')],
-          args: [
-            '--apiserver',
-            apiserverAddresses(this.layout).join(','),
-            '--certificate-authority',
-            pki.ca.certFile,
-            '--client-certificate',
-            node.certFile,
-            '--client-key',
-            node.keyFile,
-          ],
+          args: workerAgentArgs(this.layout, w, this.pkiFiles(pki)),
           port: PORTS.agent,
+          // The node endpoint is HTTPS: probe /healthz (open) trusting the cluster CA.
+          healthCaFile: pki.ca.certFile,
           readyTimeoutMs: 60_000,
         },
       });
@@ -420,7 +421,7 @@ export class HaCluster {
 function pkiOnDisk(dir: string, nodes: string[]): ClusterPki | undefined {
   const pair = (name: string) => ({ certFile: join(dir, `${name}.crt`), keyFile: join(dir, `${name}.key`) });
   const ids = clusterIdentities(nodes);
-  const files = [pair('ca'), pair('apiserver'), ...ids.map((i) => pair(i.name))];
+  const files = [pair('ca'), pair('apiserver'), pair(KUBELET_CLIENT.name), ...ids.map((i) => pair(i.name)), ...nodes.map((n) => pair(`kubelet-${n}`))];
   const sa = { privateKeyFile: join(dir, 'sa.key'), publicKeyFile: join(dir, 'sa.pub') };
   if (!files.every((f) => existsSync(f.certFile) && existsSync(f.keyFile)) || !existsSync(sa.privateKeyFile) || !existsSync(sa.publicKeyFile)) return undefined;
   return {
@@ -429,6 +430,8 @@ function pkiOnDisk(dir: string, nodes: string[]): ClusterPki | undefined {
     apiserver: pair('apiserver'),
     clients: Object.fromEntries(ids.map((i) => [i.name, { ...pair(i.name), user: i.user, groups: i.groups }])),
     serviceAccount: sa,
+    kubeletClient: { ...pair(KUBELET_CLIENT.name), user: KUBELET_CLIENT.user, groups: KUBELET_CLIENT.groups },
+    kubeletServing: Object.fromEntries(nodes.map((n) => [n, pair(`kubelet-${n}`)])),
   };
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { apiserverAddresses, apiserverArgs, controllerManagerArgs, haLayout, schedulerArgs, storeArgs, storeEndpoints, type PkiFiles } from './layout';
+import { apiserverAddresses, apiserverArgs, controllerManagerArgs, haLayout, schedulerArgs, storeArgs, storeEndpoints, workerAgentArgs, type PkiFiles } from './layout';
 
 const pki: PkiFiles = {
   caCert: '/p/ca.crt',
@@ -7,7 +7,9 @@ const pki: PkiFiles = {
   apiserverKey: '/p/apiserver.key',
   saPublicKey: '/p/sa.pub',
   saPrivateKey: '/p/sa.key',
+  kubeletClient: { cert: '/p/apiserver-kubelet-client.crt', key: '/p/apiserver-kubelet-client.key' },
   client: (name) => ({ cert: `/p/${name}.crt`, key: `/p/${name}.key` }),
+  kubeletServing: (node) => ({ cert: `/p/kubelet-${node}.crt`, key: `/p/kubelet-${node}.key` }),
 };
 
 const flag = (args: string[], name: string) => {
@@ -66,6 +68,20 @@ describe('command lines', () => {
     const args = apiserverArgs(l, cp2, pki);
     expect(flag(args, '--etcd-servers')).toBe('10.241.0.12:2379,10.241.0.11:2379,10.241.0.13:2379');
     expect(flag(args, '--bind-address')).toBe('10.241.0.12');
+    expect(flag(args, '--client-ca-file')).toBe('/p/ca.crt');
+    // Logs and streams go to the agents over HTTPS as kube-apiserver-kubelet-client.
+    expect(flag(args, '--kubelet-client-certificate')).toBe('/p/apiserver-kubelet-client.crt');
+    expect(flag(args, '--kubelet-client-key')).toBe('/p/apiserver-kubelet-client.key');
+    expect(flag(args, '--kubelet-certificate-authority')).toBe('/p/ca.crt');
+  });
+
+  it("serves each worker's node endpoint with its own certificate, for the cluster CA's clients only", () => {
+    const w = l.workers[1]!;
+    const args = workerAgentArgs(l, w, pki);
+    expect(flag(args, '--apiserver')).toBe('10.241.0.11:6444,10.241.0.12:6444,10.241.0.13:6444');
+    expect(flag(args, '--client-certificate')).toBe(`/p/node-${w.name}.crt`);
+    expect(flag(args, '--tls-cert-file')).toBe(`/p/kubelet-${w.name}.crt`);
+    expect(flag(args, '--tls-private-key-file')).toBe(`/p/kubelet-${w.name}.key`);
     expect(flag(args, '--client-ca-file')).toBe('/p/ca.crt');
   });
 

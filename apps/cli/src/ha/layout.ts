@@ -115,7 +115,11 @@ export interface PkiFiles {
   apiserverKey: string;
   saPublicKey: string;
   saPrivateKey: string;
+  /** apiserver-kubelet-client: the apiservers' identity towards the agents. */
+  kubeletClient: { cert: string; key: string };
   client(name: string): { cert: string; key: string };
+  /** A worker's serving certificate for its agent endpoint (its IP in the SANs). */
+  kubeletServing(node: string): { cert: string; key: string };
 }
 
 export type PartName = 'keel-store' | 'keel-apiserver' | 'keel-controller-manager' | 'keel-scheduler' | 'containerd' | 'keel-agent';
@@ -174,6 +178,32 @@ export function apiserverArgs(layout: HaLayout, host: HaHost, pki: PkiFiles): st
     pki.saPublicKey,
     '--service-account-signing-key-file',
     pki.saPrivateKey,
+    '--kubelet-client-certificate',
+    pki.kubeletClient.cert,
+    '--kubelet-client-key',
+    pki.kubeletClient.key,
+    '--kubelet-certificate-authority',
+    pki.caCert,
+  ];
+}
+
+/**
+ * keel-agent on a worker, beyond the node flags libs/hosts adds: every apiserver, the node's
+ * client certificate (system:node:<name>), and its node endpoint on HTTPS with the worker's
+ * serving certificate, open only to client certificates the cluster CA signed.
+ */
+export function workerAgentArgs(layout: HaLayout, host: HaHost, pki: PkiFiles): string[] {
+  const serving = pki.kubeletServing(host.name);
+  return [
+    '--apiserver',
+    apiserverAddresses(layout).join(','),
+    ...clientFlags(pki, `node-${host.name}`),
+    '--tls-cert-file',
+    serving.cert,
+    '--tls-private-key-file',
+    serving.key,
+    '--client-ca-file',
+    pki.caCert,
   ];
 }
 

@@ -170,6 +170,13 @@ export class LocalCluster {
             pki.serviceAccount.publicKeyFile,
             '--service-account-signing-key-file',
             pki.serviceAccount.privateKeyFile,
+            // Logs, exec, attach and port-forward reach the agent over HTTPS as kube-apiserver-kubelet-client.
+            '--kubelet-client-certificate',
+            pki.kubeletClient.certFile,
+            '--kubelet-client-key',
+            pki.kubeletClient.keyFile,
+            '--kubelet-certificate-authority',
+            pki.ca.certFile,
           ],
           ready: () => httpsAnswers(this.apiserverUrl, pki.ca.certFile, '/readyz'),
         };
@@ -200,6 +207,7 @@ export class LocalCluster {
       case 'keel-agent': {
         const port = await freeLoopbackPort();
         const node = pki.clients[`node-${NODE_NAME}`]!;
+        const serving = pki.kubeletServing[NODE_NAME]!;
         return {
           args: [
             '--node-name',
@@ -224,8 +232,15 @@ export class LocalCluster {
             CLUSTER_CIDR,
             '--port',
             String(port),
+            // The node endpoint: HTTPS, only for client certificates the cluster CA signed.
+            '--tls-cert-file',
+            serving.certFile,
+            '--tls-private-key-file',
+            serving.keyFile,
+            '--client-ca-file',
+            pki.ca.certFile,
           ],
-          ready: () => httpOk(`http://127.0.0.1:${port}/healthz`),
+          ready: () => httpsAnswers(`https://127.0.0.1:${port}`, pki.ca.certFile, '/healthz'),
         };
       }
       default:
