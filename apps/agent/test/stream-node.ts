@@ -1,6 +1,8 @@
 // A one-node cluster for stream tests: a real docker-registry, containerd (its own bridge
 // and pod CIDR), etcd, keel-apiserver (dist bundle) over TLS with client certificates and
-// RBAC, and a kubelet in this process with its stream endpoint; pod `web` (containers `web`
+// RBAC, and a kubelet in this process with its node endpoint on HTTPS, requiring client
+// certificates from the cluster CA (the apiserver calls it as kube-apiserver-kubelet-client,
+// as `keel up` wires them); pod `web` (containers `web`
 // serving HTTP on 8080 and `side` sleeping) Running on it; kubeconfigs for the admin and for
 // `bob`, whom RBAC lets read pods and only `get` pods/exec and pods/portforward.
 import { execFileSync } from 'node:child_process';
@@ -17,6 +19,7 @@ import { startEtcdCluster, type EtcdCluster } from '@keel/tools-etcd';
 import { buildImages } from '@keel/tools-images';
 import { pushImage, startRegistry, type Registry } from '@keel/tools-registry';
 import { Kubelet } from '../src/kubelet/kubelet';
+import { DEFAULT_NODE_AUTH } from '../src/kubelet/node-auth';
 
 const root = resolve(import.meta.dirname, '../../..');
 
@@ -24,6 +27,8 @@ export interface StreamNode {
   work: string;
   pki: ClusterPki;
   apiUrl: string;
+  /** The agent's node endpoint: https://127.0.0.1:<port>, serving certificate from pki.kubeletServing. */
+  agentUrl: string;
   users: Record<'admin' | 'bob', CertFiles & { kubeconfig: string }>;
   logs: string[];
   /** Stops everything; `problems` are what the containerd launcher found left behind. */
@@ -102,6 +107,8 @@ export async function startStreamNode(opts: { node: string; podCidr: string; bri
         'node', join(root, 'dist/apps/apiserver/main.js'), '--etcd-servers', etcd.endpoints.join(','),
         '--secure-port', String(secure), '--tls-cert-file', pki.apiserver.certFile, '--tls-private-key-file', pki.apiserver.keyFile,
         '--client-ca-file', pki.ca.certFile, '--insecure-port', String(insecure), '--grpc-port', String(grpc), '--log-requests',
+        '--kubelet-client-certificate', pki.kubeletClient.certFile, '--kubelet-client-key', pki.kubeletClient.keyFile,
+        '--kubelet-certificate-authority', pki.ca.certFile,
       ],
       pidFile: join(work, 'apiserver.pid'),
       logFile: join(work, 'apiserver.log'),
@@ -126,6 +133,12 @@ export async function startStreamNode(opts: { node: string; podCidr: string; bri
       podCidr: opts.podCidr,
       cniConflist: containerd.paths.cniConflist,
       port: 0,
+      tls: {
+        cert: readFileSync(pki.kubeletServing[opts.node]!.certFile),
+        key: readFileSync(pki.kubeletServing[opts.node]!.keyFile),
+        clientCa: readFileSync(pki.ca.certFile),
+        authorized: DEFAULT_NODE_AUTH,
+      },
       leaseRenewMs: 1_000,
       housekeepingMs: 1_000,
       log,
@@ -178,7 +191,7 @@ export async function startStreamNode(opts: { node: string; podCidr: string; bri
     } finally {
       admin.close();
     }
-    return { work, pki, apiUrl, users, logs, stop };
+    return { work, pki, apiUrl, agentUrl: `https://127.0.0.1:${kubelet.port}`, users, logs, stop };
   } catch (err) {
     await stop().catch(() => undefined);
     throw err;

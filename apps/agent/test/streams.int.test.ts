@@ -6,7 +6,10 @@
 // WebSocket tunnel, no fallback), exec over WebSocket v4 and v5 (stdin ended with
 // [255, 0], 10 MB of output whole), attach and port-forward over WebSocket, and the
 // refusals (no such pod → 404 Status, a user with only `get` on pods/exec → 403 naming the
-// RBAC reason, bad requests → 400). Everything is torn down afterwards.
+// RBAC reason, bad requests → 400). The agent's node endpoint itself is HTTPS with client
+// certificates: no certificate or one from another CA → 401 (exec upgrades too), a
+// verified but unauthorized user → 403, kube-apiserver-kubelet-client → the logs; kubectl
+// logs through the apiserver. Everything is torn down afterwards.
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { get } from 'node:http';
@@ -16,6 +19,7 @@ import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import * as pty from 'node-pty';
+import { createCa, issueCert } from '@keel/pki';
 import { ensureKubectl, type KubectlVersion } from '@keel/tools-kubectl';
 import { eventually as eventuallyWithin, startStreamNode, type StreamNode } from './stream-node';
 
@@ -313,6 +317,67 @@ describe('WebSocket clients through the apiserver', () => {
     } finally {
       ws.close(1000);
     }
+  });
+});
+
+/** A GET on the agent's node endpoint, trusting the cluster CA, with the given client certificate (or none). */
+function agentGet(path: string, client?: { certFile: string; keyFile: string }): Promise<{ code: number; body: string }> {
+  return new Promise((ok, fail) => {
+    const tls = { ca: readFileSync(node!.pki.ca.certFile), ...(client ? { cert: readFileSync(client.certFile), key: readFileSync(client.keyFile) } : {}) };
+    const req = request(`${node!.agentUrl}${path}`, { ...tls, agent: false, timeout: 10_000 }, (res) => {
+      let body = '';
+      res.on('data', (d) => (body += d));
+      res.on('end', () => ok({ code: res.statusCode ?? 0, body }));
+    });
+    req.on('timeout', () => req.destroy(new Error(`GET ${path}: no answer`)));
+    req.on('error', fail);
+    req.end();
+  });
+}
+
+describe("the agent's node endpoint (HTTPS with client certificates)", () => {
+  const logsPath = '/containerLogs/default/web/web?tailLines=50';
+
+  it('answers 401 without a client certificate, for logs and for an exec upgrade alike; /healthz stays open', async () => {
+    expect(await agentGet('/healthz')).toEqual({ code: 200, body: 'ok' });
+    const logs = await agentGet(logsPath);
+    expect(logs).toEqual({ code: 401, body: 'Unauthorized: no client certificate\n' });
+    const ws = new WebSocket(`${node!.agentUrl.replace('https', 'wss')}/exec/default/web/web?command=id&stdout=true`, ['v4.channel.k8s.io'], {
+      ca: readFileSync(node!.pki.ca.certFile),
+    });
+    const code = await new Promise<number>((ok, fail) => {
+      ws.on('unexpected-response', (_req, res) => ok(res.statusCode ?? 0));
+      ws.on('open', () => fail(new Error('the exec upgrade was accepted without a client certificate')));
+      ws.on('error', fail);
+    });
+    ws.terminate();
+    expect(code).toBe(401);
+  });
+
+  it('answers 401 to the right name signed by another CA, and 403 to a verified user it does not authorize', async () => {
+    const dir = join(node!.work, 'keel-other-ca');
+    const otherCa = await createCa(dir, { cn: 'keel-other-ca' });
+    const impostor = await issueCert(otherCa, dir, 'impostor', { cn: 'kube-apiserver-kubelet-client', groups: ['system:masters'], usage: 'client' });
+    const refused = await agentGet(logsPath, impostor);
+    expect(refused.code).toBe(401);
+    expect(refused.body).toMatch(/^Unauthorized: client certificate not trusted/);
+    // A node's own identity is signed by the cluster CA, but may not exec on other nodes' pods.
+    const nodeClient = node!.pki.clients['node-keel-st-node']!;
+    expect(await agentGet(logsPath, nodeClient)).toEqual({ code: 403, body: 'Forbidden: user "system:node:keel-st-node" (groups system:nodes) may not use the node endpoint (containerLogs)\n' });
+  });
+
+  it("serves kube-apiserver-kubelet-client, and kubectl logs through the apiserver (which calls it so)", async () => {
+    // busybox httpd -v logs each request on stderr: make one so the log has a known line.
+    const probe = await kubectl('1.33', ['exec', 'web', '-c', 'side', '--', 'sh', '-c', 'wget -q -O /dev/null http://127.0.0.1:8080/logs-probe; true']);
+    expect(probe.code).toBe(0);
+    const direct = await eventually('the request in the log', async () => {
+      const res = await agentGet(logsPath, node!.pki.kubeletClient);
+      return res.code === 200 && /response:404/.test(res.body) ? res : undefined;
+    }, 20_000);
+    expect(direct.code).toBe(200);
+    const viaApi = await kubectl('1.33', ['logs', 'web', '-c', 'web', '--tail=50']);
+    expect(viaApi).toMatchObject({ code: 0, err: '' });
+    expect(viaApi.out).toMatch(/response:404/);
   });
 });
 
