@@ -73,7 +73,12 @@ export class WatchCache<T extends KubeObject = KubeObject> {
 
   /** Lists the prefix, then follows it; resolves once the cache holds a consistent state. */
   start(): Promise<void> {
-    this.ready ??= this.load();
+    // A failed load is forgotten, so the next start() lists again: the server retries while
+    // a restarted store member has no leader yet, and must not get the first refusal forever.
+    this.ready ??= this.load().catch((err: unknown) => {
+      this.ready = undefined;
+      throw err;
+    });
     return this.ready;
   }
 
