@@ -91,7 +91,8 @@ const program = new Command('bench-scheduler')
   .option('--heavy-pods <n>', 'pending pods for the spread and affinity workloads, in memory (0 skips them)', count, 10000)
   .option('--api-nodes <n>', 'hollow nodes through the apiserver (0 skips that condition)', count, 500)
   .option('--api-pods <n>', 'pending pods through the apiserver', count, 1000)
-  .option('--out <file>', 'JSON results', 'tmp/bench-scheduler.json');
+  .option('--out <file>', 'JSON results', 'tmp/bench-scheduler.json')
+  .option('--profile-dir <dir>', 'through the apiserver: write a V8 CPU profile of the keel-scheduler process here');
 
 function inMemory(nodes: number, pods: number, workload: string): Row {
   const out = execFileSync('npx', ['tsx', 'apps/scheduler/src/bench-main.ts', '--nodes', String(nodes), '--pods', String(pods), '--workload', workload], {
@@ -127,7 +128,7 @@ async function inBatches(total: number, width: number, make: (i: number) => Prom
   for (let i = 0; i < total; i += width) await Promise.all(Array.from({ length: Math.min(width, total - i) }, (_, j) => make(i + j)));
 }
 
-async function throughApiserver(nodes: number, pods: number): Promise<Row> {
+async function throughApiserver(nodes: number, pods: number, profileDir?: string): Promise<Row> {
   for (const app of ['apps/apiserver', 'apps/scheduler']) execFileSync('node', ['tools/scripts/bundle.mjs', app], { cwd: REPO_ROOT, stdio: 'ignore' });
   const work = mkdtempSync(join(tmpdir(), 'keel-bench-scheduler-'));
   let etcd: EtcdCluster | undefined;
@@ -177,7 +178,15 @@ async function throughApiserver(nodes: number, pods: number): Promise<Row> {
     const started = performance.now();
     daemons.push(
       await startDaemon({
-        argv: ['node', join(REPO_ROOT, 'dist/apps/scheduler/main.js'), '--grpc-server', `127.0.0.1:${grpc}`, '--secure-port', String(metrics)],
+        argv: [
+          'node',
+          ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${resolve(profileDir)}`] : []),
+          join(REPO_ROOT, 'dist/apps/scheduler/main.js'),
+          '--grpc-server',
+          `127.0.0.1:${grpc}`,
+          '--secure-port',
+          String(metrics),
+        ],
         pidFile: join(work, 'scheduler.pid'),
         logFile: join(work, 'scheduler.log'),
         ready: () => httpAnswers(`http://127.0.0.1:${metrics}/healthz`),
@@ -210,9 +219,12 @@ async function throughApiserver(nodes: number, pods: number): Promise<Row> {
     };
   } finally {
     client?.close();
-    for (const d of daemons.reverse()) await d.stop();
+    // A profiled scheduler writes its profile on exit: give it time.
+    for (const d of daemons.reverse()) await d.stop(profileDir ? 60_000 : undefined);
     await etcd?.stop({ removeData: true });
-    rmSync(work, { recursive: true, force: true });
+    // KEEL_KEEP_WORK=1 keeps the processes' logs for a look afterwards.
+    if (process.env["KEEL_KEEP_WORK"]) console.log(`kept ${work}`);
+    else rmSync(work, { recursive: true, force: true });
   }
 }
 
@@ -234,7 +246,7 @@ function table(rows: Row[]): string {
 }
 
 async function main(): Promise<void> {
-  const opts = program.parse().opts<{ nodes: number; pods: number; heavyPods: number; apiNodes: number; apiPods: number; out: string }>();
+  const opts = program.parse().opts<{ nodes: number; pods: number; heavyPods: number; apiNodes: number; apiPods: number; out: string; profileDir?: string }>();
   const conditions = {
     machine: `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}`,
     node: process.version,
@@ -255,7 +267,7 @@ async function main(): Promise<void> {
     }
   }
   if (opts.apiNodes > 0) {
-    rows.push(await throughApiserver(opts.apiNodes, opts.apiPods));
+    rows.push(await throughApiserver(opts.apiNodes, opts.apiPods, opts.profileDir));
     console.log(table(rows.slice(-1)).split('\n')[2]);
   }
   console.log('\n' + table(rows));
