@@ -89,8 +89,10 @@ const bundleOf: Partial<Record<PartName, string>> = {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function firstLines(err: unknown, n = 3): string {
-  return (err instanceof Error ? err.message : String(err)).split('\n').slice(0, n).join(' | ');
+/** An error on one line: its first line and its last few (a daemon's own last words are at the end). */
+function firstLines(err: unknown, n = 4): string {
+  const lines = (err instanceof Error ? err.message : String(err)).split('\n');
+  return (lines.length <= n ? lines : [lines[0]!, ...lines.slice(-(n - 1))]).join(' | ');
 }
 
 export class HaCluster {
