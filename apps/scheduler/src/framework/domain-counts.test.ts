@@ -119,6 +119,21 @@ describe('DomainCounts', () => {
     expect(read()).toEqual([['z0', 2], ['z1', 0]]);
   });
 
+  it('counts afresh a key whose memo the capacity pushed out, and stays right', () => {
+    const cache = new SchedulerCache();
+    cache.addNode(nodeObject(0, 0, 0));
+    const memo = new DomainCounts(2);
+    const byApp = (app: string) => (node: { pods: readonly { labels: Record<string, string> }[] }, add: (g: string, p: null, k: string, n: number) => void) =>
+      add('', null, 'all', node.pods.filter((p) => p.labels['app'] === app).length);
+    const read = (app: string) => memo.totals(cache.snapshot(), app, byApp(app), true).get('')?.counts.get('all');
+    for (let i = 0; i < 6; i++) {
+      const app = apps[i % 3]!;
+      cache.addPod(makePod(`p${i}`, { nodeName: 'node-0', labels: { app } }));
+      // Three keys through a memo of two: each read may find its memo gone.
+      expect(apps.map(read)).toEqual(apps.map((a) => Math.floor(i / 3) + (apps.indexOf(a) <= i % 3 ? 1 : 0)));
+    }
+  });
+
   it('gives PodTopologySpread and InterPodAffinity the answers of a fresh count (random clusters)', () => {
     fc.assert(
       fc.property(fc.array(arbOp, { minLength: 1, maxLength: 40 }), (ops) => {

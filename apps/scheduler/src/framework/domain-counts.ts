@@ -59,7 +59,11 @@ export class DomainCounts {
   /** Insertion order is recency: the least recently used memo is dropped first. */
   private readonly memos = new Map<string, Memo<unknown>>();
 
-  constructor(private readonly capacity = 512) {}
+  /**
+   * At most `capacity` memos: one over hostnames at 5,000 nodes holds 5,000 domains, so 128 of
+   * them stay in the tens of MB; a selector whose memo was dropped is counted afresh once.
+   */
+  constructor(private readonly capacity = 128) {}
 
   /**
    * The totals of `contribute` over `snapshot`, remembered under `memoKey`. The result is shared
