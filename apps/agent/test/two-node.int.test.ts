@@ -6,220 +6,54 @@
 // the Service's ClusterIP answers with every one of node b's pods, and pod IP → pod IP
 // works across nodes (both through the agents' routes to each other's pod CIDRs). Then
 // everything is torn down and checked to be gone: namespaces, links, iptables rules,
-// pod cgroups, processes.
-// Addresses: hosts 10.242.0.0/24, pods 10.246.0.0/16, Services 10.243.0.0/16 (keel up --ha uses 10.241 and 10.247).
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+// pod cgroups, processes (the cluster is node-cluster.ts).
+// Addresses: hosts 10.242.0.0/24, pods 10.246.0.0/16, Services 10.243.0.0/16 (keel up --ha uses 10.241 and 10.247;
+// e2e.int.test.ts, which may run at the same time, 10.242.10.0/24, 10.246.100.0/22 and 10.248.0.0/20).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Node, Pod, Service } from '@keel/api';
-import { Client, GrpcTransport } from '@keel/client';
-import { CriClient, runExec } from '@keel/cri';
-import {
-  addEgressGuard,
-  addHost,
-  ensureBridge,
-  hostExists,
-  killHost,
-  linkExists,
-  pidsInHost,
-  registryForHosts,
-  removeBridge,
-  removeHost,
-  runInHost,
-  startWorker,
-  vethName,
-  type Bridge,
-  type WorkerNode,
-} from '@keel/hosts';
-import { freeLoopbackPort, freeLoopbackPorts, httpAnswers, startDaemon, type RunningDaemon } from '@keel/process';
-import { startEtcdCluster, type EtcdCluster } from '@keel/tools-etcd';
-import { buildImages } from '@keel/tools-images';
-import { pushImage, startRegistry, type Registry } from '@keel/tools-registry';
+import type { Client } from '@keel/client';
+import { CriClient } from '@keel/cri';
+import { killHost, pidsInHost, runInHost, type WorkerNode } from '@keel/hosts';
 import { Labels } from '../src/kubelet/cri-config';
+import { startNodeCluster, type NodeCluster } from './node-cluster';
 
-const root = resolve(import.meta.dirname, '../../..');
-const work = mkdtempSync(join(tmpdir(), 'keel-two-node-'));
-const BRIDGE = 'keel-mn0';
-const HOST_SUBNET = '10.242.0.0/24';
-const CLUSTER_CIDR = '10.246.0.0/16';
-const SERVICE_CIDR = '10.243.0.0/16';
 const NODES = [
   { name: 'keel-mn-a', address: '10.242.0.11' },
   { name: 'keel-mn-b', address: '10.242.0.12' },
 ] as const;
 const REPLICAS = 3;
 
-let registry: Registry | undefined;
-let etcd: EtcdCluster | undefined;
-const daemons: RunningDaemon[] = [];
-let bridge: Bridge | undefined;
-const workers: WorkerNode[] = [];
+let cluster: NodeCluster;
 let client: Client;
+let workers: WorkerNode[];
 let image: (name: string) => string;
-const startedPids: number[] = [];
-const cgroupParents: string[] = [];
-let startNode: (i: number) => Promise<WorkerNode>;
+let eventually: NodeCluster['eventually'];
 let clusterIp = '';
 let webNames: string[] = [];
 
-async function eventually<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await check();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) {
-      const logs = workers.map((w) => `--- ${w.name}\n${tail(w.agentLog)}`).join('\n');
-      throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}\n${logs}`);
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
-function tail(file: string, lines = 12): string {
-  try {
-    return readFileSync(file, 'utf8').trim().split('\n').slice(-lines).join('\n');
-  } catch {
-    return '(no log)';
-  }
-}
-
-const alive = (pid: number) => existsSync(`/proc/${pid}`) && !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-
 beforeAll(async () => {
   const t0 = Date.now();
-  for (const app of ['apps/apiserver', 'apps/agent', 'apps/controller-manager', 'apps/scheduler']) {
-    execFileSync(process.execPath, ['tools/scripts/bundle.mjs', app], { cwd: root, stdio: 'ignore' });
-  }
-  const images = await buildImages(join(work, 'images'));
-  registry = await startRegistry({ dir: join(work, 'keel-registry'), addr: `127.0.0.1:${await freeLoopbackPort()}` });
-  for (const i of images) await pushImage(i.layoutDir, i.ref, registry.addr);
-  image = (name) => `${registry!.addr}/${images.find((i) => i.name === name)!.ref}`;
-
-  // The hosts' bridge; nothing from the hosts or their pods leaves through a non-keel link.
-  bridge = await ensureBridge({ name: BRIDGE, subnet: HOST_SUBNET });
-  await addEgressGuard(BRIDGE, CLUSTER_CIDR);
-  const mirror = await registryForHosts(bridge, registry.addr);
-
-  // The control plane on the root side; the apiserver listens on the bridge gateway, where
-  // the nodes reach it (and the root side too: the gateway is one of its own addresses).
-  etcd = await startEtcdCluster({ dir: join(work, 'keel-etcd'), members: 1 });
-  const [http, grpc, cmHealth, schedHealth] = (await freeLoopbackPorts(4)) as [number, number, number, number];
-  const gw = bridge.gateway;
-  daemons.push(
-    await startDaemon({
-      argv: [
-        process.execPath, join(root, 'dist/apps/apiserver/main.js'),
-        '--etcd-servers', etcd.endpoints.join(','),
-        '--bind-address', gw,
-        '--insecure-port', String(http),
-        '--grpc-port', String(grpc),
-        '--service-cluster-ip-range', SERVICE_CIDR,
-      ],
-      pidFile: join(work, 'keel-cp', 'apiserver.pid'),
-      logFile: join(work, 'keel-cp', 'apiserver.log'),
-      ready: () => httpAnswers(`http://${gw}:${http}/healthz`),
-    }),
-  );
-  const grpcAddress = `${gw}:${grpc}`;
-  client = new Client(new GrpcTransport({ address: grpcAddress, callTimeoutMs: 5_000 }));
-  daemons.push(
-    await startDaemon({
-      argv: [
-        process.execPath, join(root, 'dist/apps/controller-manager/main.js'),
-        '--apiserver', grpcAddress,
-        '--apiserver-url', `http://${gw}:${http}`,
-        '--cluster-cidr', CLUSTER_CIDR,
-        '--healthz-port', String(cmHealth),
-      ],
-      pidFile: join(work, 'keel-cp', 'controller-manager.pid'),
-      logFile: join(work, 'keel-cp', 'controller-manager.log'),
-      ready: () => httpAnswers(`http://127.0.0.1:${cmHealth}/healthz`),
-    }),
-    await startDaemon({
-      argv: [process.execPath, join(root, 'dist/apps/scheduler/main.js'), '--grpc-server', grpcAddress, '--secure-port', String(schedHealth)],
-      pidFile: join(work, 'keel-cp', 'scheduler.pid'),
-      logFile: join(work, 'keel-cp', 'scheduler.log'),
-      ready: () => httpAnswers(`http://127.0.0.1:${schedHealth}/healthz`),
-    }),
-  );
-  startedPids.push(...daemons.map((d) => d.pid));
-
-  // Two worker nodes, each a host with its own containerd and agent.
-  startNode = async (i: number) => {
-    const n = NODES[i]!;
-    const host = await addHost({ name: n.name, bridge: bridge!, address: n.address });
-    const worker = await startWorker({
-      host,
-      dir: join(work, n.name),
-      sandboxImage: image('keel/pause'),
-      registries: [mirror],
-      clusterCidr: CLUSTER_CIDR,
-      serviceCidr: SERVICE_CIDR,
-      agent: { command: [process.execPath, join(root, 'dist/apps/agent/main.js')], args: ['--apiserver', grpcAddress] },
-    });
-    workers[i] = worker;
-    startedPids.push(worker.containerd.pid, worker.agentPid);
-    if (!cgroupParents.includes(worker.containerd.cgroupParent)) cgroupParents.push(worker.containerd.cgroupParent);
-    return worker;
-  };
-  for (const i of NODES.keys()) await startNode(i);
+  cluster = await startNodeCluster({
+    name: 'keel-two-node',
+    bridge: 'keel-mn0',
+    hostSubnet: '10.242.0.0/24',
+    clusterCidr: '10.246.0.0/16',
+    serviceCidr: '10.243.0.0/16',
+    nodes: NODES,
+    store: 'etcd',
+  });
+  ({ client, workers, image, eventually } = cluster);
   console.log(`two-node cluster up in ${Date.now() - t0} ms`);
 }, 150_000);
 
 afterAll(async () => {
-  client?.close();
-  const problems: string[] = [];
-  for (const w of workers) {
-    const report = await w.stop({ removeDir: !process.env['KEEL_DEBUG'] }).catch((err: Error) => ({ removed: [], problems: [err.message] }));
-    problems.push(...report.problems);
-  }
-  // Stopping the workers removed their root-side routes (before the bridge takes any with it).
-  const rootRoutes = execFileSync('ip', ['-4', 'route', 'show'], { encoding: 'utf8' });
-  for (const n of NODES) await removeHost(n.name, { kill: true }).catch((err: Error) => problems.push(err.message));
-  await removeBridge(BRIDGE).catch((err: Error) => problems.push(err.message));
-  for (const d of daemons.reverse()) await d.stop();
-  await etcd?.stop({ removeData: true });
-  await registry?.stop();
-  if (process.env['KEEL_DEBUG']) execFileSync('cp', ['-r', work, '/tmp/keel-two-node-debug']);
-  rmSync(work, { recursive: true, force: true });
-
-  expect(problems).toEqual([]);
-  expect(rootRoutes).not.toMatch(/^10\.246\./m);
-  // Nothing is left: namespaces, links, rules, pod cgroups, processes.
-  for (const n of NODES) {
-    expect(hostExists(n.name)).toBe(false);
-    expect(await linkExists(vethName(n.name))).toBe(false);
-  }
-  expect(await linkExists(BRIDGE)).toBe(false);
-  expect(execFileSync('iptables-save', { encoding: 'utf8' })).not.toContain(BRIDGE);
-  expect(execFileSync('ip', ['-4', 'route', 'show'], { encoding: 'utf8' })).not.toMatch(/10\.242\.0\.|10\.246\./);
-  for (const parent of cgroupParents) expect(existsSync(join('/sys/fs/cgroup/memory', parent))).toBe(false);
-  expect(startedPids.filter(alive)).toEqual([]);
+  await cluster?.stop();
 }, 120_000);
 
 const nodeOf = (name: string) => client.nodes().get(name);
 
 /** Runs a command in the client pod's container on node a, through that node's CRI exec. */
-async function execInPod(podName: string, cmd: string[]): Promise<{ code: number; out: string }> {
-  const cri = new CriClient(workers[0]!.containerd.endpoint);
-  try {
-    const containers = await cri.listContainers({ label_selector: { [Labels.podName]: podName } });
-    const container = containers.find((c) => c.state === 'CONTAINER_RUNNING');
-    if (!container) throw new Error(`no running container of pod ${podName} on node a`);
-    const url = await cri.exec({ container_id: container.id, cmd, stdout: true, stderr: true });
-    const res = await runExec(url);
-    return { code: res.exitCode, out: res.stdout.toString() + res.stderr.toString() };
-  } finally {
-    cri.close();
-  }
-}
+const execInPod = (podName: string, cmd: string[]) => cluster.execInPod(0, podName, cmd);
 
 describe('two nodes, each a network namespace with its own containerd and agent', () => {
   it('registers both nodes Ready, with pod CIDRs from node IPAM and routes to each other', async () => {
@@ -323,7 +157,7 @@ describe('two nodes, each a network namespace with its own containerd and agent'
     const killed = await killHost(NODES[0].name);
     expect(killed).toEqual(expect.arrayContaining([workers[0]!.containerd.pid, workers[0]!.agentPid]));
     expect(pidsInHost(NODES[0].name)).toEqual([]);
-    const restarted = await startNode(0);
+    const restarted = await cluster.startNode(0);
     // The old worker's root-side route goes with the new one (stop removes it).
     await restarted.routeFromRoot((await nodeOf(NODES[0].name)).spec!.podCIDR!);
     await eventually('the client pod running again and reaching the ClusterIP', async () => {
