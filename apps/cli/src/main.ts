@@ -11,6 +11,7 @@ import { withSpinner } from './print/progress';
 import { haDown, haStatus, haUp, isHaFolder, withHaFlags, type HaFlags } from './ha/commands';
 import { applyManifests, parseManifests } from './local/apply';
 import { LocalCluster } from './local/cluster';
+import { waitForSample } from './local/sample';
 import { formatReport, prerequisiteChecks, sampleAppNote, type UpProbes } from './up';
 
 const VERSION = '0.1.0';
@@ -128,6 +129,17 @@ withHaFlags(withClusterFlags(
       for (const a of applied) console.log(`  ${a.kind.toLowerCase()}/${a.name}${a.namespace ? ` -n ${a.namespace}` : ''} ${a.result}`);
       const note = sampleAppNote(parts);
       if (note) console.log(`  ${note}`);
+      else {
+        const api = await local.adminConnection();
+        const answers = await withSpinner('waiting for the sample app to answer…', () => waitForSample(api, applied)).finally(() => api.close());
+        for (const a of answers) {
+          if (a.answer !== undefined) console.log(`  ${a.service} answers at ${a.url}: ${a.answer}`);
+          else {
+            console.log(`  ${a.service} does not answer at ${a.url} (${a.error}); see \`keel get pods -A\` and the agent's log`);
+            process.exitCode = 1;
+          }
+        }
+      }
     }
   }
   console.log(`\nstop it with: keel down${flags.dir !== join(homedir(), '.keel', 'keel-local') ? ` --dir ${flags.dir}` : ''}`);
