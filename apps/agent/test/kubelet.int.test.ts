@@ -16,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiError, type Pod } from '@keel/api';
 import { Client, GrpcTransport } from '@keel/client';
 import { CriClient, runExec } from '@keel/cri';
-import { freeLoopbackPort, freeLoopbackPorts, httpAnswers, startDaemon, type RunningDaemon } from '@keel/process';
+import { eventually as pollUntil, freeLoopbackPort, freeLoopbackPorts, httpAnswers, startDaemon, type RunningDaemon } from '@keel/process';
 import { startContainerd, type RunningContainerd } from '@keel/tools-containerd';
 import { startEtcdCluster, type EtcdCluster } from '@keel/tools-etcd';
 import { buildImages } from '@keel/tools-images';
@@ -117,19 +117,8 @@ afterAll(async () => {
   }
 }, 120_000);
 
-async function eventually<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await check();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}\n${logs.slice(-15).join('\n')}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+function eventually<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+  return pollUntil(what, check, { timeoutMs, intervalMs: 100, details: () => logs.slice(-15).join('\n') });
 }
 
 function pod(name: string, img: string, extra: Partial<NonNullable<Pod['spec']>> = {}, container: Partial<NonNullable<Pod['spec']>['containers'][number]> = {}): Pod {

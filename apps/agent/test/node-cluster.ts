@@ -33,7 +33,7 @@ import {
   type Bridge,
   type WorkerNode,
 } from '@keel/hosts';
-import { freeLoopbackPort, freeLoopbackPorts, httpAnswers, startDaemon, type RunningDaemon } from '@keel/process';
+import { eventually as pollUntil, freeLoopbackPort, freeLoopbackPorts, httpAnswers, startDaemon, type RunningDaemon } from '@keel/process';
 import { startEtcdCluster } from '@keel/tools-etcd';
 import { buildImages } from '@keel/tools-images';
 import { pushImage, startRegistry, type Registry } from '@keel/tools-registry';
@@ -125,23 +125,8 @@ export async function startNodeCluster(o: NodeClusterOptions): Promise<NodeClust
   const podCidrs = new Set<string>();
   let client: Client | undefined;
 
-  const eventually = async <T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> => {
-    const deadline = Date.now() + timeoutMs;
-    let last: unknown;
-    for (;;) {
-      try {
-        const v = await check();
-        if (v !== undefined) return v;
-      } catch (err) {
-        last = err;
-      }
-      if (Date.now() > deadline) {
-        const logs = workers.map((w) => `--- ${w.name}\n${tail(w.agentLog)}`).join('\n');
-        throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}\n${logs}`);
-      }
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  };
+  const eventually = <T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> =>
+    pollUntil(what, check, { timeoutMs, intervalMs: 200, details: () => workers.map((w) => `--- ${w.name}\n${tail(w.agentLog)}`).join('\n') });
 
   const stop = async () => {
     const problems: string[] = [];

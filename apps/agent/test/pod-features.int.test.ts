@@ -25,7 +25,7 @@ import { Client, GrpcTransport } from '@keel/client';
 import { CriClient } from '@keel/cri';
 import { Labels } from '../src/kubelet/cri-config';
 import { createClusterPki, issueCert, type ClusterPki } from '@keel/pki';
-import { freeLoopbackPort, freeLoopbackPorts, httpAnswers, startDaemon, type RunningDaemon } from '@keel/process';
+import { eventually as pollUntil, freeLoopbackPort, freeLoopbackPorts, httpAnswers, startDaemon, type RunningDaemon } from '@keel/process';
 import { startContainerd, type RunningContainerd } from '@keel/tools-containerd';
 import { startEtcdCluster, type EtcdCluster } from '@keel/tools-etcd';
 import { buildImages } from '@keel/tools-images';
@@ -181,19 +181,8 @@ afterAll(async () => {
   if (containerd) expect(existsSync(join('/sys/fs/cgroup/memory', containerd.cgroupParent))).toBe(false);
 }, 120_000);
 
-async function eventually<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 45_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await check();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}\n${logs.slice(-15).join('\n')}`);
-    await new Promise((r) => setTimeout(r, 150));
-  }
+function eventually<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 45_000): Promise<T> {
+  return pollUntil(what, check, { timeoutMs, intervalMs: 150, details: () => logs.slice(-15).join('\n') });
 }
 
 type Spec = NonNullable<Pod['spec']>;

@@ -13,7 +13,7 @@ import type { Pod, Role, RoleBinding } from '@keel/api';
 import { Client, GrpcTransport } from '@keel/client';
 import { CriClient } from '@keel/cri';
 import { createClusterPki, issueCert, kubeconfig, type CertFiles, type ClusterPki } from '@keel/pki';
-import { freeLoopbackPorts, httpAnswers, startDaemon, type RunningDaemon } from '@keel/process';
+import { eventually as pollUntil, freeLoopbackPorts, httpAnswers, startDaemon, type RunningDaemon } from '@keel/process';
 import { startContainerd, type RunningContainerd } from '@keel/tools-containerd';
 import { startEtcdCluster, type EtcdCluster } from '@keel/tools-etcd';
 import { buildImages } from '@keel/tools-images';
@@ -35,19 +35,8 @@ export interface StreamNode {
   stop(): Promise<{ problems: string[] }>;
 }
 
-export async function eventually<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 60_000, logs: string[] = []): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await check();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}\n${logs.slice(-15).join('\n')}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+export function eventually<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 60_000, logs: string[] = []): Promise<T> {
+  return pollUntil(what, check, { timeoutMs, details: () => logs.slice(-15).join('\n') });
 }
 
 export async function startStreamNode(opts: { node: string; podCidr: string; bridge: string }): Promise<StreamNode> {

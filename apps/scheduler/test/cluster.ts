@@ -4,7 +4,7 @@
 // API for both the scheduler and the test's client). Everything lives in a keel-… temp
 // folder and stops by recorded PID.
 import { Client, GrpcTransport } from '@keel/client';
-import { freeLoopbackPorts, httpAnswers, startDaemon, type RunningDaemon } from '@keel/process';
+import { eventually as pollUntil, freeLoopbackPorts, httpAnswers, startDaemon, type RunningDaemon } from '@keel/process';
 import { startEtcdCluster } from '@keel/tools-etcd';
 import { startStoreCluster } from '@keel/tools-store';
 import { execFileSync } from 'node:child_process';
@@ -84,17 +84,6 @@ export async function startCluster(): Promise<TestCluster> {
 }
 
 /** Polls `check` until it returns a value (not undefined) or the time is up. */
-export async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await check();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+export function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
+  return pollUntil('the condition', check, { timeoutMs });
 }
