@@ -5,8 +5,9 @@
 # (npm run demo:ha -- --keep, --workers 0, --dir …).
 source "$(dirname "$0")/../scripts/common.sh"
 
-ensure_npm_packages
+# Debian first: npm ci compiles node-pty with node-gyp (g++, make, python3).
 ensure_debian_packages
+ensure_npm_packages
 
 step "build"
 npx nx run-many -t build --output-style=static

