@@ -192,7 +192,10 @@ async function throughApiserver(nodes: number, pods: number, profileDir?: string
         ready: () => httpAnswers(`http://127.0.0.1:${metrics}/healthz`),
       }),
     );
-    await Promise.race([done, new Promise((r) => setTimeout(r, 300_000))]);
+    // A cap on the run, cleared once every pod is bound so the process can exit at once.
+    let cap: NodeJS.Timeout | undefined;
+    await Promise.race([done, new Promise((r) => (cap = setTimeout(r, 300_000)))]);
+    clearTimeout(cap);
     watch.stop();
     const metricsText = await (await fetch(`http://127.0.0.1:${metrics}/metrics`)).text();
     const ms = (v: number | undefined) => (v === undefined ? undefined : v * 1000);
