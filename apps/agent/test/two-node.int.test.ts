@@ -135,13 +135,19 @@ describe('two nodes, each a network namespace with its own containerd and agent'
       expect(res).toEqual({ code: 0, out: `${p.metadata.name}\n` });
     }
     // ClusterIP from node a → every pod on node b answers, across a few requests.
+    // Node a's proxy may not have the ready endpoints yet when the API says the pods are
+    // Ready (the Service is REJECTed until then): poll until it has, then demand a clean round.
     const seen = new Set<string>();
+    const round = async () =>
+      (await execInPod('client', ['sh', '-c', `for i in 1 2 3 4 5 6 7 8 9 10 11 12; do wget -q -O - http://${vip}/; done`])).out.split('\n').filter(Boolean);
     await eventually('every endpoint answering through the ClusterIP', async () => {
-      const res = await execInPod('client', ['sh', '-c', `for i in 1 2 3 4 5 6 7 8 9 10 11 12; do wget -q -O - http://${vip}/; done`]);
-      for (const line of res.out.split('\n').filter(Boolean)) seen.add(line);
+      for (const line of await round()) if (names.includes(line)) seen.add(line);
       return names.every((n) => seen.has(n)) ? true : undefined;
     }, 30_000);
     expect([...seen].sort()).toEqual(names);
+    const steady = await round();
+    expect(steady).toHaveLength(12);
+    for (const line of steady) expect(names).toContain(line);
     clusterIp = vip;
     webNames = names;
     // The root side reaches node b's pods by their IPs (root route through the bridge).
