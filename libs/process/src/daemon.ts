@@ -76,6 +76,15 @@ function matches(record: PidRecord): boolean {
   return tail.every((arg, i) => actual[actual.length - tail.length + i] === arg);
 }
 
+/** True once the process has exited (a zombie, or no longer in /proc). */
+function gone(pid: number): boolean {
+  try {
+    return /^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return true;
+  }
+}
+
 /** The daemon recorded in `pidFile`, when it still runs. */
 export function runningDaemon(pidFile: string): PidRecord | undefined {
   const record = readRecord(checkOwned(pidFile));
@@ -140,15 +149,17 @@ export async function startDaemon(spec: DaemonSpec): Promise<RunningDaemon> {
     throw new Error(`${spec.argv[0]} did not start: ${exit ?? 'no PID'}`);
   }
   writeFileSync(pidFile, JSON.stringify({ pid, argv: spec.argv }) + '\n');
-  const record = { pid, argv: spec.argv };
   const stop = async (graceMs?: number) => void (await stopDaemon(pidFile, graceMs));
 
   const deadline = Date.now() + (spec.readyTimeoutMs ?? 15_000);
   for (;;) {
     if (await spec.ready().catch(() => false)) return { pid, stop };
-    if (exit !== undefined || !matches(record) || Date.now() > deadline) {
+    // Our own unreaped child cannot have its PID reused, so "gone" here means gone or a zombie:
+    // its command line is not compared, because between fork and exec (and nsenter's exec) it
+    // is briefly another program's, and a daemon caught in that window was stopped as "gone".
+    if (exit !== undefined || gone(pid) || Date.now() > deadline) {
       // The process may be gone a moment before Node reports its exit status: wait for it.
-      if (exit === undefined && !matches(record)) {
+      if (exit === undefined && gone(pid)) {
         await new Promise((r) => {
           child.once('exit', r);
           setTimeout(r, 1000);
