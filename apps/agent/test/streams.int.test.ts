@@ -45,10 +45,14 @@ interface Run {
 
 /** kubectl as a child process (asynchronous: the agent runs in this process and must keep serving). */
 function kubectl(version: KubectlVersion, args: string[], opts: { as?: 'admin' | 'bob'; stdin?: string } = {}): Promise<Run> {
+  const argv = ['--kubeconfig', node!.users[opts.as ?? 'admin'].kubeconfig, '--cache-dir', join(node!.work, `cache-${version}`), '--request-timeout=30s', ...args];
+  return runChild(kubectlPaths[version]!, argv, { KUBECONFIG: '' }, opts.stdin);
+}
+
+/** A command to its end (killed after 60 s), with its output and exit code. */
+function runChild(command: string, args: string[], env: Record<string, string>, stdin?: string): Promise<Run> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(kubectlPaths[version]!, ['--kubeconfig', node!.users[opts.as ?? 'admin'].kubeconfig, '--cache-dir', join(node!.work, `cache-${version}`), '--request-timeout=30s', ...args], {
-      env: { ...process.env, KUBECONFIG: '' },
-    });
+    const child = spawn(command, args, { env: { ...process.env, ...env } });
     let out = '';
     let err = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -59,8 +63,7 @@ function kubectl(version: KubectlVersion, args: string[], opts: { as?: 'admin' |
       clearTimeout(timer);
       resolvePromise({ code, out, err });
     });
-    if (opts.stdin !== undefined) child.stdin.end(opts.stdin);
-    else child.stdin.end();
+    child.stdin.end(stdin ?? '');
   });
 }
 
@@ -386,20 +389,7 @@ describe("the agent's node endpoint (HTTPS with client certificates)", () => {
 describe('keel (the CLI) through the apiserver', () => {
   const keelCli = join(import.meta.dirname, '../../../dist/apps/cli/main.js');
   const keel = (args: string[], stdin?: string): Promise<Run> =>
-    new Promise((resolvePromise, reject) => {
-      const child = spawn(process.execPath, [keelCli, '--kubeconfig', node!.users.admin.kubeconfig, ...args], { env: { ...process.env, KUBECONFIG: '', NO_COLOR: '1' } });
-      let out = '';
-      let err = '';
-      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-      const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-      child.on('error', reject);
-      child.on('close', (code) => {
-        clearTimeout(timer);
-        resolvePromise({ code, out, err });
-      });
-      child.stdin.end(stdin ?? '');
-    });
+    runChild(process.execPath, [keelCli, '--kubeconfig', node!.users.admin.kubeconfig, ...args], { KUBECONFIG: '', NO_COLOR: '1' }, stdin);
 
   it('keel exec: stdout and stderr apart, piped stdin, and the remote exit code as its own', async () => {
     const res = await keel(['exec', 'web', '-c', 'web', '--', 'sh', '-c', 'echo out; echo err >&2; exit 3']);
