@@ -16,9 +16,9 @@ import { freeLoopbackPorts, httpAnswers, startDaemon, type RunningDaemon } from 
 import { buildImages } from '@keel/tools-images';
 import { pushImage, startRegistry, type Registry } from '@keel/tools-registry';
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
-import { basename, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 
 const REPO_ROOT = resolve(import.meta.dirname, '../../..');
 
@@ -287,4 +287,12 @@ export function stopOnSignal(cleanup: () => Promise<unknown>): void {
   };
   process.once('SIGINT', handler);
   process.once('SIGTERM', handler);
+}
+
+/** Writes a benchmark's JSON (a path relative to the checkout) and says where. */
+export function writeResult(outArg: string, result: unknown): void {
+  const out = resolve(REPO_ROOT, outArg);
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(out, JSON.stringify(result, null, 2) + '\n');
+  process.stdout.write(`wrote ${out}\n`);
 }

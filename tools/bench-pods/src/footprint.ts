@@ -10,10 +10,10 @@
 //   npx tsx tools/bench-pods/src/footprint.ts [--settle 60] [--pods 0] [--out tmp/bench-footprint.json]
 import type { Deployment, Pod, Service } from '@keel/api';
 import { Command, InvalidArgumentError } from 'commander';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { memoryOf, startBenchCluster, stopOnSignal } from './cluster';
+import { join, resolve } from 'node:path';
+import { memoryOf, startBenchCluster, stopOnSignal, writeResult } from './cluster';
 
 const REPO_ROOT = resolve(import.meta.dirname, '../../..');
 
@@ -151,10 +151,7 @@ async function main(): Promise<void> {
         '',
       ].join('\n'),
     );
-    const out = resolve(REPO_ROOT, opts.out);
-    mkdirSync(dirname(out), { recursive: true });
-    writeFileSync(out, JSON.stringify(result, null, 2) + '\n');
-    process.stdout.write(`wrote ${out}\n`);
+    writeResult(opts.out, result);
   } finally {
     const problems = await cluster.stop();
     rmSync(work, { recursive: true, force: true });

@@ -10,11 +10,11 @@
 //   npx tsx tools/bench-pods/src/main.ts [--pods 50] [--batch 10] [--out tmp/bench-pods.json]
 import type { Pod } from '@keel/api';
 import { Command, InvalidArgumentError } from 'commander';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { startBenchCluster, stopOnSignal } from './cluster';
+import { startBenchCluster, stopOnSignal, writeResult } from './cluster';
 
 const REPO_ROOT = resolve(import.meta.dirname, '../../..');
 const SLO_P99_MS = 5000;
@@ -170,10 +170,7 @@ async function main(): Promise<void> {
         '',
       ].join('\n'),
     );
-    const out = resolve(REPO_ROOT, opts.out);
-    mkdirSync(dirname(out), { recursive: true });
-    writeFileSync(out, JSON.stringify(result, null, 2) + '\n');
-    process.stdout.write(`wrote ${out}\n`);
+    writeResult(opts.out, result);
   } finally {
     const problems = await cluster.stop();
     rmSync(work, { recursive: true, force: true });
