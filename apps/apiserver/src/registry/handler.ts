@@ -262,7 +262,15 @@ export class ApiHandler {
     if (!nsInfo) return;
     const cache = this.cache(nsInfo);
     await cache.start();
-    let ns = cache.objects.get(storeKey(nsInfo, undefined, namespace)) as (KubeObject & { status?: { phase?: string } }) | undefined;
+    // A namespace this server just marked Terminating must be seen as such by the very next
+    // request: wait for the cache to hold this server's last namespace write (its event is on
+    // the way), and if it does not arrive in time ask the store instead of trusting the cache.
+    const current = await cache.waitFor(this.lastWrite.get(nsInfo.resource) ?? 0).then(
+      () => true,
+      () => false,
+    );
+    type Namespace = KubeObject & { status?: { phase?: string } };
+    let ns = current ? (cache.objects.get(storeKey(nsInfo, undefined, namespace)) as Namespace | undefined) : undefined;
     if (!ns) {
       // Just created and not yet in the cache? Ask the store before refusing.
       ns = (await this.store.get(this.ref(nsInfo), storeKey(nsInfo, undefined, namespace), namespace).catch(() => undefined)) as typeof ns;
