@@ -1,12 +1,14 @@
-// `keel rollout status|history|undo|restart` for Deployments. status follows the
-// Deployment until its newest ReplicaSet has every replica updated and available (with
+// `keel rollout status|history|undo|restart` for Deployments and DaemonSets. status follows
+// the workload until every replica (pod) runs the newest template and is available (with
 // kubectl's messages; a spinner only on a terminal); history and undo read the revisions the
-// Deployment controller writes on its ReplicaSets; restart stamps the pod template.
+// controllers write: a Deployment's on its ReplicaSets, a DaemonSet's as ControllerRevisions
+// (rollout-daemonset.ts); restart stamps the pod template.
 import { Command } from 'commander';
 import { kindName, type ResourceInfo } from '../kube/discovery';
 import { sortKeys, toYaml, type KubeObj } from '../print/objects';
 import { padColumns } from '../print/table';
 import { Spinner } from '../print/progress';
+import { daemonSetStatus, ownedRevisions, revisionTemplate, undoRevision, type ControllerRevisionObj, type DaemonSetObj } from './rollout-daemonset';
 import { action, out, parseDuration, sleep, typeNameArgs, UsageError, withKubeFlags, type Kube } from './context';
 
 const REVISION = 'deployment.kubernetes.io/revision';
@@ -40,13 +42,32 @@ export function deploymentStatus(d: DeploymentObj): { done: boolean; message: st
   return { done: true, message: `deployment "${name}" successfully rolled out` };
 }
 
-async function deploymentArg(kube: Kube, args: string[]): Promise<{ info: ResourceInfo; name: string }> {
+/** The kinds rollout works on. */
+type WorkloadKind = 'Deployment' | 'DaemonSet';
+
+interface Workload {
+  info: ResourceInfo;
+  name: string;
+  kind: WorkloadKind;
+}
+
+async function workloadArg(kube: Kube, args: string[], verb: string): Promise<Workload> {
   const groups = typeNameArgs(args);
   const g = groups[0];
-  if (!g || g.names.length !== 1 || groups.length > 1) throw new UsageError('name one deployment, e.g. "deployment/web" or "deployment web"');
+  if (!g || g.names.length !== 1 || groups.length > 1) throw new UsageError('name one deployment or daemonset, e.g. "deployment/web" or "daemonset web"');
   const info = await kube.discovery.resolve(g.type);
-  if (info.kind !== 'Deployment') throw new UsageError(`rollout works on deployments here, not ${info.resource}`);
-  return { info, name: g.names[0]! };
+  const name = g.names[0]!;
+  if (info.kind !== 'Deployment' && info.kind !== 'DaemonSet') {
+    throw new UsageError(`rollout ${verb} is not supported for ${kindName(info)} "${name}": it works on deployments and daemonsets`);
+  }
+  return { info, name, kind: info.kind };
+}
+
+/** One entry of a workload's history: its revision number, change cause and pod template. */
+interface RevisionEntry {
+  revision: string;
+  changeCause?: string;
+  template: unknown;
 }
 
 async function replicaSets(kube: Kube, d: DeploymentObj): Promise<KubeObj[]> {
@@ -60,16 +81,44 @@ async function replicaSets(kube: Kube, d: DeploymentObj): Promise<KubeObj[]> {
     .sort((a, b) => Number(a.metadata?.annotations?.[REVISION] ?? 0) - Number(b.metadata?.annotations?.[REVISION] ?? 0));
 }
 
+async function controllerRevisions(kube: Kube, ds: DaemonSetObj): Promise<ControllerRevisionObj[]> {
+  const cr = await kube.discovery.resolve('controllerrevisions.apps');
+  // The revisions carry the template's labels, so the selector's matchLabels narrow the list; ownership decides.
+  const selector = Object.entries(ds.spec?.selector?.matchLabels ?? {})
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',');
+  const list = await kube.client.get<{ items: ControllerRevisionObj[] }>(kube.path(cr, undefined, ds.metadata?.namespace), selector ? { labelSelector: selector } : {});
+  return ownedRevisions(ds, list.items);
+}
+
+const changeCause = (o: KubeObj) => o.metadata?.annotations?.['kubernetes.io/change-cause'];
+
+/** The workload and its history, oldest revision first. */
+async function readHistory(kube: Kube, w: Workload): Promise<{ obj: KubeObj & { spec?: { template?: unknown } }; history: RevisionEntry[] }> {
+  if (w.kind === 'DaemonSet') {
+    const ds = await kube.client.get<DaemonSetObj>(kube.path(w.info, w.name));
+    const history = (await controllerRevisions(kube, ds)).map((r) => ({ revision: String(r.revision ?? '?'), changeCause: changeCause(r), template: revisionTemplate(r) }));
+    return { obj: ds, history };
+  }
+  const d = await kube.client.get<DeploymentObj>(kube.path(w.info, w.name));
+  const history = (await replicaSets(kube, d)).map((r) => ({
+    revision: r.metadata?.annotations?.[REVISION] ?? '?',
+    changeCause: changeCause(r),
+    template: (r as { spec?: { template?: unknown } }).spec?.template,
+  }));
+  return { obj: d, history };
+}
+
 async function runStatus(kube: Kube, args: string[], flags: { timeout?: string; watch: string }): Promise<void> {
-  const { info, name } = await deploymentArg(kube, args);
+  const w = await workloadArg(kube, args, 'status');
   const timeoutMs = flags.timeout ? parseDuration(flags.timeout, '--timeout') : 0;
   const deadline = timeoutMs > 0 ? Date.now() + timeoutMs : Number.MAX_SAFE_INTEGER;
   const spinner = new Spinner();
   let last = '';
   try {
     for (;;) {
-      const d = await kube.client.get<DeploymentObj>(kube.path(info, name));
-      const s = deploymentStatus(d);
+      const obj = await kube.client.get<KubeObj>(kube.path(w.info, w.name));
+      const s = w.kind === 'DaemonSet' ? daemonSetStatus(obj as DaemonSetObj) : deploymentStatus(obj as DeploymentObj);
       if (s.done) {
         spinner.stop();
         if (s.failed) throw new UsageError(s.message);
@@ -94,17 +143,16 @@ async function runStatus(kube: Kube, args: string[], flags: { timeout?: string; 
 }
 
 async function runHistory(kube: Kube, args: string[], flags: { revision?: string }): Promise<void> {
-  const { info, name } = await deploymentArg(kube, args);
-  const d = await kube.client.get<DeploymentObj>(kube.path(info, name));
-  const sets = await replicaSets(kube, d);
+  const w = await workloadArg(kube, args, 'history');
+  const { history } = await readHistory(kube, w);
   if (flags.revision !== undefined) {
-    const rs = sets.find((r) => r.metadata?.annotations?.[REVISION] === flags.revision);
-    if (!rs) throw new UsageError(`unable to find the specified revision ${flags.revision}`);
-    out(`${kindName(info)}/${name} with revision #${flags.revision}\nPod Template:\n${toYaml((rs as { spec?: { template?: unknown } }).spec?.template).replace(/^/gm, '  ')}`);
+    const entry = history.find((r) => r.revision === flags.revision);
+    if (!entry) throw new UsageError(`unable to find the specified revision ${flags.revision}`);
+    out(`${kindName(w.info)}/${w.name} with revision #${flags.revision}\nPod Template:\n${toYaml(entry.template).replace(/^/gm, '  ')}`);
     return;
   }
-  const rows = sets.map((r) => [r.metadata?.annotations?.[REVISION] ?? '?', r.metadata?.annotations?.['kubernetes.io/change-cause'] ?? '<none>']);
-  out(`${kindName(info)}/${name}\n${padColumns([['REVISION', 'CHANGE-CAUSE'], ...rows])}\n`);
+  const rows = history.map((r) => [r.revision, r.changeCause ?? '<none>']);
+  out(`${kindName(w.info)}/${w.name}\n${padColumns([['REVISION', 'CHANGE-CAUSE'], ...rows])}\n`);
 }
 
 function withoutHash(template: { metadata?: { labels?: Record<string, string> } } | undefined): unknown {
@@ -113,64 +161,75 @@ function withoutHash(template: { metadata?: { labels?: Record<string, string> } 
   return { ...template, metadata: { ...template?.metadata, labels } };
 }
 
-async function runUndo(kube: Kube, args: string[], flags: { toRevision?: string }): Promise<void> {
-  const { info, name } = await deploymentArg(kube, args);
-  const d = await kube.client.get<DeploymentObj>(kube.path(info, name));
-  const sets = await replicaSets(kube, d);
-  const current = d.metadata?.annotations?.[REVISION];
-  let target: KubeObj | undefined;
-  if (flags.toRevision !== undefined && flags.toRevision !== '0') {
-    target = sets.find((r) => r.metadata?.annotations?.[REVISION] === flags.toRevision);
-    if (!target) throw new UsageError(`unable to find specified revision ${flags.toRevision} in history`);
-  } else {
-    target = [...sets].reverse().find((r) => r.metadata?.annotations?.[REVISION] !== current);
-    if (!target) throw new UsageError('no rollout history found for deployment "' + name + '": nothing to undo to');
+/** The revision undo goes back to: a Deployment's by its revision annotation, a DaemonSet's by kubectl's findHistory. */
+function undoTarget(w: Workload, obj: KubeObj, history: RevisionEntry[], toRevision: string | undefined): { revision: string; template: unknown } {
+  if (w.kind === 'DaemonSet') {
+    const target = undoRevision(
+      history.map((h) => ({ revision: Number(h.revision), entry: h })),
+      toRevision,
+    ).entry;
+    return { revision: target.revision, template: target.template };
   }
-  const template = withoutHash((target as { spec?: { template?: { metadata?: { labels?: Record<string, string> } } } }).spec?.template);
-  if (JSON.stringify(sortKeys(template)) === JSON.stringify(sortKeys(d.spec?.template))) {
-    out(`${kindName(info)}/${name} skipped rollback (current template already matches revision ${target.metadata?.annotations?.[REVISION]})`);
+  const current = obj.metadata?.annotations?.[REVISION];
+  let target: RevisionEntry | undefined;
+  if (toRevision !== undefined && toRevision !== '0') {
+    target = history.find((r) => r.revision === toRevision);
+    if (!target) throw new UsageError(`unable to find specified revision ${toRevision} in history`);
+  } else {
+    target = [...history].reverse().find((r) => r.revision !== current);
+    if (!target) throw new UsageError('no rollout history found for deployment "' + w.name + '": nothing to undo to');
+  }
+  return { revision: target.revision, template: withoutHash(target.template as { metadata?: { labels?: Record<string, string> } }) };
+}
+
+async function runUndo(kube: Kube, args: string[], flags: { toRevision?: string }): Promise<void> {
+  const w = await workloadArg(kube, args, 'undo');
+  const { obj, history } = await readHistory(kube, w);
+  const target = undoTarget(w, obj, history, flags.toRevision);
+  if (JSON.stringify(sortKeys(target.template)) === JSON.stringify(sortKeys(obj.spec?.template))) {
+    out(`${kindName(w.info)}/${w.name} skipped rollback (current template already matches revision ${target.revision})`);
     return;
   }
   await kube.client.json({
     method: 'PATCH',
-    path: kube.path(info, name),
+    path: kube.path(w.info, w.name),
     body: [
-      { op: 'test', path: '/metadata/resourceVersion', value: d.metadata?.resourceVersion },
-      { op: 'replace', path: '/spec/template', value: template },
+      { op: 'test', path: '/metadata/resourceVersion', value: obj.metadata?.resourceVersion },
+      { op: 'replace', path: '/spec/template', value: target.template },
     ],
     contentType: 'application/json-patch+json',
   });
-  out(`${kindName(info)}/${name} rolled back`);
+  out(`${kindName(w.info)}/${w.name} rolled back`);
 }
 
 async function runRestart(kube: Kube, args: string[]): Promise<void> {
-  const { info, name } = await deploymentArg(kube, args);
+  const w = await workloadArg(kube, args, 'restart');
   await kube.client.json({
     method: 'PATCH',
-    path: kube.path(info, name),
+    path: kube.path(w.info, w.name),
     body: { spec: { template: { metadata: { annotations: { 'kubectl.kubernetes.io/restartedAt': new Date().toISOString() } } } } },
     contentType: 'application/merge-patch+json',
   });
-  out(`${kindName(info)}/${name} restarted`);
+  out(`${kindName(w.info)}/${w.name} restarted`);
 }
 
 export function registerRollout(program: Command): void {
-  const rollout = program.command('rollout').description('follow and manage Deployment rollouts');
+  const rollout = program.command('rollout').description('follow and manage Deployment and DaemonSet rollouts');
   withKubeFlags(
     rollout
       .command('status')
       .description('wait until a rollout finishes')
-      .argument('<args...>', 'deployment/NAME')
+      .argument('<args...>', 'deployment/NAME or daemonset/NAME')
       .option('--timeout <duration>', 'give up after this long, e.g. 2m')
       .option('-w, --watch <bool>', 'keep waiting (false: print the state once)', 'true'),
   ).action(action((kube, args: string[], flags: { timeout?: string; watch: string }) => runStatus(kube, args, flags)));
   withKubeFlags(
-    rollout.command('history').description('list revisions').argument('<args...>', 'deployment/NAME').option('--revision <n>', "show one revision's pod template"),
+    rollout.command('history').description('list revisions').argument('<args...>', 'deployment/NAME or daemonset/NAME').option('--revision <n>', "show one revision's pod template"),
   ).action(action((kube, args: string[], flags: { revision?: string }) => runHistory(kube, args, flags)));
   withKubeFlags(
-    rollout.command('undo').description('go back to the previous (or a chosen) revision').argument('<args...>', 'deployment/NAME').option('--to-revision <n>', 'the revision to go back to'),
+    rollout.command('undo').description('go back to the previous (or a chosen) revision').argument('<args...>', 'deployment/NAME or daemonset/NAME').option('--to-revision <n>', 'the revision to go back to'),
   ).action(action((kube, args: string[], flags: { toRevision?: string }) => runUndo(kube, args, flags)));
-  withKubeFlags(rollout.command('restart').description('replace every pod (stamps the pod template)').argument('<args...>', 'deployment/NAME')).action(
+  withKubeFlags(rollout.command('restart').description('replace every pod (stamps the pod template)').argument('<args...>', 'deployment/NAME or daemonset/NAME')).action(
     action((kube, args: string[]) => runRestart(kube, args)),
   );
 }
