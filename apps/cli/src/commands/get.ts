@@ -1,10 +1,12 @@
 // `keel get`: lists or reads objects and prints the server's Table (kubectl's Accept header),
-// or the objects as yaml, json, jsonpath or names; `-w` then follows the watch from the
-// list's resourceVersion, one row per event.
+// or the objects as yaml, json, jsonpath (template, file, or as JSON), custom columns or names;
+// `-w` then follows the watch from the list's resourceVersion, one row per event.
+import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { kindName, type ResourceInfo } from '../kube/discovery';
 import { ApiStatusError, TABLE_ACCEPT, readJsonLines, statusError, readAll } from '../kube/rest';
-import { jsonpath } from '../print/jsonpath';
+import { execute, parseTemplate } from '../print/jsonpath';
+import { customColumnsTable, parseCustomColumns, parseCustomColumnsFile, type CustomColumn } from '../print/jsonpath-columns';
 import { asList, objectName, toJson, toYaml, type KubeObj } from '../print/objects';
 import { columnWidths, padColumns, tableCells, type Table, type TableOptions } from '../print/table';
 import { action, errorLine, out, typeNameArgs, UsageError, withKubeFlags, type Kube } from './context';
@@ -17,9 +19,27 @@ export interface GetFlags {
   watch?: boolean;
   showLabels?: boolean;
   headers?: boolean;
+  allowMissingTemplateKeys?: boolean;
 }
 
-export type OutputFormat = { kind: 'table'; wide: boolean } | { kind: 'yaml' } | { kind: 'json' } | { kind: 'name' } | { kind: 'jsonpath'; template: string };
+export type OutputFormat =
+  | { kind: 'table'; wide: boolean }
+  | { kind: 'yaml' }
+  | { kind: 'json' }
+  | { kind: 'name' }
+  | { kind: 'jsonpath'; template: string; asJson?: true }
+  | { kind: 'custom-columns'; columns: CustomColumn[] };
+
+const FORMATS = 'custom-columns,custom-columns-file,json,jsonpath,jsonpath-as-json,jsonpath-file,name,wide,yaml';
+
+/** kubectl's words when a -o …-file cannot be read. */
+function readTemplateFile(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new UsageError(`error reading --template ${path}, ${(err as Error).message}`);
+  }
+}
 
 export function parseOutput(raw: string | undefined): OutputFormat {
   // `-o=yaml` reaches here as "=yaml" (pflag accepts it, commander keeps the "=").
@@ -27,17 +47,30 @@ export function parseOutput(raw: string | undefined): OutputFormat {
   if (o === undefined || o === '') return { kind: 'table', wide: false };
   if (o === 'wide') return { kind: 'table', wide: true };
   if (o === 'yaml' || o === 'json' || o === 'name') return { kind: o };
-  const jp = /^jsonpath=(.*)$/s.exec(o);
-  if (jp) {
-    const t = jp[1]!;
-    // kubectl accepts a bare `.metadata.name` and wraps it as one action.
-    return { kind: 'jsonpath', template: t.includes('{') ? t : `{${t}}` };
+  const m = /^(jsonpath|jsonpath-as-json|jsonpath-file|custom-columns|custom-columns-file)=(.*)$/s.exec(o);
+  if (!m) {
+    if (/^(jsonpath|jsonpath-as-json|jsonpath-file|custom-columns|custom-columns-file)$/.test(o)) throw new UsageError(`${o} format specified but no template given`);
+    throw new UsageError(`unable to match a printer suitable for the output format "${o}", allowed formats are: ${FORMATS}`);
   }
-  throw new UsageError(`unable to match a printer suitable for the output format "${o}", allowed formats are: json,jsonpath,name,wide,yaml`);
+  const [, kind, arg] = m as unknown as [string, string, string];
+  if (kind === 'custom-columns') return { kind: 'custom-columns', columns: parseCustomColumns(arg) };
+  if (kind === 'custom-columns-file') return { kind: 'custom-columns', columns: parseCustomColumnsFile(readTemplateFile(arg)) };
+  let template = kind === 'jsonpath-file' ? readTemplateFile(arg) : arg;
+  // Keel (not kubectl) takes a bare `.metadata.name` as one action.
+  if (!template.includes('{')) template = `{${template}}`;
+  parseTemplate(template); // a bad template fails before anything is fetched, as in kubectl
+  return { kind: 'jsonpath', template, ...(kind === 'jsonpath-as-json' ? { asJson: true as const } : {}) };
+}
+
+export interface PrintOptions {
+  /** --allow-missing-template-keys (default true). */
+  allowMissingKeys?: boolean;
+  /** --no-headers, or a watch event after the first. */
+  noHeaders?: boolean;
 }
 
 /** Prints objects (fetched as JSON) in a non-table format. */
-export function printObjects(objects: KubeObj[], fmt: OutputFormat, single: boolean): string {
+export function printObjects(objects: KubeObj[], fmt: OutputFormat, single: boolean, opts: PrintOptions = {}): string {
   const value = single && objects.length === 1 ? objects[0]! : asList(objects);
   switch (fmt.kind) {
     case 'yaml':
@@ -47,7 +80,9 @@ export function printObjects(objects: KubeObj[], fmt: OutputFormat, single: bool
     case 'name':
       return objects.map(objectName).join('\n');
     case 'jsonpath':
-      return jsonpath(fmt.template, value);
+      return execute(parseTemplate(fmt.template), fmt.template, value, { allowMissingKeys: opts.allowMissingKeys ?? true, ...(fmt.asJson ? { asJson: true } : {}) });
+    case 'custom-columns':
+      return customColumnsTable(fmt.columns, objects, !opts.noHeaders);
     default:
       throw new Error('table output goes through the server');
   }
@@ -100,6 +135,7 @@ async function list(kube: Kube, info: ResourceInfo, ns: string | undefined, flag
 
 export async function runGet(kube: Kube, args: string[], flags: GetFlags): Promise<void> {
   const fmt = parseOutput(flags.output);
+  const printOpts: PrintOptions = { allowMissingKeys: flags.allowMissingTemplateKeys !== false, noHeaders: flags.headers === false };
   const groups = typeNameArgs(args);
   if (groups.length === 0) throw new UsageError('you must specify the type of resource to get, e.g. "keel get pods" (see "keel api-resources")');
   const expanded: { info: ResourceInfo; names: string[] }[] = [];
@@ -144,7 +180,7 @@ export async function runGet(kube: Kube, args: string[], flags: GetFlags): Promi
         tables.push(padColumns(tableOpts.noHeaders ? cells : [header, ...cells]));
         anyRows = true;
       }
-      if (flags.watch) await watch(kube, info, ns, { ...flags, fieldSelector: names.length === 1 ? `metadata.name=${names[0]}` : flags.fieldSelector }, fmt, tableOpts, undefined);
+      if (flags.watch) await watch(kube, info, ns, { ...flags, fieldSelector: names.length === 1 ? `metadata.name=${names[0]}` : flags.fieldSelector }, fmt, tableOpts, undefined, undefined, undefined, printOpts);
       continue;
     }
     if (fmt.kind === 'table') {
@@ -168,9 +204,9 @@ export async function runGet(kube: Kube, args: string[], flags: GetFlags): Promi
       const { items, rv } = await list(kube, info, ns, flags, 'application/json');
       objects.push(...withTypeMeta(items as KubeObj[], info));
       if (flags.watch) {
-        if (objects.length) out(printObjects(objects, fmt, false));
+        if (objects.length) out(printObjects(objects, fmt, false, printOpts));
+        await watch(kube, info, ns, flags, fmt, tableOpts, rv, undefined, undefined, { ...printOpts, noHeaders: printOpts.noHeaders || objects.length > 0 });
         objects.length = 0;
-        await watch(kube, info, ns, flags, fmt, tableOpts, rv);
       }
     }
   }
@@ -181,7 +217,7 @@ export async function runGet(kube: Kube, args: string[], flags: GetFlags): Promi
   } else if (objects.length || !failed) {
     const single = expanded.length === 1 && expanded[0]!.names.length === 1;
     if (objects.length || fmt.kind !== 'name') {
-      const text = printObjects(objects, fmt, single);
+      const text = printObjects(objects, fmt, single, printOpts);
       if (fmt.kind === 'jsonpath') process.stdout.write(text);
       else out(text);
     }
@@ -204,6 +240,7 @@ async function watch(
   rv: string | undefined,
   widths?: number[],
   columns?: Table['columnDefinitions'],
+  printOpts: PrintOptions = {},
 ): Promise<void> {
   const table = fmt.kind === 'table';
   const { res } = await kube.client.open({
@@ -232,7 +269,8 @@ async function watch(
       out(padColumns(lines, widths.map((w, i) => Math.max(w, ...lines.map((l) => l[i]?.length ?? 0)))));
     } else {
       const obj = { apiVersion: info.groupVersion, kind: info.kind, ...(ev.object as KubeObj) };
-      const text = printObjects([obj], fmt, true);
+      const text = printObjects([obj], fmt, true, { ...printOpts, noHeaders: printOpts.noHeaders || headerDone });
+      headerDone = true;
       if (fmt.kind === 'jsonpath') process.stdout.write(text);
       else out(fmt.kind === 'yaml' ? `---\n${text}` : text);
     }
@@ -245,7 +283,14 @@ export function registerGet(program: Command): void {
       .command('get')
       .description('list or read objects: keel get TYPE[,TYPE…] [NAME…] | TYPE/NAME…')
       .argument('[args...]', 'resource types and names')
-      .addOption(new Option('-o, --output <format>', 'json|yaml|wide|name|jsonpath=TEMPLATE'))
+      .addOption(new Option('-o, --output <format>', 'json|yaml|wide|name|jsonpath=TEMPLATE|jsonpath-file=FILE|jsonpath-as-json=TEMPLATE|custom-columns=NAME:.path,…|custom-columns-file=FILE'))
+      .addOption(
+        new Option('--allow-missing-template-keys [bool]', 'with jsonpath, print nothing for a missing key instead of failing (default true)').argParser((v: string | undefined) => {
+          if (v === undefined || v === 'true') return true;
+          if (v === 'false') return false;
+          throw new UsageError(`invalid argument "${v}" for "--allow-missing-template-keys" flag: expected true or false`);
+        }),
+      )
       .option('-l, --selector <selector>', 'label selector, e.g. app=web,tier!=db')
       .option('--field-selector <selector>', 'field selector, e.g. status.phase=Running')
       .option('-A, --all-namespaces', 'list across every namespace')
