@@ -26,6 +26,8 @@ export function revisionFor(ds: DaemonSet & Owner, hash: string, revision: numbe
       name: `${ds.metadata.name}-${hash}`,
       namespace: ds.metadata.namespace,
       labels: { ...(ds.spec?.template?.metadata?.labels ?? {}), [ControllerRevisionHashLabel]: hash },
+      // As Kubernetes does, so a change-cause set on the DaemonSet shows in `rollout history`.
+      ...(ds.metadata.annotations ? { annotations: { ...ds.metadata.annotations } } : {}),
       ownerReferences: [newControllerRef(ds)],
     },
     data: revisionData(ds),

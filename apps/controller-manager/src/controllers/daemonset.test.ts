@@ -81,9 +81,14 @@ describe('DaemonSet history (ControllerRevisions)', () => {
     expect((rev.data as { spec: { template: Record<string, unknown> } }).spec.template['$patch']).toBe('replace');
     expect(rev.metadata.ownerReferences?.[0]).toMatchObject({ kind: 'DaemonSet', name: 'agent', controller: true });
 
+    const ds = await h.get<DaemonSet>(Resources.daemonSets, 'default', 'agent');
+    await h.client.daemonSets('default').update({ ...ds, metadata: { ...ds.metadata, annotations: { 'kubernetes.io/change-cause': 'to v2' } } });
     await setImage('v2');
     await h.reconcile('default/agent');
     expect((await revisions()).map((r) => [r.revision, r.image]).sort()).toEqual([[1, 'v1'], [2, 'v2']]);
+    // The DaemonSet's annotations go with the revision, so `rollout history` shows the change cause.
+    const second = (await h.list<import('@keel/api').ControllerRevision>(Resources.controllerRevisions, 'default')).find((r) => r.revision === 2)!;
+    expect(second.metadata.annotations?.['kubernetes.io/change-cause']).toBe('to v2');
     // The old pod is replaced (maxUnavailable 1): deleted, then created with the new hash.
     await h.reconcile('default/agent');
     const after = (await h.list<Pod>(Resources.pods, 'default')).filter((p) => !p.metadata.deletionTimestamp);
