@@ -1,9 +1,13 @@
 // `keel describe TYPE [NAME…]` (or -l): each object's summary and its Events, found as
 // kubectl finds them — events in the object's namespace whose involvedObject is this uid.
+// The kinds with a layout of their own get here what that layout shows besides the object:
+// a Deployment's ReplicaSets, a ReplicaSet's pods, a Service's EndpointSlices, a Node's pods
+// and Lease. Those reads are best effort, as kubectl's are: a failure leaves a part out.
 import { Command } from 'commander';
+import { formatLabelSelector, type Deployment, type EndpointSlice, type Lease, type Pod, type ReplicaSet } from '@keel/api';
 import type { ResourceInfo } from '../kube/discovery';
 import { ApiStatusError } from '../kube/rest';
-import { describeObject, type EventObj } from '../print/describe';
+import { describe, describedKind, type EventObj, type Related } from '../print/describe';
 import type { KubeObj } from '../print/objects';
 import { action, errorLine, out, typeNameArgs, UsageError, withKubeFlags, type Kube } from './context';
 
@@ -13,18 +17,86 @@ interface DescribeFlags {
   showEvents: boolean;
 }
 
+async function resource(kube: Kube, group: string, name: string): Promise<ResourceInfo | undefined> {
+  return (await kube.discovery.resources()).find((r) => r.group === group && r.resource === name);
+}
+
+async function listEvents(kube: Kube, events: ResourceInfo, name: string | undefined, namespace: string | undefined, uid: string): Promise<EventObj[]> {
+  const selector = [`involvedObject.uid=${uid}`, `involvedObject.name=${name}`, ...(namespace ? [`involvedObject.namespace=${namespace}`] : [])].join(',');
+  const list = await kube.client.get<{ items: EventObj[] }>(kube.path(events, undefined, namespace ?? ''), { fieldSelector: selector });
+  return list.items;
+}
+
 async function eventsFor(kube: Kube, obj: KubeObj): Promise<EventObj[]> {
-  const events = (await kube.discovery.resources()).find((r) => r.group === '' && r.resource === 'events');
+  const events = await resource(kube, '', 'events');
   if (!events || !obj.metadata?.uid) return [];
   const md = obj.metadata;
-  const selector = [`involvedObject.uid=${md.uid}`, `involvedObject.name=${md.name}`, ...(md.namespace ? [`involvedObject.namespace=${md.namespace}`] : [])].join(',');
   try {
-    const list = await kube.client.get<{ items: EventObj[] }>(kube.path(events, undefined, md.namespace ?? ''), { fieldSelector: selector });
-    return list.items;
+    const found = await listEvents(kube, events, md.name, md.namespace, md.uid!);
+    // A node's events come from controllers (by uid) and from its kubelet (by name), as kubectl merges them.
+    if (describedKind(obj.apiVersion, obj.kind) === '/Node' && md.name && md.name !== md.uid) found.push(...(await listEvents(kube, events, md.name, undefined, md.name)));
+    return found;
   } catch (err) {
     // A user who may read the object but not events still gets the description.
     if (err instanceof ApiStatusError && err.code === 403) return [];
     throw err;
+  }
+}
+
+/** A list in one namespace (all with ''), or undefined when the server has no such resource or refuses. */
+async function listOf<T>(kube: Kube, group: string, name: string, namespace: string, query: Record<string, string>): Promise<T[] | undefined> {
+  const info = await resource(kube, group, name);
+  if (!info) return undefined;
+  try {
+    return (await kube.client.get<{ items: T[] }>(kube.path(info, undefined, namespace), query)).items;
+  } catch (err) {
+    if (err instanceof ApiStatusError) return undefined;
+    throw err;
+  }
+}
+
+/** The extra reads the object's layout needs. */
+async function relatedFor(kube: Kube, obj: KubeObj): Promise<Related> {
+  const md = obj.metadata ?? {};
+  const ns = md.namespace ?? '';
+  switch (describedKind(obj.apiVersion, obj.kind)) {
+    case 'apps/Deployment': {
+      const selector = formatLabelSelector((obj as Deployment).spec?.selector ?? {});
+      const replicaSets = await listOf<ReplicaSet>(kube, 'apps', 'replicasets', ns, { labelSelector: selector });
+      return replicaSets ? { replicaSets } : {};
+    }
+    case 'apps/ReplicaSet': {
+      const selector = formatLabelSelector((obj as ReplicaSet).spec?.selector ?? {});
+      const pods = await kube.client
+        .get<{ items: Pod[] }>(`/api/v1/namespaces/${encodeURIComponent(ns)}/pods`, { labelSelector: selector })
+        .then((l) => l.items)
+        .catch((err: unknown) => {
+          if (err instanceof ApiStatusError) return err.message;
+          throw err;
+        });
+      return { pods };
+    }
+    case '/Service':
+      return { endpointSlices: (await listOf<EndpointSlice>(kube, 'discovery.k8s.io', 'endpointslices', ns, { labelSelector: `kubernetes.io/service-name=${md.name}` })) ?? [] };
+    case '/Node': {
+      const related: Related = {};
+      try {
+        const fieldSelector = `spec.nodeName=${md.name},status.phase!=Succeeded,status.phase!=Failed`;
+        related.nodePods = (await kube.client.get<{ items: Pod[] }>('/api/v1/pods', { fieldSelector })).items;
+      } catch (err) {
+        // kubectl says "not authorized" where a user may see the node but not every pod.
+        if (!(err instanceof ApiStatusError && err.code === 403)) throw err;
+      }
+      try {
+        related.lease = await kube.client.get<Lease>(`/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/${encodeURIComponent(md.name ?? '')}`);
+      } catch (err) {
+        if (!(err instanceof ApiStatusError)) throw err;
+        related.lease = { error: err.message };
+      }
+      return related;
+    }
+    default:
+      return {};
   }
 }
 
@@ -53,7 +125,11 @@ async function runDescribe(kube: Kube, args: string[], flags: DescribeFlags): Pr
       objects = list.items.map((o) => ({ apiVersion: info.groupVersion, kind: info.kind, ...o }));
       if (objects.length === 0) process.stderr.write(`No resources found${ns ? ` in ${ns} namespace` : ''}.\n`);
     }
-    for (const obj of objects) blocks.push(describeObject(obj, flags.showEvents ? await eventsFor(kube, obj) : undefined, now));
+    for (const obj of objects) {
+      const typed = { apiVersion: info.groupVersion, kind: info.kind, ...obj };
+      const events = flags.showEvents ? await eventsFor(kube, typed) : undefined;
+      blocks.push(describe(typed, await relatedFor(kube, typed), events, now));
+    }
   }
   if (blocks.length) out(blocks.join('\n\n\n'));
   if (failed) process.exitCode = 1;

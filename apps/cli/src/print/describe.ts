@@ -1,8 +1,21 @@
-// `keel describe`: a readable summary of any object — name, namespace, labels, annotations,
-// owner, then its spec and status as indented `Field: value` lines (capitalised as kubectl's
-// generic describer does) — followed by the object's Events, oldest first.
+// `keel describe`: kubectl's own layouts for the kinds users describe most — Pod, Deployment,
+// ReplicaSet, Job, Service, Node and Namespace (see ./describe/) — and for every other kind a
+// readable summary: name, namespace, labels, annotations, owner, then its spec and status as
+// indented `Field: value` lines (capitalised as kubectl's generic describer does). Either is
+// followed by the object's Events, oldest first. Formatting only: whatever else a layout
+// needs (a node's pods, a service's endpoints) the command fetches and passes in.
+import type { Deployment, EndpointSlice, Job, Lease, Namespace, Node, Pod, ReplicaSet, Service } from '@keel/api';
 import { padColumns } from './table';
 import type { KubeObj } from './objects';
+import { NO_EVENTS } from './describe/common';
+import { age } from './describe/duration';
+import { describeNode } from './describe/node';
+import { describePod } from './describe/pod';
+import { describeNamespace, describeService } from './describe/service';
+import { tabwrite } from './describe/tabwriter';
+import { describeDeployment, describeJob, describeReplicaSet } from './describe/workloads';
+
+export { age, shortDuration } from './describe/duration';
 
 export interface EventObj {
   type?: string;
@@ -17,24 +30,63 @@ export interface EventObj {
   reportingController?: string;
 }
 
-/** kubectl's short duration: 45s, 3m12s, 5h, 2d3h, 400d. */
-export function shortDuration(ms: number): string {
-  const s = Math.max(0, Math.floor(ms / 1000));
-  if (s < 120) return `${s}s`;
-  const m = Math.floor(s / 60);
-  if (m < 10) return s % 60 ? `${m}m${s % 60}s` : `${m}m`;
-  if (m < 180) return `${m}m`;
-  const h = Math.floor(m / 60);
-  if (h < 8) return m % 60 ? `${h}h${m % 60}m` : `${h}h`;
-  if (h < 48) return `${h}h`;
-  const d = Math.floor(h / 24);
-  if (d < 8) return h % 24 ? `${d}d${h % 24}h` : `${d}d`;
-  return d < 365 * 2 ? `${d}d` : `${Math.floor(d / 365)}y`;
+/** The kinds with a layout of their own, by `group/Kind` (`/Pod` for the core group). */
+export type DescribedKind = '/Pod' | 'apps/Deployment' | 'apps/ReplicaSet' | 'batch/Job' | '/Service' | '/Node' | '/Namespace';
+
+const DESCRIBED = new Set<string>(['/Pod', 'apps/Deployment', 'apps/ReplicaSet', 'batch/Job', '/Service', '/Node', '/Namespace']);
+
+/** Which layout an object gets, from its apiVersion and kind; undefined for the generic one. */
+export function describedKind(apiVersion: string | undefined, kind: string | undefined): DescribedKind | undefined {
+  const group = apiVersion?.includes('/') ? apiVersion.split('/')[0] : '';
+  const key = `${group}/${kind ?? ''}`;
+  return DESCRIBED.has(key) ? (key as DescribedKind) : undefined;
 }
 
-export function age(ts: string | null | undefined, now: Date): string {
-  if (!ts) return '<unknown>';
-  return shortDuration(now.getTime() - Date.parse(ts));
+/** What a layout needs beyond the object itself; the command fills in what the kind asks for. */
+export interface Related {
+  /** Deployment: the ReplicaSets in its namespace (it picks those it controls). */
+  replicaSets?: ReplicaSet[];
+  /** ReplicaSet: the pods its selector matches, or why they could not be listed. */
+  pods?: Pod[] | string;
+  /** Service: its EndpointSlices. */
+  endpointSlices?: EndpointSlice[];
+  /** Node: its non-terminated pods (undefined when the user may not list pods)... */
+  nodePods?: Pod[];
+  /** ...and its heartbeat Lease, or why it could not be read. */
+  lease?: Lease | { error: string };
+}
+
+function kindLines(kind: DescribedKind, obj: KubeObj, related: Related, now: Date): string[] {
+  switch (kind) {
+    case '/Pod':
+      return describePod(obj as Pod, now);
+    case 'apps/Deployment':
+      return describeDeployment(obj as Deployment, related.replicaSets);
+    case 'apps/ReplicaSet':
+      return describeReplicaSet(obj as ReplicaSet, related.pods ?? []);
+    case 'batch/Job':
+      return describeJob(obj as Job);
+    case '/Service':
+      return describeService(obj as Service, related.endpointSlices ?? []);
+    case '/Node':
+      return describeNode(obj as Node, { pods: related.nodePods, lease: related.lease ?? { error: 'not fetched' } }, now);
+    case '/Namespace':
+      return describeNamespace(obj as Namespace);
+  }
+}
+
+/**
+ * An object as `keel describe` prints it: its kind's own layout when it has one, else the
+ * generic one; then its events (none when `events` is undefined, i.e. --show-events=false).
+ */
+export function describe(obj: KubeObj, related: Related, events: EventObj[] | undefined, now: Date): string {
+  const kind = describedKind(obj.apiVersion, obj.kind);
+  if (!kind) return describeObject(obj, events, now);
+  const lines = kindLines(kind, obj, related, now);
+  // kubectl's "Events: <none>" shares the alignment of the lines above it; a table of events does not.
+  if (events && !events.length) lines.push(NO_EVENTS);
+  const text = tabwrite(lines).join('\n');
+  return events?.length ? `${text}\n${eventLines(events, now).join('\n')}` : text;
 }
 
 function title(key: string): string {
@@ -112,7 +164,7 @@ export function describeObject(obj: KubeObj, events: EventObj[] | undefined, now
   for (const [k, v] of Object.entries(obj)) {
     if (k === 'apiVersion' || k === 'kind' || k === 'metadata') continue;
     if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
-      lines.push(`${title(k)}:`, ...fieldLines(v, 2));
+      lines.push(`${title(k)}:`, ...fieldLines(v, 2, DATA_MAPS.has(k)));
     } else {
       lines.push(...fieldLines({ [k]: v }, 0));
     }
