@@ -152,6 +152,18 @@ describe('keel as kubectl', () => {
     expect(described).toMatch(/^Name:\s+web$/m);
     expect(described).toMatch(/^Namespace:\s+keel-cli-test$/m);
     expect(described).toMatch(/^Events:\n\s+Type\s+Reason\s+Age\s+From\s+Message/m);
+    // kubectl's Deployment layout, with the ReplicaSets the command looked up.
+    expect(described).toMatch(/^Replicas:\s+1 desired \| \d+ updated \| \d+ total \| \d+ available \| \d+ unavailable$/m);
+    expect(described).toMatch(/^Selector:\s+app=web$/m);
+    expect(described).toMatch(/^Pod Template:\n {2}Labels:\s+app=web\n {2}Containers:\n {3}web:\n {4}Image:\s+keel\/web:1$/m);
+    expect(described).toMatch(/^NewReplicaSet:\s+web-\S+ \(\d\/1 replicas created\)$/m);
+    const podText = await until('a described pod of web', async () => {
+      const d = await keel(['describe', 'pods', '-n', ns, '-l', 'app=web', '--no-show-events']);
+      return /^Name:\s+web-/m.test(d.out) ? d.out : undefined;
+    });
+    expect(podText).toMatch(/^Controlled By:\s+ReplicaSet\/web-\S+$/m);
+    expect(podText).toMatch(/^Containers:\n {2}web:\n/m);
+    expect(podText).toMatch(/^QoS Class:\s+BestEffort$/m);
     expect((await keel(['label', 'cm', 'settings', '-n', ns, 'tier=cache'])).out.trim()).toBe('configmap/settings labeled');
     const clash = await keel(['label', 'cm/settings', '-n', ns, 'tier=db']);
     expect(clash.code).toBe(1);
