@@ -5,7 +5,7 @@
 // and Lease. Those reads are best effort, as kubectl's are: a failure leaves a part out.
 import { Command } from 'commander';
 import { formatLabelSelector, type Deployment, type EndpointSlice, type Lease, type Pod, type ReplicaSet } from '@keel/api';
-import type { ResourceInfo } from '../kube/discovery';
+import { resourcePath, type ResourceInfo } from '../kube/discovery';
 import { ApiStatusError } from '../kube/rest';
 import { describe, describedKind, type EventObj, type Related } from '../print/describe';
 import type { KubeObj } from '../print/objects';
@@ -17,24 +17,35 @@ interface DescribeFlags {
   showEvents: boolean;
 }
 
-async function resource(kube: Kube, group: string, name: string): Promise<ResourceInfo | undefined> {
-  return (await kube.discovery.resources()).find((r) => r.group === group && r.resource === name);
+/** The reads describe makes beyond the objects themselves: a seam for tests. */
+export interface Reader {
+  resources(): Promise<ResourceInfo[]>;
+  get<T>(path: string, query?: Record<string, string | undefined>): Promise<T>;
 }
 
-async function listEvents(kube: Kube, events: ResourceInfo, name: string | undefined, namespace: string | undefined, uid: string): Promise<EventObj[]> {
+function readerOf(kube: Kube): Reader {
+  return { resources: () => kube.discovery.resources(), get: (path, query) => kube.client.get(path, query) };
+}
+
+async function resource(api: Reader, group: string, name: string): Promise<ResourceInfo | undefined> {
+  return (await api.resources()).find((r) => r.group === group && r.resource === name);
+}
+
+async function listEvents(api: Reader, events: ResourceInfo, name: string | undefined, namespace: string | undefined, uid: string): Promise<EventObj[]> {
   const selector = [`involvedObject.uid=${uid}`, `involvedObject.name=${name}`, ...(namespace ? [`involvedObject.namespace=${namespace}`] : [])].join(',');
-  const list = await kube.client.get<{ items: EventObj[] }>(kube.path(events, undefined, namespace ?? ''), { fieldSelector: selector });
+  const list = await api.get<{ items: EventObj[] }>(resourcePath(events, namespace ?? ''), { fieldSelector: selector });
   return list.items;
 }
 
-async function eventsFor(kube: Kube, obj: KubeObj): Promise<EventObj[]> {
-  const events = await resource(kube, '', 'events');
+/** Events whose involvedObject is this object, as kubectl finds them. */
+export async function eventsFor(api: Reader, obj: KubeObj): Promise<EventObj[]> {
+  const events = await resource(api, '', 'events');
   if (!events || !obj.metadata?.uid) return [];
   const md = obj.metadata;
   try {
-    const found = await listEvents(kube, events, md.name, md.namespace, md.uid!);
+    const found = await listEvents(api, events, md.name, md.namespace, md.uid!);
     // A node's events come from controllers (by uid) and from its kubelet (by name), as kubectl merges them.
-    if (describedKind(obj.apiVersion, obj.kind) === '/Node' && md.name && md.name !== md.uid) found.push(...(await listEvents(kube, events, md.name, undefined, md.name)));
+    if (describedKind(obj.apiVersion, obj.kind) === '/Node' && md.name && md.name !== md.uid) found.push(...(await listEvents(api, events, md.name, undefined, md.name)));
     return found;
   } catch (err) {
     // A user who may read the object but not events still gets the description.
@@ -44,11 +55,11 @@ async function eventsFor(kube: Kube, obj: KubeObj): Promise<EventObj[]> {
 }
 
 /** A list in one namespace (all with ''), or undefined when the server has no such resource or refuses. */
-async function listOf<T>(kube: Kube, group: string, name: string, namespace: string, query: Record<string, string>): Promise<T[] | undefined> {
-  const info = await resource(kube, group, name);
+async function listOf<T>(api: Reader, group: string, name: string, namespace: string, query: Record<string, string>): Promise<T[] | undefined> {
+  const info = await resource(api, group, name);
   if (!info) return undefined;
   try {
-    return (await kube.client.get<{ items: T[] }>(kube.path(info, undefined, namespace), query)).items;
+    return (await api.get<{ items: T[] }>(resourcePath(info, namespace), query)).items;
   } catch (err) {
     if (err instanceof ApiStatusError) return undefined;
     throw err;
@@ -56,39 +67,37 @@ async function listOf<T>(kube: Kube, group: string, name: string, namespace: str
 }
 
 /** The extra reads the object's layout needs. */
-async function relatedFor(kube: Kube, obj: KubeObj): Promise<Related> {
+export async function relatedFor(api: Reader, obj: KubeObj): Promise<Related> {
   const md = obj.metadata ?? {};
   const ns = md.namespace ?? '';
   switch (describedKind(obj.apiVersion, obj.kind)) {
     case 'apps/Deployment': {
       const selector = formatLabelSelector((obj as Deployment).spec?.selector ?? {});
-      const replicaSets = await listOf<ReplicaSet>(kube, 'apps', 'replicasets', ns, { labelSelector: selector });
+      const replicaSets = await listOf<ReplicaSet>(api, 'apps', 'replicasets', ns, { labelSelector: selector });
       return replicaSets ? { replicaSets } : {};
     }
     case 'apps/ReplicaSet': {
       const selector = formatLabelSelector((obj as ReplicaSet).spec?.selector ?? {});
-      const pods = await kube.client
-        .get<{ items: Pod[] }>(`/api/v1/namespaces/${encodeURIComponent(ns)}/pods`, { labelSelector: selector })
-        .then((l) => l.items)
-        .catch((err: unknown) => {
-          if (err instanceof ApiStatusError) return err.message;
-          throw err;
-        });
-      return { pods };
+      try {
+        return { pods: (await api.get<{ items: Pod[] }>(`/api/v1/namespaces/${encodeURIComponent(ns)}/pods`, { labelSelector: selector })).items };
+      } catch (err) {
+        if (!(err instanceof ApiStatusError)) throw err;
+        return { pods: err.message };
+      }
     }
     case '/Service':
-      return { endpointSlices: (await listOf<EndpointSlice>(kube, 'discovery.k8s.io', 'endpointslices', ns, { labelSelector: `kubernetes.io/service-name=${md.name}` })) ?? [] };
+      return { endpointSlices: (await listOf<EndpointSlice>(api, 'discovery.k8s.io', 'endpointslices', ns, { labelSelector: `kubernetes.io/service-name=${md.name}` })) ?? [] };
     case '/Node': {
       const related: Related = {};
       try {
         const fieldSelector = `spec.nodeName=${md.name},status.phase!=Succeeded,status.phase!=Failed`;
-        related.nodePods = (await kube.client.get<{ items: Pod[] }>('/api/v1/pods', { fieldSelector })).items;
+        related.nodePods = (await api.get<{ items: Pod[] }>('/api/v1/pods', { fieldSelector })).items;
       } catch (err) {
         // kubectl says "not authorized" where a user may see the node but not every pod.
         if (!(err instanceof ApiStatusError && err.code === 403)) throw err;
       }
       try {
-        related.lease = await kube.client.get<Lease>(`/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/${encodeURIComponent(md.name ?? '')}`);
+        related.lease = await api.get<Lease>(`/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/${encodeURIComponent(md.name ?? '')}`);
       } catch (err) {
         if (!(err instanceof ApiStatusError)) throw err;
         related.lease = { error: err.message };
@@ -104,6 +113,7 @@ async function runDescribe(kube: Kube, args: string[], flags: DescribeFlags): Pr
   const groups = typeNameArgs(args);
   if (groups.length === 0) throw new UsageError('you must specify the type of resource to describe, e.g. "keel describe pod NAME"');
   const now = new Date();
+  const api = readerOf(kube);
   const blocks: string[] = [];
   let failed = false;
   for (const g of groups) {
@@ -127,8 +137,8 @@ async function runDescribe(kube: Kube, args: string[], flags: DescribeFlags): Pr
     }
     for (const obj of objects) {
       const typed = { apiVersion: info.groupVersion, kind: info.kind, ...obj };
-      const events = flags.showEvents ? await eventsFor(kube, typed) : undefined;
-      blocks.push(describe(typed, await relatedFor(kube, typed), events, now));
+      const events = flags.showEvents ? await eventsFor(api, typed) : undefined;
+      blocks.push(describe(typed, await relatedFor(api, typed), events, now));
     }
   }
   if (blocks.length) out(blocks.join('\n\n\n'));
