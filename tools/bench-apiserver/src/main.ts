@@ -4,12 +4,12 @@
 // own process (the built bundle) on an etcd 3.4 on loopback, so the load generator and the
 // server do not share an event loop. Prints a table with the conditions and writes JSON.
 //   npx tsx tools/bench-apiserver/src/main.ts [--seconds 5] [--clients 1,8,32] [--watchers 1000] [--list-objects 1000,10000] [--out tmp/bench-apiserver.json]
-import { startDaemon, freeLoopbackPort, httpAnswers } from '@keel/process';
+import { startDaemon, freeLoopbackPort, httpAnswers, onCleanup, removeWorkDir, runTool } from '@keel/process';
 import { startEtcdCluster } from '@keel/tools-etcd';
 import { REPO_ROOT } from '@keel/tools-images';
 import { Command } from 'commander';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 
@@ -66,6 +66,9 @@ async function measure(verb: string, clients: number, seconds: number, op: (clie
 async function main(): Promise<void> {
   const opts = program.parse().opts<{ seconds: number; clients: number[]; watchers: number; listObjects: number[]; out: string }>();
   const work = mkdtempSync(join(tmpdir(), 'keel-bench-apiserver-'));
+  // Ctrl-C, SIGTERM or a failed start: etcd and the apiserver are stopped by the PID files
+  // under `work`, which is then removed; the finally below does it on the normal way out.
+  const removeWork = onCleanup(`bench folder ${work}`, () => removeWorkDir(work));
   execFileSync('node', ['tools/scripts/bundle.mjs', 'apps/apiserver'], { cwd: REPO_ROOT, stdio: 'ignore' });
   const etcd = await startEtcdCluster({ dir: join(work, 'keel-etcd'), members: 1 });
   const port = await freeLoopbackPort();
@@ -162,7 +165,7 @@ async function main(): Promise<void> {
   } finally {
     await server.stop();
     await etcd.stop({ removeData: true });
-    rmSync(work, { recursive: true, force: true });
+    await removeWork();
   }
 
   const conditions = {
@@ -192,7 +195,4 @@ async function main(): Promise<void> {
   console.log(`JSON: ${out}`);
 }
 
-main().catch((err: unknown) => {
-  console.error(`bench-apiserver: ${err instanceof Error ? err.message : String(err)}`);
-  process.exit(1);
-});
+runTool('bench-apiserver', main);

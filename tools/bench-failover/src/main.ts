@@ -9,10 +9,11 @@
 // round. DESIGN.md's bar: writes resume within about two election timeouts.
 //   npx tsx tools/bench-failover/src/main.ts [--rounds 5] [--systems keel-store,etcd] [--election-ms 1000] [--heartbeat-ms 100]
 import { EtcdClient } from '@keel/etcd-client';
+import { onCleanup, removeWorkDir, runTool } from '@keel/process';
 import { startEtcdCluster } from '@keel/tools-etcd';
 import { startStoreCluster } from '@keel/tools-store';
 import { Command, InvalidArgumentError } from 'commander';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -175,24 +176,16 @@ async function main(): Promise<void> {
   for (const s of opts.systems) if (s !== 'keel-store' && s !== 'etcd') throw new Error(`--systems: unknown ${s}`);
   const loadAtStart = loadavg()[0]!;
   const work = mkdtempSync(join(tmpdir(), 'keel-bench-failover-'));
-  // On Ctrl-C or the suite's timeout, stop the members before exiting.
-  let running: Members | undefined;
-  const onSignal = () =>
-    void (running?.stop() ?? Promise.resolve())
-      .catch(() => undefined)
-      .finally(() => {
-        rmSync(work, { recursive: true, force: true });
-        process.exit(130);
-      });
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  // On Ctrl-C or the suite's timeout (even while etcd starts), its members are stopped by
+  // the PID files under `work`, which is then removed; the finally below does it on the way out.
+  const removeWork = onCleanup(`bench folder ${work}`, () => removeWorkDir(work));
   const results: { system: System; rounds: Round[]; newLeader: ReturnType<typeof stats>; firstWrite: ReturnType<typeof stats>; writeGap: ReturnType<typeof stats>; error?: string }[] = [];
   try {
     for (const system of opts.systems as System[]) {
       const rounds: Round[] = [];
       let error: string | undefined;
       const m = await startSystem(system, work, opts.heartbeatMs, opts.electionMs);
-      running = m;
+      const stopMembers = onCleanup(`${system} members`, () => m.stop());
       try {
         const ids = await Promise.all(m.endpoints.map(async (e) => (await statusOf(e))?.memberId ?? '?'));
         for (let n = 1; n <= opts.rounds; n++) {
@@ -203,8 +196,7 @@ async function main(): Promise<void> {
       } catch (err) {
         error = err instanceof Error ? err.message : String(err);
       } finally {
-        running = undefined;
-        await m.stop();
+        await stopMembers();
       }
       results.push({
         system,
@@ -216,7 +208,7 @@ async function main(): Promise<void> {
       });
     }
   } finally {
-    rmSync(work, { recursive: true, force: true });
+    await removeWork();
   }
   const barMs = 2 * opts.electionMs;
   const conditions = {
@@ -252,7 +244,4 @@ async function main(): Promise<void> {
   if (results.some((r) => r.error)) process.exitCode = 1;
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(`bench-failover: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-  process.exit(1);
-});
+runTool('bench-failover', main);

@@ -6,13 +6,15 @@
 // development cluster or another test on the same machine. The agent runs with
 // --disable-proxy: the proxy's iptables chains (KEEL-SERVICES, …) are global names on the
 // host, and a second proxy there would rewrite another cluster's Service rules.
-// Everything is stopped by recorded PID and the node torn down by @keel/containerd.
+// Everything is stopped by recorded PID and the node torn down by @keel/containerd — on the
+// way out, on a failed start, and on SIGINT/SIGTERM at any point (the teardown is registered
+// with @keel/process's onCleanup before the first daemon starts).
 import { Client, clientFromFiles } from '@keel/client';
-import { startContainerd, type RunningContainerd } from '@keel/containerd';
+import { startContainerd, teardownNode, type RunningContainerd } from '@keel/containerd';
 import { CriClient } from '@keel/cri';
 import { EtcdClient } from '@keel/etcd-client';
 import { createClusterPki } from '@keel/pki';
-import { freeLoopbackPorts, httpAnswers, startDaemon, type RunningDaemon } from '@keel/process';
+import { freeLoopbackPorts, httpAnswers, onCleanup, startDaemon, stopDaemon, stopDaemonsUnder, type RunningDaemon } from '@keel/process';
 import { buildImages } from '@keel/tools-images';
 import { pushImage, startRegistry, type Registry } from '@keel/tools-registry';
 import { execFileSync } from 'node:child_process';
@@ -61,15 +63,16 @@ const builtBundle = (part: string) => join(REPO_ROOT, 'dist/apps', part.replace(
  * resolve from the checkout): others may rebuild dist/ while the benchmark runs, and a
  * part must not fail to start because its bundle is being rewritten at that moment.
  */
-async function snapshotBundles(): Promise<{ dir: string; bundleOf: (part: string) => string }> {
+async function snapshotBundles(): Promise<{ remove: () => Promise<void>; bundleOf: (part: string) => string }> {
   mkdirSync(join(REPO_ROOT, 'tmp'), { recursive: true });
   const dir = mkdtempSync(join(REPO_ROOT, 'tmp', 'keel-bench-bundles-'));
+  const remove = onCleanup(`bundle copies ${dir}`, () => rmSync(dir, { recursive: true, force: true }));
   for (const part of PARTS) {
     const from = builtBundle(part);
     const deadline = Date.now() + 60_000;
     while (!existsSync(from)) {
       if (Date.now() > deadline) {
-        rmSync(dir, { recursive: true, force: true });
+        await remove();
         throw new Error(`${from} is missing: build first (npx nx run-many -t build)`);
       }
       await new Promise((r) => setTimeout(r, 500));
@@ -77,7 +80,7 @@ async function snapshotBundles(): Promise<{ dir: string; bundleOf: (part: string
     mkdirSync(join(dir, part), { recursive: true });
     copyFileSync(from, join(dir, part, 'main.js'));
   }
-  return { dir, bundleOf: (part) => join(dir, part, 'main.js') };
+  return { remove, bundleOf: (part) => join(dir, part, 'main.js') };
 }
 
 /** True once `url` answers 200 over HTTPS with `caFile` as the trusted CA. */
@@ -119,26 +122,33 @@ export async function startBenchCluster(opts: BenchClusterOptions): Promise<Benc
   let registry: Registry | undefined;
   let containerd: RunningContainerd | undefined;
   let client: Client | undefined;
-  // Once only: a signal handler and the benchmark's own finally may both ask.
+  // Once only: a signal and the benchmark's own finally may both ask.
   let stopping: Promise<string[]> | undefined;
-  const stop = (): Promise<string[]> => (stopping ??= stopOnce());
   const stopOnce = async (): Promise<string[]> => {
     const problems: string[] = [];
     client?.close();
-    // The agent first (it would restart pods), then containerd's teardown removes every
-    // sandbox through CRI, then the control plane, newest first.
-    const agent = daemons.find((d) => d.part === 'keel-agent');
-    await agent?.daemon.stop(10_000).catch((e: unknown) => void problems.push(`keel-agent: ${String(e)}`));
-    if (containerd) {
-      const report = await containerd.stop({ removeDir: true }).catch((e: unknown) => ({ problems: [String(e)] }));
-      problems.push(...report.problems);
-    }
+    // The agent first (it would restart pods) — by its PID file, so one still starting is
+    // stopped too — then containerd's teardown removes every sandbox through CRI (from the
+    // node's record, even if start was interrupted), then the control plane, newest first.
+    await stopDaemon(join(dir, 'run', 'keel-agent.pid'), 10_000).catch((e: unknown) => void problems.push(`keel-agent: ${String(e)}`));
+    const node = containerd ? containerd.stop({ removeDir: true }) : existsSync(join(dir, 'keel-node')) ? teardownNode(join(dir, 'keel-node'), { removeDir: true }) : undefined;
+    if (node) problems.push(...(await node.catch((e: unknown) => ({ problems: [String(e)] }))).problems);
     for (const d of [...daemons].reverse()) if (d.part !== 'keel-agent') await d.daemon.stop(10_000).catch((e: unknown) => void problems.push(`${d.part}: ${String(e)}`));
     await registry?.stop().catch((e: unknown) => void problems.push(`registry: ${String(e)}`));
+    // Any daemon still recorded under the folder (one that was starting when a signal came).
+    await stopDaemonsUnder(dir, 10_000);
     if (execFileSync('ip', ['-o', 'link', 'show'], { encoding: 'utf8' }).includes(`${bridge}:`)) problems.push(`bridge ${bridge} left behind`);
     rmSync(dir, { recursive: true, force: true });
-    rmSync(bundles.dir, { recursive: true, force: true });
+    await bundles.remove();
     return problems;
+  };
+  const teardown = onCleanup(`bench cluster ${dir}`, async () => {
+    const problems = await (stopping ??= stopOnce());
+    if (problems.length) throw new Error(problems.join('; '));
+  });
+  const stop = async (): Promise<string[]> => {
+    await teardown().catch(() => undefined);
+    return stopping!;
   };
 
   try {
@@ -272,21 +282,6 @@ export function memoryOf(pid: number): { rssMiB: number; hwmMiB: number } | unde
   } catch {
     return undefined;
   }
-}
-
-/**
- * On SIGINT or SIGTERM (Ctrl-C, or the suite's timeout), runs `cleanup` before exiting, so
- * no daemon, bridge or folder of the cluster outlives the benchmark.
- */
-export function stopOnSignal(cleanup: () => Promise<unknown>): void {
-  const handler = (signal: NodeJS.Signals) => {
-    process.stderr.write(`${signal}: stopping the cluster\n`);
-    void cleanup()
-      .catch(() => undefined)
-      .finally(() => process.exit(130));
-  };
-  process.once('SIGINT', handler);
-  process.once('SIGTERM', handler);
 }
 
 /** Writes a benchmark's JSON (a path relative to the checkout) and says where. */

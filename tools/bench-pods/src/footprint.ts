@@ -9,11 +9,12 @@
 // 1596 M (kine/SQLite) / 1606 M (embedded etcd), agent 275 M.
 //   npx tsx tools/bench-pods/src/footprint.ts [--settle 60] [--pods 0] [--out tmp/bench-footprint.json]
 import type { Deployment, Pod, Service } from '@keel/api';
+import { onCleanup, runTool } from '@keel/process';
 import { Command, InvalidArgumentError } from 'commander';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { memoryOf, startBenchCluster, stopOnSignal, writeResult } from './cluster';
+import { memoryOf, startBenchCluster, writeResult } from './cluster';
 
 const REPO_ROOT = resolve(import.meta.dirname, '../../..');
 
@@ -43,15 +44,11 @@ async function main(): Promise<void> {
     .opts<{ settle: number; pods: number; out: string }>();
   const log = (line: string) => process.stderr.write(`bench-footprint: ${line}\n`);
   const work = mkdtempSync(join(tmpdir(), 'keel-bench-footprint-'));
+  // Ctrl-C / SIGTERM at any point: the cluster (its own registered teardown, newer, runs
+  // first), then this folder.
+  const removeWork = onCleanup(`bench folder ${work}`, () => rmSync(work, { recursive: true, force: true }));
   const loadAtStart = loadavg()[0]!;
-  const cluster = await startBenchCluster({ dir: join(work, 'keel-cluster'), prePull: ['keel/web'], log }).catch((err: unknown) => {
-    rmSync(work, { recursive: true, force: true });
-    throw err;
-  });
-  stopOnSignal(async () => {
-    await cluster.stop();
-    rmSync(work, { recursive: true, force: true });
-  });
+  const cluster = await startBenchCluster({ dir: join(work, 'keel-cluster'), prePull: ['keel/web'], log });
   try {
     const c = cluster.client;
     // The sample app, as examples/web.yaml has it (image from this cluster's registry).
@@ -154,12 +151,9 @@ async function main(): Promise<void> {
     writeResult(opts.out, result);
   } finally {
     const problems = await cluster.stop();
-    rmSync(work, { recursive: true, force: true });
+    await removeWork();
     if (problems.length) log(`teardown problems: ${problems.join('; ')}`);
   }
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(`bench-footprint: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-  process.exit(1);
-});
+runTool('bench-footprint', main);

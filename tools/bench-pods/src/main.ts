@@ -9,12 +9,13 @@
 // Kubernetes' SLO (p99 ≤ 5 s) and writes JSON.
 //   npx tsx tools/bench-pods/src/main.ts [--pods 50] [--batch 10] [--out tmp/bench-pods.json]
 import type { Pod } from '@keel/api';
+import { onCleanup, runTool } from '@keel/process';
 import { Command, InvalidArgumentError } from 'commander';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { startBenchCluster, stopOnSignal, writeResult } from './cluster';
+import { startBenchCluster, writeResult } from './cluster';
 
 const REPO_ROOT = resolve(import.meta.dirname, '../../..');
 const SLO_P99_MS = 5000;
@@ -50,15 +51,11 @@ async function main(): Promise<void> {
 
   const log = (line: string) => process.stderr.write(`bench-pods: ${line}\n`);
   const work = mkdtempSync(join(tmpdir(), 'keel-bench-pods-'));
+  // Ctrl-C / SIGTERM at any point: the cluster (its own registered teardown, newer, runs
+  // first), then this folder.
+  const removeWork = onCleanup(`bench folder ${work}`, () => rmSync(work, { recursive: true, force: true }));
   const loadAtStart = loadavg()[0]!;
-  const cluster = await startBenchCluster({ dir: join(work, 'keel-cluster'), prePull: ['keel/web'], log }).catch((err: unknown) => {
-    rmSync(work, { recursive: true, force: true });
-    throw err;
-  });
-  stopOnSignal(async () => {
-    await cluster.stop();
-    rmSync(work, { recursive: true, force: true });
-  });
+  const cluster = await startBenchCluster({ dir: join(work, 'keel-cluster'), prePull: ['keel/web'], log });
   const created = new Map<string, number>();
   const bound = new Map<string, number>();
   const running = new Map<string, number>();
@@ -173,13 +170,10 @@ async function main(): Promise<void> {
     writeResult(opts.out, result);
   } finally {
     const problems = await cluster.stop();
-    rmSync(work, { recursive: true, force: true });
+    await removeWork();
     if (problems.length) log(`teardown problems: ${problems.join('; ')}`);
   }
   if (failure) throw new Error(failure);
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(`bench-pods: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-  process.exit(1);
-});
+runTool('bench-pods', main);

@@ -14,6 +14,7 @@ import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Command } from 'commander';
 import { GrpcTransport, LevelStorage, RaftHost } from '@keel/raft-node';
+import { onCleanup, runTool } from '@keel/process';
 
 interface Result {
   members: number;
@@ -191,11 +192,12 @@ async function main(): Promise<void> {
   const results: Result[] = [];
   const root = await mkdtemp(join(tmpdir(), 'keel-bench-raft-'));
   let group: Group | undefined;
-  const cleanup = async () => {
+  // Once, on the way out or on Ctrl-C / SIGTERM (even while a group starts): the followers
+  // by their child PIDs, then the folder.
+  const cleanup = onCleanup(`raft groups in ${root}`, async () => {
     await group?.stop();
     await rm(root, { recursive: true, force: true });
-  };
-  process.once('SIGINT', () => void cleanup().then(() => process.exit(130)));
+  });
   try {
     for (const members of memberCounts) {
       for (const proposers of proposerCounts) {
@@ -229,7 +231,4 @@ async function main(): Promise<void> {
   console.log(`JSON: ${out}`);
 }
 
-main().catch((e: unknown) => {
-  process.stderr.write(`bench-raft: ${(e as Error).message}\n`);
-  process.exit(1);
-});
+runTool('bench-raft', main);

@@ -16,7 +16,7 @@
 
 import type { Node, Pod } from '@keel/api';
 import { Client, GrpcTransport } from '@keel/client';
-import { freeLoopbackPorts, httpAnswers, startDaemon, type RunningDaemon } from '@keel/process';
+import { freeLoopbackPorts, httpAnswers, onCleanup, runTool, startDaemon, stopDaemonsUnder, type RunningDaemon } from '@keel/process';
 import { startEtcdCluster, type EtcdCluster } from '@keel/tools-etcd';
 import { Command, InvalidArgumentError } from 'commander';
 import { execFileSync } from 'node:child_process';
@@ -134,6 +134,18 @@ async function throughApiserver(nodes: number, pods: number, profileDir?: string
   let etcd: EtcdCluster | undefined;
   const daemons: RunningDaemon[] = [];
   let client: Client | undefined;
+  // The same teardown on the way out and on Ctrl-C / SIGTERM (even mid-start): the daemons
+  // in order, then any other daemon recorded under `work` (one still starting), by PID file.
+  const teardown = onCleanup(`scheduler bench ${work}`, async () => {
+    client?.close();
+    // A profiled scheduler writes its profile on exit: give it time.
+    for (const d of daemons.reverse()) await d.stop(profileDir ? 60_000 : undefined);
+    await etcd?.stop({ removeData: true });
+    await stopDaemonsUnder(work);
+    // KEEL_KEEP_WORK=1 keeps the processes' logs for a look afterwards.
+    if (process.env['KEEL_KEEP_WORK']) console.log(`kept ${work}`);
+    else rmSync(work, { recursive: true, force: true });
+  });
   try {
     etcd = await startEtcdCluster({ dir: join(work, 'keel-etcd'), members: 1 });
     const [http, grpc, metrics] = (await freeLoopbackPorts(3)) as [number, number, number];
@@ -221,13 +233,7 @@ async function throughApiserver(nodes: number, pods: number, profileDir?: string
       ...Object.fromEntries(Object.entries(latency).filter(([, v]) => v !== undefined)),
     };
   } finally {
-    client?.close();
-    // A profiled scheduler writes its profile on exit: give it time.
-    for (const d of daemons.reverse()) await d.stop(profileDir ? 60_000 : undefined);
-    await etcd?.stop({ removeData: true });
-    // KEEL_KEEP_WORK=1 keeps the processes' logs for a look afterwards.
-    if (process.env["KEEL_KEEP_WORK"]) console.log(`kept ${work}`);
-    else rmSync(work, { recursive: true, force: true });
+    await teardown();
   }
 }
 
@@ -281,7 +287,4 @@ async function main(): Promise<void> {
   console.log(`wrote ${opts.out}`);
 }
 
-main().catch((err: unknown) => {
-  console.error(`bench-scheduler: ${err instanceof Error ? err.stack : String(err)}`);
-  process.exit(1);
-});
+runTool('bench-scheduler', main);

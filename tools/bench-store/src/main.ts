@@ -13,9 +13,10 @@
 // Usage: npx tsx tools/bench-store/src/main.ts [--duration 5] [--clients 1,16,256] [--put-clients 1,16,64,256]
 //   [--watchers 16,64] [--watch-putters 16] [--workloads put,range-linearizable,range-serializable,watch] [--only keel|etcd]
 import { EtcdClient } from '@keel/etcd-client';
+import { onCleanup, removeWorkDir, runTool } from '@keel/process';
 import { startEtcdCluster } from '@keel/tools-etcd';
 import { Command } from 'commander';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -325,6 +326,9 @@ async function main(): Promise<void> {
     note: 'one machine: the load generator (one Node process) and all 3 members share the cores; systems run one after the other',
   };
   const work = mkdtempSync(join(tmpdir(), 'keel-bench-store-'));
+  // Ctrl-C or SIGTERM at any point (even while a cluster starts) stops the members by the
+  // PID files under `work` and removes it; the finally below does the same on the way out.
+  const removeWork = onCleanup(`bench folder ${work}`, () => removeWorkDir(work));
   const results: Result[] = [];
   const run = { cells, duration: opts.duration, value, connections: opts.connections };
   try {
@@ -346,7 +350,7 @@ async function main(): Promise<void> {
       }
     }
   } finally {
-    rmSync(work, { recursive: true, force: true });
+    await removeWork();
   }
   conditions.loadAverageAtEnd = Number(loadavg()[0]!.toFixed(1));
   const rss = (system: string) => results.find((r) => r.system === system)?.rssMiB?.join(' / ') ?? '-';
@@ -363,7 +367,4 @@ async function main(): Promise<void> {
   process.stdout.write(`wrote ${opts.out}\n`);
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(`bench-store: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-  process.exit(1);
-});
+runTool('bench-store', main);

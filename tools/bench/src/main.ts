@@ -4,7 +4,10 @@
 // file and its JSON in the run's folder; then writes bench-results/<UTC time>/report.md,
 // report.json and charts/*.svg. A benchmark that fails (non-zero exit, no JSON, timeout) is
 // reported as failed and the others still run; the command exits non-zero at the end.
+// On Ctrl-C or SIGTERM the running benchmark gets SIGINT (SIGKILL a minute later) and is
+// waited for, so it stops its own daemons; then this exits 130 or 143.
 //   npm run bench [-- --quick] [--only store,pods] [--skip proxy] [--note "machine shared"] [--out-dir bench-results] [--rerender <run folder>]
+import { onCleanup } from '@keel/process';
 import { Command } from 'commander';
 import { spawn } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -48,6 +51,16 @@ async function runSuite(suite: Suite, quick: boolean, dir: string): Promise<Outc
   let lingered = false;
   const result = await new Promise<{ code: number | null; timedOut: boolean; spawnError?: string }>((done) => {
     const child = spawn(TSX, args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let exited = false;
+    const stopChild = onCleanup(`benchmark ${suite.id}`, () =>
+      exited
+        ? undefined
+        : new Promise<void>((stopped) => {
+            child.once('close', () => stopped());
+            child.kill('SIGINT');
+            setTimeout(() => child.kill('SIGKILL'), 60_000).unref();
+          }),
+    );
     child.stdout.pipe(log, { end: false });
     child.stderr.pipe(log, { end: false });
     let timedOut = false;
@@ -73,6 +86,8 @@ async function runSuite(suite: Suite, quick: boolean, dir: string): Promise<Outc
       setTimeout(() => child.kill('SIGKILL'), 30_000).unref();
     }, suite.timeoutSeconds(quick) * 1000);
     const clear = () => {
+      exited = true;
+      void stopChild();
       clearTimeout(timer);
       clearTimeout(grace);
       clearInterval(watchJson);
