@@ -1,7 +1,8 @@
 // kubectl's JSONPath templates (k8s.io/client-go/util/jsonpath), parsed and run the same way:
 // text between `{…}` actions; in an action `.a.b`, `$`/`@` (both the current object, as in
 // kubectl), `..name` recursive descent, `*` and `[*]`, `[n]` (negative too), slices
-// `[start:end:step]`, unions `[0,1]` / `['a','b']`, filters `[?(@.x=="y")]` with == != < > <= >=
+// `[start:end:step]`, unions `[0,1]` / `['a','b']` (a quoted key is the key itself where it
+// exists, else a dotted path as kubectl reads it), filters `[?(@.x=="y")]` with == != < > <= >=
 // and existence `[?(@.x)]` (plus `&&` / `||`, which kubectl lacks), `{range …}…{end}`, and quoted
 // text `{"\n"}` with Go's escapes. Printing follows kubectl: one action's results joined by a
 // space, maps and lists as compact JSON, strings raw, null as <nil>. A missing key prints nothing unless
@@ -11,6 +12,7 @@
 /** One step of an action, applied to every current value in turn. */
 type Step =
   | { t: 'field'; name: string }
+  | { t: 'key'; name: string }
   | { t: 'wildcard' }
   | { t: 'recursive' }
   | { t: 'array'; start?: number; end?: number; derivedEnd: boolean; step?: number }
@@ -268,7 +270,7 @@ class Parser {
 /** The inside of `[…]` (one union part): a quoted key, or an index or slice. */
 function arrayOrKey(text: string, at: number): Step[] {
   const key = /^'([^']*)'$|^"((?:[^"\\]|\\.)*)"$/.exec(text);
-  if (key) return [{ t: 'field', name: key[1] ?? unquote(`"${key[2]}"`) }];
+  if (key) return [{ t: 'key', name: key[1] ?? unquote(`"${key[2]}"`) }];
   const m = /^(-?\d*)(:-?\d*)?(:-?\d*)?$/.exec(text === '*' ? ':' : text);
   if (!m) throw new ParseError(`invalid array index ${text}`, at);
   const num = (s: string | undefined) => (s === undefined || s === '' || s === ':' ? undefined : Number(s.replace(/^:/, '')));
@@ -362,6 +364,8 @@ class Evaluator {
     switch (s.t) {
       case 'field':
         return this.field(input, s.name);
+      case 'key':
+        return this.key(input, s.name);
       case 'wildcard':
         return input.flatMap((v) => (Array.isArray(v) ? v : isMap(v) ? Object.keys(v).sort().map((k) => v[k]) : []));
       case 'recursive':
@@ -388,6 +392,15 @@ class Evaluator {
     for (const v of input) if (isMap(v) && Object.prototype.hasOwnProperty.call(v, name)) out.push(v[name]);
     if (out.length === 0 && !this.allowMissing) throw new JsonPathError(`${name} is not found`);
     return out;
+  }
+
+  /**
+   * `['a.b']`: the key `a.b` where an object has it (a label such as app.kubernetes.io/name),
+   * else the path `.a.b`, which is how kubectl reads it (`{.items[*]['metadata.name']}`).
+   */
+  private key(input: Value[], name: string): Value[] {
+    if (!name.includes('.') || input.some((v) => isMap(v) && Object.prototype.hasOwnProperty.call(v, name))) return this.field(input, name);
+    return name.split('.').reduce((vals, part) => this.field(vals, part), input);
   }
 
   /** kubectl's evalArray: out-of-range indexes are errors, as is a step below 1. */
