@@ -143,8 +143,12 @@ export async function stopDaemonsUnder(dir: string, graceMs = 5000): Promise<num
   return stopped.filter(Boolean).length;
 }
 
-/** A keel-… work folder's cleanup: stop the daemons recorded under it, then remove it. */
+/**
+ * A keel-… work folder's cleanup: stop the daemons recorded under it, then remove it. The
+ * sweep repeats until it finds nothing running: the tool's main still runs while a signal's
+ * cleanups do, and may have started one more daemon meanwhile.
+ */
 export async function removeWorkDir(dir: string): Promise<void> {
-  await stopDaemonsUnder(dir);
+  for (let pass = 0; pass < 5 && (await stopDaemonsUnder(dir)) > 0; pass++);
   rmSync(dir, { recursive: true, force: true });
 }

@@ -332,21 +332,25 @@ async function main(): Promise<void> {
   const results: Result[] = [];
   const run = { cells, duration: opts.duration, value, connections: opts.connections };
   try {
+    // Each system's members are registered before they start: after a signal that throws,
+    // so a run that was still measuring etcd does not go on to start keel-store.
     if (opts.only !== 'keel') {
-      const etcd = await startEtcdCluster({ dir: join(work, 'keel-etcd'), members: opts.members as 1 | 3 });
+      const stopEtcd = onCleanup('etcd members', () => removeWorkDir(join(work, 'keel-etcd')));
       try {
+        const etcd = await startEtcdCluster({ dir: join(work, 'keel-etcd'), members: opts.members as 1 | 3 });
         const pids = () => etcd.members.map((m) => (JSON.parse(readFileSync(m.pidFile, 'utf8')) as { pid: number }).pid);
         results.push(...(await benchSystem('etcd', etcd.endpoints, pids, run)));
       } finally {
-        await etcd.stop({ removeData: true });
+        await stopEtcd();
       }
     }
     if (opts.only !== 'etcd') {
-      const keel = await startKeelStore(join(work, 'keel-store'), opts.members);
+      const stopKeel = onCleanup('keel-store members', () => removeWorkDir(join(work, 'keel-store')));
       try {
+        const keel = await startKeelStore(join(work, 'keel-store'), opts.members);
         results.push(...(await benchSystem('keel-store', keel.endpoints, () => keel.pids, run)));
       } finally {
-        await keel.stop();
+        await stopKeel();
       }
     }
   } finally {
