@@ -184,8 +184,14 @@ async function main(): Promise<void> {
     for (const system of opts.systems as System[]) {
       const rounds: Round[] = [];
       let error: string | undefined;
-      const m = await startSystem(system, work, opts.heartbeatMs, opts.electionMs);
-      const stopMembers = onCleanup(`${system} members`, () => m.stop());
+      // Registered before the start: after Ctrl-C that throws, so no next system starts.
+      let members: Members | undefined = undefined;
+      const stopMembers = onCleanup(`${system} members`, () => members?.stop());
+      const m = await startSystem(system, work, opts.heartbeatMs, opts.electionMs).catch(async (err: unknown) => {
+        await stopMembers();
+        throw err;
+      });
+      members = m;
       try {
         const ids = await Promise.all(m.endpoints.map(async (e) => (await statusOf(e))?.memberId ?? '?'));
         for (let n = 1; n <= opts.rounds; n++) {
