@@ -143,6 +143,39 @@ describe('RaftHost', () => {
     for (const id of [1, 2, 3]) await c.until(() => c.get(id).sm.values.length === 101);
   });
 
+  it("sends a leader's appends while it writes, and tells no one of the commit until its own write is done", async () => {
+    const c = (cluster = await Cluster.start(3));
+    const lead = await c.electLeader();
+    await c.settle(c.get(lead).host.propose(enc.encode('before')));
+    await c.until(() => [1, 2, 3].every((id) => c.get(id).sm.values.length === 1));
+    const { storage } = c.get(lead);
+    const save = storage.save.bind(storage);
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    storage.save = async (update, sync) => {
+      if (update.entries.length > 0) await held;
+      return save(update, sync);
+    };
+    let answered = false;
+    const proposed = c.get(lead).host.propose(enc.encode('x')).then((r) => ((answered = true), r));
+    // The followers receive and store the entry while the leader's own write is held...
+    const followers = [1, 2, 3].filter((id) => id !== lead);
+    await c.until(() => followers.every((id) => c.get(id).storage.lastIndex() > storage.lastIndex()), 5);
+    // ...so a quorum holds it, yet while the leader's write lasts (heartbeats due, well inside
+    // an election timeout) no member applies it and the proposer is not answered.
+    for (let i = 0; i < 5; i++) {
+      c.clock.advance(100);
+      await flush();
+    }
+    expect(answered).toBe(false);
+    for (const id of [1, 2, 3]) expect(c.get(id).sm.values).toEqual(['before']);
+    storage.save = save;
+    release();
+    await c.settle(proposed);
+    await c.until(() => [1, 2, 3].every((id) => c.get(id).sm.values.length === 2));
+    for (const id of [1, 2, 3]) expect(c.get(id).sm.values).toEqual(['before', 'x']);
+  });
+
   it('rejects a proposal whose slot a new leader filled, and never resolves it', async () => {
     const c = (cluster = await Cluster.start(3));
     const old = await c.electLeader();
