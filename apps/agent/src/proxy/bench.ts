@@ -13,6 +13,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, release } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { EndpointSlice, Service } from '@keel/api';
+import { onCleanup } from '@keel/process';
 import { service, slice } from './fixtures';
 import { conntrackIn, iptablesIn } from './iptables';
 import { Proxier, type SyncResult } from './proxier';
@@ -92,6 +93,12 @@ function row(n: number, endpointsPer: number, rules: number, chains: number, syn
 }
 
 async function benchSize(n: number, endpointsPer: number): Promise<Row[]> {
+  // Registered before it exists, so Ctrl-C (or SIGTERM) at any point removes it and exits.
+  const removeNetns = onCleanup(`network namespace ${netns}`, () => {
+    if (execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }).split('\n').some((l) => l.split(' ')[0] === netns)) {
+      execFileSync('ip', ['netns', 'del', netns]);
+    }
+  });
   execFileSync('ip', ['netns', 'add', netns]);
   try {
     const { services, slices } = objects(n, endpointsPer);
@@ -154,7 +161,7 @@ async function benchSize(n: number, endpointsPer: number): Promise<Row[]> {
     proxier.stop();
     return rows;
   } finally {
-    execFileSync('ip', ['netns', 'del', netns]);
+    await removeNetns();
   }
 }
 
