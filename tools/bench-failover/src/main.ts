@@ -151,7 +151,7 @@ async function failoverRound(system: System, m: Members, ids: string[], n: numbe
 
 async function startSystem(system: System, work: string, heartbeatMs: number, electionMs: number): Promise<Members> {
   if (system === 'keel-store') {
-    const c = await startStoreCluster({ members: 3, heartbeatMs, electionMs });
+    const c = await startStoreCluster({ dir: join(work, 'keel-store'), members: 3, heartbeatMs, electionMs });
     return { endpoints: c.endpoints, kill: (i) => c.kill(i), restart: (i) => c.start(i), stop: () => c.stop() };
   }
   const c = await startEtcdCluster({ dir: join(work, 'keel-etcd'), members: 3, extraArgs: [`--heartbeat-interval=${heartbeatMs}`, `--election-timeout=${electionMs}`] });

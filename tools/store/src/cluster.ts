@@ -63,10 +63,13 @@ export interface StartOptions {
   heartbeatMs?: number;
   electionMs?: number;
   snapshotCount?: number;
+  /** The folder to work in (made if missing, removed by stop), so a caller can clean it up if start is cut short; default a fresh keel-store-test-* folder under the system's temp folder. */
+  dir?: string;
 }
 
 export async function startStoreCluster(opts: StartOptions): Promise<StoreCluster> {
-  const work = mkdtempSync(join(tmpdir(), 'keel-store-test-'));
+  const work = opts.dir ?? mkdtempSync(join(tmpdir(), 'keel-store-test-'));
+  mkdirSync(work, { recursive: true });
   const { script, remove } = await bundleStore();
   const members: StoreMember[] = [];
   const make = async (name: string, state: 'new' | 'existing'): Promise<StoreMember> => {
