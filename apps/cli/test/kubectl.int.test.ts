@@ -5,60 +5,21 @@
 // helpful errors, config contexts, `edit` in a real pseudo-terminal, and real kubectl
 // reading the same kubeconfig and seeing the same objects.
 import { ensureKubectl } from '@keel/tools-kubectl';
-import { freeLoopbackPorts } from '@keel/process';
 import { execFile, execFileSync, spawn } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import * as pty from 'node-pty';
+import { chmodSync, copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freeLoopbackPorts } from '@keel/process';
+import { CliCluster, cli, until } from './cli-cluster';
 
-const root = resolve(import.meta.dirname, '../../..');
-const cli = join(root, 'dist/apps/cli/main.js');
-const work = mkdtempSync(join(tmpdir(), 'keel-cli-test-'));
-const dir = join(work, 'keel-local');
-const kubeconfig = join(dir, 'kubeconfig');
+const cluster = new CliCluster('cli-test');
+const { work, kubeconfig, keel } = cluster;
 const ns = 'keel-cli-test';
-let clusterFlags: string[] = [];
-
-interface Result {
-  code: number;
-  out: string;
-  err: string;
-}
-
-function keel(args: string[], opts: { env?: Record<string, string>; input?: string } = {}): Promise<Result> {
-  return new Promise((done) => {
-    const child = execFile(
-      process.execPath,
-      [cli, ...args],
-      { env: { ...process.env, KUBECONFIG: kubeconfig, NO_COLOR: '1', ...opts.env }, timeout: 60_000 },
-      (err, stdout, stderr) => done({ code: err ? ((err as { code?: number }).code ?? 1) : 0, out: stdout, err: stderr }),
-    );
-    if (opts.input !== undefined) child.stdin!.end(opts.input);
-  });
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 const manifests = join(work, 'manifests');
 
 beforeAll(async () => {
-  for (const app of ['apps/store', 'apps/apiserver', 'apps/controller-manager', 'apps/scheduler', 'apps/cli']) {
-    execFileSync('node', ['tools/scripts/bundle.mjs', app], { cwd: root, stdio: 'ignore' });
-  }
-  const [store, api] = await freeLoopbackPorts(2);
-  clusterFlags = ['--dir', dir, '--store-port', String(store), '--apiserver-port', String(api)];
-  const up = await keel(['up', '--no-node', '--no-sample', '--registry', '127.0.0.1:1', ...clusterFlags]);
-  expect(up.out).toMatch(/keel-apiserver\s+started/);
+  expect((await cluster.up()).out).toMatch(/keel-apiserver\s+started/);
   mkdirSync(join(manifests, 'more'), { recursive: true });
   writeFileSync(
     join(manifests, '01-namespace.yaml'),
@@ -77,10 +38,7 @@ beforeAll(async () => {
   writeFileSync(join(manifests, 'more', 'extra.yaml'), `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: extra\n  namespace: ${ns}\n`);
 }, 180_000);
 
-afterAll(async () => {
-  await keel(['down', ...clusterFlags]);
-  rmSync(work, { recursive: true, force: true });
-}, 60_000);
+afterAll(() => cluster.down(), 60_000);
 
 describe('keel as kubectl', () => {
   it('applies a folder: created, then unchanged; -R reads sub-folders; stdin works', async () => {
@@ -231,17 +189,7 @@ describe('keel as kubectl', () => {
     const editor = join(work, 'keel-editor.sh');
     writeFileSync(editor, '#!/bin/sh\n# add a label under metadata.labels (the file is sorted YAML)\nsed -i "s/^  labels:$/  labels:\\n    edited: \\"yes\\"/" "$1"\n');
     chmodSync(editor, 0o755);
-    const run = (env: Record<string, string>) =>
-      new Promise<{ code: number; output: string }>((done) => {
-        const term = pty.spawn(process.execPath, [cli, 'edit', 'configmap/settings', '-n', ns], {
-          cols: 100,
-          rows: 30,
-          env: { ...process.env, KUBECONFIG: kubeconfig, ...env } as Record<string, string>,
-        });
-        let output = '';
-        term.onData((d) => (output += d));
-        term.onExit(({ exitCode }) => done({ code: exitCode, output }));
-      });
+    const run = (env: Record<string, string>) => cluster.inTerminal(['edit', 'configmap/settings', '-n', ns], env);
     const ok = await run({ KUBE_EDITOR: editor });
     expect(ok.output).toContain('configmap/settings edited');
     expect(ok.code).toBe(0);

@@ -3,72 +3,25 @@
 // DaemonSet selects no node: its rollout is done at once, and history/undo/restart exercise the
 // ControllerRevisions the controller-manager writes. edit runs in a real pseudo-terminal with an
 // $EDITOR script that answers differently on each run.
-import { freeLoopbackPorts } from '@keel/process';
-import { execFile, execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import * as pty from 'node-pty';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CliCluster, cli, until } from './cli-cluster';
 
-const root = resolve(import.meta.dirname, '../../..');
-const cli = join(root, 'dist/apps/cli/main.js');
-const work = mkdtempSync(join(tmpdir(), 'keel-rollout-edit-test-'));
-const dir = join(work, 'keel-local');
-const kubeconfig = join(dir, 'kubeconfig');
+const cluster = new CliCluster('rollout-edit-test');
+const { work, keel } = cluster;
 const ns = 'keel-rollout-edit';
-let clusterFlags: string[] = [];
-
-interface Result {
-  code: number;
-  out: string;
-  err: string;
-}
-
-function keel(args: string[], input?: string): Promise<Result> {
-  return new Promise((done) => {
-    const child = execFile(process.execPath, [cli, ...args], { env: { ...process.env, KUBECONFIG: kubeconfig, NO_COLOR: '1' }, timeout: 60_000 }, (err, stdout, stderr) =>
-      done({ code: err ? ((err as { code?: number }).code ?? 1) : 0, out: stdout, err: stderr }),
-    );
-    if (input !== undefined) child.stdin!.end(input);
-  });
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 /** `keel edit` in a pseudo-terminal, with the given environment (the editor). */
-function editInTerminal(target: string, env: Record<string, string>): Promise<{ code: number; output: string }> {
-  return new Promise((done) => {
-    const term = pty.spawn(process.execPath, [cli, 'edit', target, '-n', ns], {
-      cols: 200,
-      rows: 30,
-      env: { ...process.env, KUBECONFIG: kubeconfig, KUBE_EDITOR: '', ...env } as Record<string, string>,
-    });
-    let output = '';
-    term.onData((d) => (output += d));
-    term.onExit(({ exitCode }) => done({ code: exitCode, output }));
-  });
-}
+const editInTerminal = (target: string, env: Record<string, string>) =>
+  cluster.inTerminal(['edit', target, '-n', ns], { KUBE_EDITOR: '', ...env }, { cols: 200, rows: 30 });
 
 beforeAll(async () => {
-  for (const app of ['apps/store', 'apps/apiserver', 'apps/controller-manager', 'apps/scheduler', 'apps/cli']) {
-    execFileSync('node', ['tools/scripts/bundle.mjs', app], { cwd: root, stdio: 'ignore' });
-  }
-  const [store, api] = await freeLoopbackPorts(2);
-  clusterFlags = ['--dir', dir, '--store-port', String(store), '--apiserver-port', String(api)];
-  const up = await keel(['up', '--no-node', '--no-sample', '--registry', '127.0.0.1:1', ...clusterFlags]);
-  expect(up.out).toMatch(/keel-apiserver\s+started/);
+  expect((await cluster.up()).out).toMatch(/keel-apiserver\s+started/);
   const made = await keel(
     ['apply', '-f', '-'],
-    `apiVersion: v1
+    {
+      input: `apiVersion: v1
 kind: Namespace
 metadata:
   name: ${ns}
@@ -99,14 +52,12 @@ metadata:
 data:
   mode: fast
 `,
+    },
   );
   expect(made.err).toBe('');
 }, 180_000);
 
-afterAll(async () => {
-  await keel(['down', ...clusterFlags]);
-  rmSync(work, { recursive: true, force: true });
-}, 60_000);
+afterAll(() => cluster.down(), 60_000);
 
 const history = async (want: RegExp) =>
   until(`history matching ${want}`, async () => {
