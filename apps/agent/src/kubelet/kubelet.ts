@@ -23,7 +23,7 @@ import { Labels, ManagedBy, type NodeSettings } from './cri-config';
 import { rotateLogs } from './log-rotation';
 import { createLogServer, type LogServerTls } from './log-server';
 import { NodeAgent } from './node';
-import { PodWorker, type Log } from './pod-worker';
+import { PodWorker, runtimeFingerprint, type Log } from './pod-worker';
 import { ServiceAccountTokens } from './token-manager';
 
 export interface KubeletOptions {
@@ -46,6 +46,8 @@ export interface KubeletOptions {
   clusterDNS?: string[];
   clusterDomain?: string;
   housekeepingMs?: number;
+  /** How often the runtime is listed to wake the workers of pods that changed there (1 s). */
+  relistMs?: number;
   /** Rotate a container's log past this size (10 MiB), keeping this many files (5). */
   containerLogMaxBytes?: number;
   containerLogMaxFiles?: number;
@@ -70,6 +72,8 @@ export class Kubelet {
   private server: Server | HttpsServer | undefined;
   private events: EventRecorder;
   private housekeeping: NodeJS.Timeout | undefined;
+  private relistTimer: NodeJS.Timeout | undefined;
+  private relisting = false;
   private stopped = false;
   private podCidr: string | undefined;
   private networkWaiters: (() => void)[] = [];
@@ -129,6 +133,7 @@ export class Kubelet {
       delete: (pod) => this.podGone(pod.metadata.uid!),
     });
     this.informer.start();
+    this.relistTimer = setInterval(() => void this.relist().catch((err) => opts.log('debug', 'relist', { error: String(err) })), opts.relistMs ?? 1_000);
     this.housekeeping = setInterval(() => void this.housekeep().catch((err) => opts.log('warn', 'housekeeping', { error: String(err) })), opts.housekeepingMs ?? 10_000);
     opts.log('info', 'kubelet started', { node: opts.nodeName, logs: `${opts.tls ? 'https' : 'http'}://${opts.address ?? opts.nodeIP}:${this.port}` });
   }
@@ -137,6 +142,7 @@ export class Kubelet {
   async stop(): Promise<void> {
     this.stopped = true;
     clearInterval(this.housekeeping);
+    clearInterval(this.relistTimer);
     this.informer?.stop();
     this.node?.stop();
     for (const s of this.slots.values()) clearTimeout(s.timer);
@@ -211,8 +217,10 @@ export class Kubelet {
 
   private podChanged(pod: Pod): void {
     const s = this.slot(pod.metadata.uid!);
+    const echo = s.worker.isOwnStatusEcho(s.worker.pod, pod);
     s.worker.pod = pod;
-    this.schedule(s, 0);
+    // The echo of the worker's own status write needs no sync (its timer and the relist still run).
+    if (!echo) this.schedule(s, 0);
   }
 
   private podGone(uid: string): void {
@@ -255,6 +263,39 @@ export class Kubelet {
     }
     if (s.again) this.schedule(s, 0);
     else if (next !== undefined) this.schedule(s, next);
+  }
+
+  /**
+   * kubelet's PLEG: one listing of every sandbox and container of ours, compared with what
+   * each idle worker last saw of its pod; a worker whose pod changed since (a container
+   * exited, a sandbox died) syncs now rather than at its next resync. Workers that are
+   * syncing, or saw their pod after this listing began, are left alone.
+   */
+  private async relist(): Promise<void> {
+    if (this.relisting || this.stopped) return;
+    if (![...this.slots.values()].some((s) => s.worker.seen && !s.running)) return;
+    this.relisting = true;
+    try {
+      const at = performance.now();
+      const selector = { label_selector: { [Labels.managedBy]: ManagedBy } };
+      const [sandboxes, containers] = await Promise.all([this.opts.cri.listPodSandbox(selector), this.opts.cri.listContainers(selector)]);
+      const byUid = new Map<string, { sandboxes: typeof sandboxes; containers: typeof containers }>();
+      const of = (uid: string | undefined) => {
+        let e = byUid.get(uid ?? '');
+        if (!e) byUid.set(uid ?? '', (e = { sandboxes: [], containers: [] }));
+        return e;
+      };
+      for (const sb of sandboxes) of(sb.labels[Labels.podUid]).sandboxes.push(sb);
+      for (const c of containers) of(c.labels[Labels.podUid]).containers.push(c);
+      for (const s of this.slots.values()) {
+        const seen = s.worker.seen;
+        if (!seen || s.running || seen.at >= at) continue;
+        const now = byUid.get(s.worker.uid) ?? { sandboxes: [], containers: [] };
+        if (runtimeFingerprint(now.sandboxes, now.containers) !== seen.fingerprint) this.schedule(s, 0);
+      }
+    } finally {
+      this.relisting = false;
+    }
   }
 
   /** Admission against allocatable and the pods already admitted (synchronous, so two pods never both take the last room). */

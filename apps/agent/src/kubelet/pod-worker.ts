@@ -57,9 +57,45 @@ export interface WorkerDeps {
 }
 
 const ms = (n: string | undefined) => Number(nanos(n) / 1_000_000n);
+
+type ApiObjects = Omit<VolumeSources, 'podIP' | 'hostIP'>;
+/** JSON with object keys sorted, so two equal values compare equal as strings whatever their key order. */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v,
+  );
+}
+
+/** A promise's outcome, without an unhandled rejection while nobody awaits it yet. */
+type Settled<T> = { value: T } | { error: unknown };
+const settle = <T>(p: Promise<T>): Promise<Settled<T>> => p.then((value) => ({ value }), (error: unknown) => ({ error }));
+/** Asked before RunPodSandbox, for the containers' first start in the same sync. */
+interface Prefetched {
+  objects: Promise<Settled<ApiObjects>>;
+  images: Map<string, Promise<Settled<Awaited<ReturnType<Runtime['imageStatus']>>>>>;
+}
+/** A pod still getting somewhere (starting, waiting, backing off) looks again this soon. */
 const ACTIVE_RESYNC_MS = 1_000;
+/**
+ * A settled pod (every container running, nothing waiting) looks again this late: the
+ * Kubelet's relist wakes it at once when its sandboxes or containers change, probes and
+ * informer events wake it too; this resync refreshes its volumes (ConfigMaps, Secrets,
+ * tokens). Kubelet's own is a minute.
+ */
+const SETTLED_RESYNC_MS = 10_000;
+
+/**
+ * What the runtime shows of a pod's sandboxes and containers, as a string that changes
+ * when one comes, goes or changes state: the Kubelet's relist compares it with what the
+ * worker last saw (kubelet's PLEG).
+ */
+export function runtimeFingerprint(sandboxes: readonly PodSandbox__Output[], containers: readonly Container__Output[]): string {
+  return [...sandboxes.map((s) => `s ${s.id} ${s.state}`), ...containers.map((c) => `c ${c.id} ${c.state}`)].sort().join('\n');
+}
 
 interface Observed {
+  /** performance.now() when the listing began. */
+  at: number;
   sandboxes: PodSandbox__Output[];
   ready?: PodSandbox__Output;
   podIP?: string;
@@ -76,6 +112,14 @@ export class PodWorker {
   private readonly waiting = new Map<string, { reason: string; message?: string }>();
   private readonly probes = new Map<string, Partial<Record<ProbeKind, ProbeState>>>();
   private lastStatus = '';
+  /** The status last sent (set before the PATCH goes out, so its echo is known while it is in flight). */
+  private sentStatus = '';
+  /**
+   * What the last sync of a running pod saw of it in the runtime, and when that listing
+   * began (performance.now()); undefined while a sync runs or when the pod is finished or
+   * going, so the relist leaves it to its own timer.
+   */
+  seen: { fingerprint: string; at: number } | undefined;
   private readonly startTime: string;
   private deleteSent = false;
 
@@ -92,6 +136,7 @@ export class PodWorker {
 
   async sync(): Promise<number | undefined> {
     const pod = this.pod;
+    this.seen = undefined;
     if (pod) this.deps.log('debug', 'sync', { pod: this.name(pod) });
     let obs = await this.observe();
     if (!pod || pod.metadata.deletionTimestamp) {
@@ -131,7 +176,8 @@ export class PodWorker {
     const acted = await this.reconcile(pod, obs);
     if (acted) obs = await this.observe();
     await this.writeStatus(pod, obs);
-    return this.nextWakeMs();
+    this.seen = { fingerprint: runtimeFingerprint(obs.sandboxes, obs.raw), at: obs.at };
+    return this.nextWakeMs(deadline === undefined && this.settled(pod, obs));
   }
 
   /** Ends the pod as Failed with a pod-level reason (admission, deadline). */
@@ -152,6 +198,7 @@ export class PodWorker {
 
   private async observe(): Promise<Observed> {
     const { cri } = this.deps;
+    const at = performance.now();
     const selector = { label_selector: { [Labels.podUid]: this.uid } };
     const sandboxes = (await cri.listPodSandbox(selector)).sort((a, b) => Number(nanos(b.created_at) - nanos(a.created_at)));
     const ready = sandboxes.find((s) => s.state === 'SANDBOX_READY');
@@ -185,13 +232,13 @@ export class PodWorker {
         oc.imageRef = st.image_ref;
       }
     }
-    return { sandboxes, ready, podIP, byName, raw };
+    return { at, sandboxes, ready, podIP, byName, raw };
   }
 
   // ---- running the pod ----
 
   /** Drives the runtime one step towards the spec; answers whether it changed anything. */
-  private async reconcile(pod: Pod, obs: Observed, fresh = false): Promise<boolean> {
+  private async reconcile(pod: Pod, obs: Observed, prefetched?: Prefetched): Promise<boolean> {
     const { cri, settings } = this.deps;
     const spec = pod.spec!;
     let acted = false;
@@ -207,6 +254,14 @@ export class PodWorker {
         await cri.removePodSandbox(s.id);
       }
       if (obs.sandboxes.length) this.deps.events.event(pod, 'Normal', 'SandboxChanged', 'Pod sandbox changed, it will be killed and re-created.');
+      // What the containers need from the API and whether their images are present does not
+      // depend on the sandbox: ask while RunPodSandbox (the slowest step) runs. Both are
+      // read-only; a failure is met again, and reported, where the result is used.
+      const ahead: Prefetched = { objects: settle(this.fetchObjects(pod)), images: new Map() };
+      for (const c of [...(spec.initContainers ?? []), ...spec.containers]) {
+        const image = c.image ?? '';
+        if (!ahead.images.has(image)) ahead.images.set(image, settle(cri.imageStatus(image)));
+      }
       try {
         await this.deps.networkReady();
         mkdirSync(sbConfig.log_directory!, { recursive: true });
@@ -219,14 +274,14 @@ export class PodWorker {
         return true;
       }
       // Go on to the containers in the same sync: waiting for the next one would add a second to startup.
-      if (!fresh) await this.reconcile(pod, await this.observe(), true);
+      if (!prefetched) await this.reconcile(pod, await this.observe(), ahead);
       return true;
     }
 
     let sources: VolumeSources;
     let volumes: ReturnType<typeof planVolumes>;
     try {
-      sources = await this.fetchSources(pod, obs.podIP);
+      sources = await this.fetchSources(pod, obs.podIP, prefetched?.objects);
       volumes = planVolumes(pod, settings.rootDir, sources);
       writeVolumes(volumes.values());
     } catch (err) {
@@ -236,7 +291,7 @@ export class PodWorker {
       return false;
     }
     const start = async (c: Container, n: number) => {
-      acted = (await this.startContainer(pod, c, n, sandboxId!, sbConfig, sources, volumes, obs.podIP)) || acted;
+      acted = (await this.startContainer(pod, c, n, sandboxId!, sbConfig, sources, volumes, obs.podIP, prefetched?.images)) || acted;
     };
 
     // Init containers, one at a time and in order.
@@ -336,11 +391,14 @@ export class PodWorker {
     await start(c, cur.attempt + 1);
   }
 
-  private async ensureImage(pod: Pod, c: Container): Promise<string | undefined> {
+  private async ensureImage(pod: Pod, c: Container, prefetched?: Prefetched['images']): Promise<string | undefined> {
     const { cri, pullBackoff, events } = this.deps;
     const image = c.image ?? '';
     const policy = c.imagePullPolicy ?? (image.endsWith(':latest') || !/:[^/]+$/.test(image) ? 'Always' : 'IfNotPresent');
-    const present = await cri.imageStatus(image);
+    // Asked while the sandbox started (a failure then is asked again now); used once.
+    const early = prefetched?.get(image);
+    prefetched?.delete(image);
+    const present = early ? await early.then((r) => ('value' in r ? r.value : cri.imageStatus(image))) : await cri.imageStatus(image);
     if (present && policy !== 'Always') return present.id;
     if (!present && policy === 'Never') {
       this.waiting.set(c.name, { reason: 'ErrImageNeverPull', message: `Container image "${image}" is not present with pull policy of Never` });
@@ -377,9 +435,10 @@ export class PodWorker {
     sources: VolumeSources,
     volumes: ReturnType<typeof planVolumes>,
     podIP: string | undefined,
+    images?: Prefetched['images'],
   ): Promise<boolean> {
     const { cri, events } = this.deps;
-    const imageRef = await this.ensureImage(pod, c);
+    const imageRef = await this.ensureImage(pod, c, images);
     if (!imageRef) return false;
     let config;
     try {
@@ -485,9 +544,21 @@ export class PodWorker {
     return true;
   }
 
-  private nextWakeMs(): number {
+  /** Nothing to wait for: a ready sandbox, every init container done, every container (and sidecar) running. */
+  private settled(pod: Pod, obs: Observed): boolean {
+    if (!obs.ready || this.waiting.size > 0) return false;
+    const newest = (c: Container) => obs.byName.get(c.name)?.[0];
+    return (
+      (pod.spec!.initContainers ?? []).every((c) => {
+        const cur = newest(c);
+        return isSidecar(c) ? cur?.state === 'running' : cur?.state === 'exited' && cur.exitCode === 0;
+      }) && pod.spec!.containers.every((c) => newest(c)?.state === 'running')
+    );
+  }
+
+  private nextWakeMs(settled: boolean): number {
     const now = this.deps.now();
-    let next = now + ACTIVE_RESYNC_MS;
+    let next = now + (settled ? SETTLED_RESYNC_MS : ACTIVE_RESYNC_MS);
     for (const states of this.probes.values()) for (const s of Object.values(states)) next = Math.min(next, s.nextDueMs());
     return Math.max(50, next - now);
   }
@@ -559,12 +630,22 @@ export class PodWorker {
     );
     const text = JSON.stringify(status);
     if (text === this.lastStatus) return;
+    this.sentStatus = canonicalJson(status);
     await this.deps.client.pods(pod.metadata.namespace).patch(pod.metadata.name!, 'merge', { status }, { subresource: 'status' });
     this.deps.log('debug', 'status written', { pod: this.name(pod), phase: status.phase });
     this.lastStatus = text;
   }
 
-  private async fetchSources(pod: Pod, podIP: string | undefined): Promise<VolumeSources> {
+  /** The sources, with the API objects fetched now or, when given, fetched while the sandbox started. */
+  private async fetchSources(pod: Pod, podIP: string | undefined, prefetched?: Promise<Settled<ApiObjects>>): Promise<VolumeSources> {
+    const early = prefetched && (await prefetched);
+    // A failure of the early fetch is not reported: fetch again, as without it.
+    const objects = early && 'value' in early ? early.value : await this.fetchObjects(pod);
+    return { ...objects, podIP, hostIP: this.deps.hostIP() };
+  }
+
+  /** ConfigMaps, Secrets and ServiceAccount tokens the pod's env and volumes refer to. */
+  private async fetchObjects(pod: Pod): Promise<ApiObjects> {
     const refs = referencedObjects(pod);
     const ns = pod.metadata.namespace;
     const configMaps = new Map<string, Record<string, string>>();
@@ -601,7 +682,18 @@ export class PodWorker {
         throw new ConfigError(`failed to fetch token: ${(err as Error).message}`);
       }
     }
-    return { configMaps, secrets, secretBytes, serviceAccountTokens, podIP, hostIP: this.deps.hostIP() };
+    return { configMaps, secrets, secretBytes, serviceAccountTokens };
+  }
+
+  /**
+   * The informer's event for the pod's own status write: nothing but the status (and the
+   * resource version) changed, to exactly what this worker sent. Syncing for it would find
+   * nothing to do; any other change, anyone else's status write included, is no echo.
+   */
+  isOwnStatusEcho(prev: Pod | undefined, next: Pod): boolean {
+    if (!prev || !this.sentStatus || canonicalJson(next.status) !== this.sentStatus) return false;
+    const rest = (p: Pod) => canonicalJson({ ...p, status: undefined, metadata: { ...p.metadata, resourceVersion: undefined, managedFields: undefined } });
+    return rest(prev) === rest(next);
   }
 
   private name(pod: Pod): string {
