@@ -20,7 +20,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import * as pty from 'node-pty';
 import { createCa, issueCert } from '@keel/pki';
-import { ensureKubectl, type KubectlVersion } from '@keel/tools-kubectl';
+import { ensureKubectl, runKubectl, type KubectlResult, type KubectlVersion } from '@keel/tools-kubectl';
 import { eventually as eventuallyWithin, startStreamNode, type StreamNode } from './stream-node';
 
 let node: StreamNode | undefined;
@@ -37,34 +37,10 @@ afterAll(async () => {
   expect(report?.problems ?? []).toEqual([]);
 }, 120_000);
 
-interface Run {
-  code: number | null;
-  out: string;
-  err: string;
-}
-
 /** kubectl as a child process (asynchronous: the agent runs in this process and must keep serving). */
-function kubectl(version: KubectlVersion, args: string[], opts: { as?: 'admin' | 'bob'; stdin?: string } = {}): Promise<Run> {
-  const argv = ['--kubeconfig', node!.users[opts.as ?? 'admin'].kubeconfig, '--cache-dir', join(node!.work, `cache-${version}`), '--request-timeout=30s', ...args];
-  return runChild(kubectlPaths[version]!, argv, { KUBECONFIG: '' }, opts.stdin);
-}
-
-/** A command to its end (killed after 60 s), with its output and exit code. */
-function runChild(command: string, args: string[], env: Record<string, string>, stdin?: string): Promise<Run> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(command, args, { env: { ...process.env, ...env } });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolvePromise({ code, out, err });
-    });
-    child.stdin.end(stdin ?? '');
-  });
+function kubectl(version: KubectlVersion, args: string[], opts: { as?: 'admin' | 'bob'; stdin?: string } = {}): Promise<KubectlResult> {
+  const argv = ['--cache-dir', join(node!.work, `cache-${version}`), '--request-timeout=30s', ...args];
+  return runKubectl(kubectlPaths[version]!, argv, { kubeconfig: node!.users[opts.as ?? 'admin'].kubeconfig, input: opts.stdin });
 }
 
 function httpGet(url: string): Promise<string> {
@@ -81,18 +57,18 @@ for (const version of ['1.33', '1.20'] as KubectlVersion[]) {
   describe(`kubectl ${version} through the apiserver`, () => {
     it('exec: stdout and stderr apart, and the exit code', async () => {
       const res = await kubectl(version, ['exec', 'web', '-c', 'web', '--', 'sh', '-c', 'echo out; echo err >&2; exit 3']);
-      expect(res).toMatchObject({ code: 3, out: 'out\n' });
-      expect(res.err).toMatch(/^err\n/);
+      expect(res).toMatchObject({ code: 3, stdout: 'out\n' });
+      expect(res.stderr).toMatch(/^err\n/);
     });
 
     it('exec -i: piped stdin reaches the command, and its end too', async () => {
       const res = await kubectl(version, ['exec', '-i', 'web', '-c', 'web', '--', 'sh', '-c', 'wc -c; echo done'], { stdin: 'hello streams\n' });
-      expect(res).toMatchObject({ code: 0, out: '14\ndone\n', err: '' });
+      expect(res).toMatchObject({ code: 0, stdout: '14\ndone\n', stderr: '' });
     });
 
     it('exec -c picks the container', async () => {
-      expect(await kubectl(version, ['exec', 'web', '-c', 'side', '--', 'sh', '-c', 'echo $WHO'])).toMatchObject({ code: 0, out: 'side\n' });
-      expect(await kubectl(version, ['exec', 'web', '-c', 'web', '--', 'sh', '-c', 'echo $WHO'])).toMatchObject({ code: 0, out: 'web\n' });
+      expect(await kubectl(version, ['exec', 'web', '-c', 'side', '--', 'sh', '-c', 'echo $WHO'])).toMatchObject({ code: 0, stdout: 'side\n' });
+      expect(await kubectl(version, ['exec', 'web', '-c', 'web', '--', 'sh', '-c', 'echo $WHO'])).toMatchObject({ code: 0, stdout: 'web\n' });
     });
 
     it('exec -it: a terminal that follows resizes', async () => {
@@ -153,15 +129,15 @@ for (const version of ['1.33', '1.20'] as KubectlVersion[]) {
       it('speaks WebSocket v5.channel.k8s.io, with no fallback to SPDY', async () => {
         const res = await kubectl(version, ['-v=4', 'exec', 'web', '-c', 'web', '--', 'true']);
         expect(res.code).toBe(0);
-        expect(res.err).toContain('The subprotocol is v5.channel.k8s.io');
-        expect(res.err).not.toMatch(/fallback/i);
+        expect(res.stderr).toContain('The subprotocol is v5.channel.k8s.io');
+        expect(res.stderr).not.toMatch(/fallback/i);
       });
     }
 
     it('refuses a user RBAC allows only `get` on pods/exec, naming the reason', async () => {
       const res = await kubectl(version, ['exec', 'web', '-c', 'web', '--', 'true'], { as: 'bob' });
       expect(res.code).not.toBe(0);
-      expect(res.err).toContain('User "bob" cannot create resource "pods/exec" in API group "" in the namespace "default"');
+      expect(res.stderr).toContain('User "bob" cannot create resource "pods/exec" in API group "" in the namespace "default"');
     });
   });
 }
@@ -257,7 +233,7 @@ describe('WebSocket clients through the apiserver', () => {
 
   it('answers 400 for a pod on no node, a container the pod lacks, no command, a bad port, and a request without an upgrade', async () => {
     const created = await kubectl('1.33', ['run', 'idle', '--image=keel/none', '--restart=Never']);
-    expect(created).toMatchObject({ code: 0, out: 'pod/idle created\n' });
+    expect(created).toMatchObject({ code: 0, stdout: 'pod/idle created\n' });
     const refused = (path: string) => openExec(path, ['v4.channel.k8s.io']).catch((e: { statusCode: number; body: { message: string } }) => [e.statusCode, e.body.message]);
     expect(await refused('/api/v1/namespaces/default/pods/idle/exec?command=true&stdout=true')).toEqual([400, 'pod idle is not assigned to a node yet']);
     expect(await refused('/api/v1/namespaces/default/pods/web/exec?command=true&stdout=true&container=nope')).toEqual([400, 'container nope is not valid for pod web']);
@@ -379,8 +355,8 @@ describe("the agent's node endpoint (HTTPS with client certificates)", () => {
     }, 20_000);
     expect(direct.code).toBe(200);
     const viaApi = await kubectl('1.33', ['logs', 'web', '-c', 'web', '--tail=50']);
-    expect(viaApi).toMatchObject({ code: 0, err: '' });
-    expect(viaApi.out).toMatch(/response:404/);
+    expect(viaApi).toMatchObject({ code: 0, stderr: '' });
+    expect(viaApi.stdout).toMatch(/response:404/);
   });
 });
 
@@ -388,14 +364,15 @@ describe("the agent's node endpoint (HTTPS with client certificates)", () => {
 // protocol cases are in apps/cli/test/exec.int.test.ts against a stand-in server).
 describe('keel (the CLI) through the apiserver', () => {
   const keelCli = join(import.meta.dirname, '../../../dist/apps/cli/main.js');
-  const keel = (args: string[], stdin?: string): Promise<Run> =>
-    runChild(process.execPath, [keelCli, '--kubeconfig', node!.users.admin.kubeconfig, ...args], { KUBECONFIG: '', NO_COLOR: '1' }, stdin);
+  // keel's CLI takes kubectl's flags, so the same runner serves it.
+  const keel = (args: string[], stdin?: string): Promise<KubectlResult> =>
+    runKubectl(process.execPath, [keelCli, '--kubeconfig', node!.users.admin.kubeconfig, ...args], { env: { KUBECONFIG: '', NO_COLOR: '1' }, input: stdin });
 
   it('keel exec: stdout and stderr apart, piped stdin, and the remote exit code as its own', async () => {
     const res = await keel(['exec', 'web', '-c', 'web', '--', 'sh', '-c', 'echo out; echo err >&2; exit 3']);
-    expect(res).toMatchObject({ code: 3, out: 'out\n' });
-    expect(res.err).toContain('err\n');
-    expect(await keel(['exec', '-i', 'web', '-c', 'web', '--', 'sh', '-c', 'wc -c'], 'hello keel\n')).toMatchObject({ code: 0, out: expect.stringMatching(/^\s*11\n$/) });
+    expect(res).toMatchObject({ code: 3, stdout: 'out\n' });
+    expect(res.stderr).toContain('err\n');
+    expect(await keel(['exec', '-i', 'web', '-c', 'web', '--', 'sh', '-c', 'wc -c'], 'hello keel\n')).toMatchObject({ code: 0, stdout: expect.stringMatching(/^\s*11\n$/) });
   });
 
   it('keel exec -it: raw terminal, and a resize reaches the shell', async () => {

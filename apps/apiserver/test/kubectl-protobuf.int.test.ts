@@ -3,8 +3,7 @@
 // protobuf bodies; each is created against the apiserver on keel-store, and the stored object
 // is read back to check that what kubectl encoded arrived whole (and then went through the
 // usual defaults, admission and allocation: a ClusterIP, a NodePort, default tolerations).
-import { ensureKubectl } from '@keel/tools-kubectl';
-import { spawn } from 'node:child_process';
+import { ensureKubectl, runKubectl, writeKubeconfig } from '@keel/tools-kubectl';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -33,28 +32,7 @@ beforeAll(async () => {
     // Short, so the expiry test below sees Events go.
     eventTtlSeconds: 3,
   });
-  writeFileSync(
-    kubeconfig,
-    `apiVersion: v1
-kind: Config
-clusters:
-- name: keel
-  cluster:
-    server: ${api.url}
-    certificate-authority: ${pki.ca.certFile}
-users:
-- name: admin
-  user:
-    client-certificate: ${admin.certFile}
-    client-key: ${admin.keyFile}
-contexts:
-- name: keel
-  context:
-    cluster: keel
-    user: admin
-current-context: keel
-`,
-  );
+  writeKubeconfig(kubeconfig, { server: api.url, caFile: pki.ca.certFile, client: admin });
 }, 180_000);
 
 afterAll(async () => {
@@ -62,28 +40,13 @@ afterAll(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
-// Asynchronous on purpose: the apiserver runs in this process and must keep answering.
-const kubectl = (args: string[]) =>
-  new Promise<{ code: number | null; out: string; err: string }>((resolve, reject) => {
-    const child = spawn(kubectlPath, ['--cache-dir', join(work, 'cache'), '--request-timeout=20s', ...args], { env: { ...process.env, KUBECONFIG: kubeconfig } });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, out: out.trim(), err: err.trim() });
-    });
-    child.stdin.end();
-  });
+const kubectl = (args: string[]) => runKubectl(kubectlPath, ['--cache-dir', join(work, 'cache'), '--request-timeout=20s', ...args], { kubeconfig, trim: true });
 
 /** Runs kubectl, which must succeed and print `expected`. */
 async function ok(args: string[], expected: string): Promise<void> {
   const res = await kubectl(args);
-  expect(res.err).toBe('');
-  expect(res.out).toBe(expected);
+  expect(res.stderr).toBe('');
+  expect(res.stdout).toBe(expected);
 }
 
 async function stored(path: string): Promise<any> {
@@ -249,15 +212,15 @@ describe('kubectl 1.33 aggregated discovery', () => {
     const cache = join(work, 'cache-aggregated');
     const res = await kubectl(['--cache-dir', cache, 'api-resources', '-v=6']);
     expect(res.code).toBe(0);
-    const gets = [...res.err.matchAll(/"GET" url="https:\/\/[^/]+([^"?]*)/g)].map((m) => m[1]);
+    const gets = [...res.stderr.matchAll(/"GET" url="https:\/\/[^/]+([^"?]*)/g)].map((m) => m[1]);
     expect(gets).toEqual(expect.arrayContaining(['/api', '/apis']));
     // No per-group-version requests: the aggregated answer was understood.
     expect(gets.filter((p) => /^\/apis?\/.+/.test(p!))).toEqual([]);
-    expect(res.out).toMatch(/^pods\s+po\s+v1\s+true\s+Pod$/m);
-    expect(res.out).toMatch(/^deployments\s+deploy\s+apps\/v1\s+true\s+Deployment$/m);
-    expect(res.out).toMatch(/^selfsubjectaccessreviews\s+authorization.k8s.io\/v1\s+false\s+SelfSubjectAccessReview$/m);
+    expect(res.stdout).toMatch(/^pods\s+po\s+v1\s+true\s+Pod$/m);
+    expect(res.stdout).toMatch(/^deployments\s+deploy\s+apps\/v1\s+true\s+Deployment$/m);
+    expect(res.stdout).toMatch(/^selfsubjectaccessreviews\s+authorization.k8s.io\/v1\s+false\s+SelfSubjectAccessReview$/m);
     const got = await kubectl(['--cache-dir', cache, '-n', ns, 'get', 'deploy', 'web', '-o', 'name']);
-    expect(got.out).toBe('deployment.apps/web');
+    expect(got.stdout).toBe('deployment.apps/web');
   });
 });
 
@@ -280,7 +243,7 @@ describe('Events expire (--event-ttl)', () => {
     // 3 s asked; the shared lease may add its reuse window (5%, rounded down: none here).
     expect(ttl.grantedTtl).toBe(3);
     const listed = await kubectl(['-n', ns, 'get', 'events', '-o', 'name']);
-    expect(listed.out.split('\n')).toContain('event/keel-pb-event');
+    expect(listed.stdout.split('\n')).toContain('event/keel-pb-event');
     // Gone by the store's own doing: nobody deletes it.
     const deadline = Date.now() + 30_000;
     let status = 200;

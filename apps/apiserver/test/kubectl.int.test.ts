@@ -3,7 +3,7 @@
 // get in its output forms, create, apply twice (the second "unchanged"), patch, label,
 // annotate, scale, delete, describe, get -w, and errors that name the field. Over TLS, as the
 // admin (system:masters) with a client certificate from the PKI tool, as a real cluster runs.
-import { ensureKubectl, type KubectlVersion } from '@keel/tools-kubectl';
+import { ensureKubectl, runKubectl, writeKubeconfig, type KubectlVersion } from '@keel/tools-kubectl';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -27,28 +27,7 @@ beforeAll(async () => {
     },
     store,
   });
-  writeFileSync(
-    kubeconfig,
-    `apiVersion: v1
-kind: Config
-clusters:
-- name: keel
-  cluster:
-    server: ${api.url}
-    certificate-authority: ${pki.ca.certFile}
-users:
-- name: admin
-  user:
-    client-certificate: ${admin.certFile}
-    client-key: ${admin.keyFile}
-contexts:
-- name: keel
-  context:
-    cluster: keel
-    user: admin
-current-context: keel
-`,
-  );
+  writeKubeconfig(kubeconfig, { server: api.url, caFile: pki.ca.certFile, client: admin });
 }, 120_000);
 afterAll(async () => {
   await api?.stop();
@@ -85,47 +64,31 @@ for (const version of ['1.33', '1.20'] as KubectlVersion[]) {
     let kubectlPath: string;
     const ns = `kubectl-${version.replace('.', '-')}`;
     const extra = version === '1.20' ? ['--validate=false'] : [];
-    // Asynchronous on purpose: the apiserver runs in this process and must keep answering.
     const kubectl = (args: string[], input?: string) =>
-      new Promise<{ code: number | null; out: string; err: string }>((resolve, reject) => {
-        const child = spawn(kubectlPath, ['--cache-dir', join(work, `cache-${version}`), '--request-timeout=20s', ...args], {
-          env: { ...process.env, KUBECONFIG: kubeconfig },
-        });
-        let out = '';
-        let err = '';
-        child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-        child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-        const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-        child.on('error', reject);
-        child.on('close', (code) => {
-          clearTimeout(timer);
-          resolve({ code, out, err });
-        });
-        child.stdin.end(input ?? '');
-      });
+      runKubectl(kubectlPath, ['--cache-dir', join(work, `cache-${version}`), '--request-timeout=20s', ...args], { kubeconfig, input });
     const file = (name: string, text: string) => {
       const path = join(work, `${version}-${name}`);
       writeFileSync(path, text);
       return path;
     };
 
-    const run = async (args: string[], input?: string) => (await kubectl(args, input)).out.trim();
+    const run = async (args: string[], input?: string) => (await kubectl(args, input)).stdout.trim();
 
     beforeAll(async () => {
       kubectlPath = ensureKubectl(version);
       // `create -f` here; the typed generators' protobuf bodies are covered in kubectl-protobuf.int.test.ts.
       const created = await kubectl(['create', '-f', '-', ...extra], `{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"${ns}"}}`);
-      expect(created.err).toBe('');
-      expect(created.out.trim()).toBe(`namespace/${ns} created`);
+      expect(created.stderr).toBe('');
+      expect(created.stdout.trim()).toBe(`namespace/${ns} created`);
     }, 300_000);
 
     it('creates from a file and gets in table, yaml and json forms', async () => {
       const created = await kubectl(['-n', ns, 'create', '-f', file('web.yaml', deploymentYaml('web', 'keel/web:1.0')), ...extra]);
-      expect(created.err).toBe('');
-      expect(created.out.trim()).toBe('deployment.apps/web created');
+      expect(created.stderr).toBe('');
+      expect(created.stdout.trim()).toBe('deployment.apps/web created');
       const table = await kubectl(['-n', ns, 'get', 'deployments']);
       expect(table.code).toBe(0);
-      expect(table.out).toMatch(/^NAME\s+READY\s+UP-TO-DATE\s+AVAILABLE\s+AGE\nweb\s+/);
+      expect(table.stdout).toMatch(/^NAME\s+READY\s+UP-TO-DATE\s+AVAILABLE\s+AGE\nweb\s+/);
       const asYaml = await run(['-n', ns, 'get', 'deploy', 'web', '-o', 'yaml']);
       expect(asYaml).toMatch(/kind: Deployment/);
       expect(asYaml).toMatch(/replicas: 2/);
@@ -137,8 +100,8 @@ for (const version of ['1.33', '1.20'] as KubectlVersion[]) {
       const path = file('applied.yaml', deploymentYaml('applied', 'keel/web:1.0'));
       expect(await run(['-n', ns, 'apply', '-f', path, ...extra])).toBe('deployment.apps/applied created');
       const again = await kubectl(['-n', ns, 'apply', '-f', path, ...extra]);
-      expect(again.err).toBe('');
-      expect(again.out.trim()).toBe('deployment.apps/applied unchanged');
+      expect(again.stderr).toBe('');
+      expect(again.stdout.trim()).toBe('deployment.apps/applied unchanged');
       expect(await run(['-n', ns, 'apply', '-f', file('applied2.yaml', deploymentYaml('applied', 'keel/web:2.0')), ...extra])).toBe(
         'deployment.apps/applied configured',
       );
@@ -159,23 +122,23 @@ for (const version of ['1.33', '1.20'] as KubectlVersion[]) {
 
     it('describes an object', async () => {
       const described = await kubectl(['-n', ns, 'describe', 'deployment', 'web']);
-      expect(described.err).toBe('');
-      expect(described.out).toMatch(/Name:\s+web/);
-      expect(described.out).toMatch(/Replicas:\s+5 desired/);
+      expect(described.stderr).toBe('');
+      expect(described.stdout).toMatch(/Name:\s+web/);
+      expect(described.stdout).toMatch(/Replicas:\s+5 desired/);
     });
 
     it('names the bad field of an invalid manifest', async () => {
       const bad = deploymentYaml('bad', 'keel/web:1.0').replace('replicas: 2', 'replicas: -1');
       const res = await kubectl(['-n', ns, 'create', '-f', file('bad.yaml', bad), ...extra]);
       expect(res.code).not.toBe(0);
-      expect(res.err).toMatch(/spec\.replicas: Invalid value: -1: must be greater than or equal to 0/);
+      expect(res.stderr).toMatch(/spec\.replicas: Invalid value: -1: must be greater than or equal to 0/);
       expect((await kubectl(['-n', ns, 'get', 'deploy', 'bad'])).code).not.toBe(0);
     });
 
     it('reports what exists already and what does not exist', async () => {
       const dup = await kubectl(['-n', ns, 'create', '-f', join(work, `${version}-web.yaml`), ...extra]);
-      expect(dup.err).toMatch(/deployments.apps "web" already exists/);
-      expect((await kubectl(['-n', ns, 'get', 'pod', 'nope'])).err).toMatch(/pods "nope" not found/);
+      expect(dup.stderr).toMatch(/deployments.apps "web" already exists/);
+      expect((await kubectl(['-n', ns, 'get', 'pod', 'nope'])).stderr).toMatch(/pods "nope" not found/);
     });
 
     it('watches with get -w', async () => {
@@ -192,7 +155,7 @@ for (const version of ['1.33', '1.20'] as KubectlVersion[]) {
         };
         await new Promise((r) => setTimeout(r, 1000));
         const cm = await kubectl(['-n', ns, 'create', '-f', '-', ...extra], '{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"watched"},"data":{"a":"b"}}');
-        expect(cm.err).toBe('');
+        expect(cm.stderr).toBe('');
         await until(/watched\s+1\s+/);
       } finally {
         child.kill('SIGTERM');
