@@ -1,52 +1,24 @@
 // A watch over a three-member etcd keeps every event, once and in order, while the
 // member it is connected to is killed: the stream moves to another member and resumes
-// from the next revision it needs.
-import { startEtcdCluster, type EtcdCluster } from '@keel/tools-etcd';
+// from the next revision it needs (watchFailoverSuite, which keel-store's tests run too).
+import { startEtcdCluster } from '@keel/tools-etcd';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { EtcdClient, type WatchEvent } from '@keel/etcd-client';
+import { watchFailoverSuite } from '../src/watch-failover';
 
-const work = mkdtempSync(join(tmpdir(), 'keel-etcd-failover-'));
-let cluster: EtcdCluster | undefined;
-const clients: EtcdClient[] = [];
-afterAll(async () => {
-  for (const c of clients) c.close();
-  await cluster?.stop({ removeData: true });
-  rmSync(work, { recursive: true, force: true });
-});
-
-async function retry<T>(fn: () => Promise<T>, ms = 15_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    try {
-      return await fn();
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-}
-
-describe('watch across a member failure', () => {
-  it('delivers every write exactly once, in order', async () => {
-    cluster = await startEtcdCluster({ dir: join(work, 'keel-etcd'), members: 3 });
-    const watcherClient = new EtcdClient({ endpoints: cluster.endpoints });
-    const writer = new EtcdClient({ endpoints: cluster.endpoints.slice(1) });
-    clients.push(watcherClient, writer);
-
-    const seen: WatchEvent[] = [];
-    const start = (await writer.put('/failover/seed', '0')).revision;
-    watcherClient.watch({ key: '/failover/', prefix: true, startRevision: start }, { onEvents: (evs) => seen.push(...evs) });
-    const written: number[] = [start];
-    for (let i = 1; i <= 20; i++) written.push((await retry(() => writer.put('/failover/k', String(i)))).revision);
-    // The watcher's channel prefers the first endpoint: kill that member mid-stream.
-    await cluster.killMember(0);
-    for (let i = 21; i <= 40; i++) written.push((await retry(() => writer.put('/failover/k', String(i)))).revision);
-
-    const deadline = Date.now() + 20_000;
-    while (seen.length < written.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    expect(seen.map((e) => e.kv.modRevision)).toEqual(written);
+watchFailoverSuite(async () => {
+  const work = mkdtempSync(join(tmpdir(), 'keel-etcd-failover-'));
+  const cluster = await startEtcdCluster({ dir: join(work, 'keel-etcd'), members: 3 }).catch((err: unknown) => {
+    rmSync(work, { recursive: true, force: true });
+    throw err;
   });
+  return {
+    endpoints: cluster.endpoints,
+    kill: (member) => cluster.killMember(member),
+    stop: async () => {
+      await cluster.stop({ removeData: true });
+      rmSync(work, { recursive: true, force: true });
+    },
+  };
 });
