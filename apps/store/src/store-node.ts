@@ -374,20 +374,27 @@ export class StoreNode {
   }
 }
 
-/** The Raft storage with each write timed, for etcd's WAL fsync metric. */
+/**
+ * The Raft storage with each write timed, for etcd's WAL fsync metric. The core reads the
+ * storage many times per message, so each method is bound once, not at every access.
+ */
 function timedStorage(storage: DurableStorage, metrics: Metrics): DurableStorage {
+  const save = async (update: Parameters<DurableStorage['save']>[0], sync: boolean) => {
+    const start = process.hrtime.bigint();
+    await storage.save(update, sync);
+    if (sync) metrics.walFsync.observe(Number(process.hrtime.bigint() - start) / 1e9);
+    metrics.proposalsCommitted = Math.max(metrics.proposalsCommitted, update.hardState?.commit ?? 0);
+  };
+  const bound = new Map<PropertyKey, unknown>([['save', save]]);
   return new Proxy(storage, {
     get(target, prop, receiver) {
-      if (prop === 'save') {
-        return async (update: Parameters<DurableStorage['save']>[0], sync: boolean) => {
-          const start = process.hrtime.bigint();
-          await target.save(update, sync);
-          if (sync) metrics.walFsync.observe(Number(process.hrtime.bigint() - start) / 1e9);
-          metrics.proposalsCommitted = Math.max(metrics.proposalsCommitted, update.hardState?.commit ?? 0);
-        };
-      }
+      const cached = bound.get(prop);
+      if (cached !== undefined) return cached;
       const value = Reflect.get(target, prop, receiver) as unknown;
-      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      if (typeof value !== 'function') return value;
+      const fn = (value as (...a: unknown[]) => unknown).bind(target);
+      bound.set(prop, fn);
+      return fn;
     },
   });
 }
