@@ -16,14 +16,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiError, type Pod } from '@keel/api';
 import { Client, GrpcTransport } from '@keel/client';
 import { CriClient, runExec } from '@keel/cri';
-import { eventually as pollUntil, freeLoopbackPort, freeLoopbackPorts, httpAnswers, startDaemon, type RunningDaemon } from '@keel/process';
-import { startContainerd, type RunningContainerd } from '@keel/tools-containerd';
+import { eventually as pollUntil, freeLoopbackPorts, httpAnswers, startDaemon, type RunningDaemon } from '@keel/process';
+import type { RunningContainerd } from '@keel/tools-containerd';
 import { startEtcdCluster, type EtcdCluster } from '@keel/tools-etcd';
-import { buildImages } from '@keel/tools-images';
-import { pushImage, startRegistry, type Registry } from '@keel/tools-registry';
+import type { Registry } from '@keel/tools-registry';
 import { Labels } from '../src/kubelet/cri-config';
 import { Kubelet } from '../src/kubelet/kubelet';
 import { kubectlStatus } from '../src/kubelet/status';
+import { startNodeRuntime } from './stream-node';
 
 const root = resolve(import.meta.dirname, '../../..');
 const work = mkdtempSync(join(tmpdir(), 'keel-kubelet-test-'));
@@ -61,18 +61,7 @@ function startKubelet(): Kubelet {
 
 beforeAll(async () => {
   for (const app of ['apps/apiserver', 'apps/agent']) execFileSync('node', ['tools/scripts/bundle.mjs', app], { cwd: root, stdio: 'ignore' });
-  const images = await buildImages(join(work, 'images'));
-  registry = await startRegistry({ dir: join(work, 'keel-registry'), addr: `127.0.0.1:${await freeLoopbackPort()}` });
-  for (const i of images) await pushImage(i.layoutDir, i.ref, registry.addr);
-  image = (name) => `${registry!.addr}/${images.find((i) => i.name === name)!.ref}`;
-  containerd = await startContainerd({
-    dir: join(work, 'keel-kt-containerd'),
-    sandboxImage: image('keel/pause'),
-    podCidr: POD_CIDR,
-    bridge: 'keel-kt0',
-    registries: [{ host: registry.addr, endpoint: `http://${registry.addr}` }],
-  });
-  cri = new CriClient(containerd.endpoint);
+  ({ registry, containerd, cri, image } = await startNodeRuntime(work, { containerdDir: join(work, 'keel-kt-containerd'), podCidr: POD_CIDR, bridge: 'keel-kt0' }));
   // Warm the images, so the startup time below is the kubelet's, not the registry's.
   for (const name of ['keel/web', 'keel/job-ok', 'keel/job-fail', 'keel/crasher']) await cri.pullImage(image(name));
 

@@ -25,13 +25,13 @@ import { Client, GrpcTransport } from '@keel/client';
 import { CriClient } from '@keel/cri';
 import { Labels } from '../src/kubelet/cri-config';
 import { createClusterPki, issueCert, type ClusterPki } from '@keel/pki';
-import { eventually as pollUntil, freeLoopbackPort, freeLoopbackPorts, httpAnswers, startDaemon, type RunningDaemon } from '@keel/process';
-import { startContainerd, type RunningContainerd } from '@keel/tools-containerd';
+import { eventually as pollUntil, freeLoopbackPorts, httpAnswers, startDaemon, type RunningDaemon } from '@keel/process';
+import type { RunningContainerd } from '@keel/tools-containerd';
 import { startEtcdCluster, type EtcdCluster } from '@keel/tools-etcd';
-import { buildImages } from '@keel/tools-images';
-import { pushImage, startRegistry, type Registry } from '@keel/tools-registry';
+import type { Registry } from '@keel/tools-registry';
 import { Kubelet } from '../src/kubelet/kubelet';
 import { serveMetrics } from '../src/metrics';
+import { startNodeRuntime } from './stream-node';
 
 const root = resolve(import.meta.dirname, '../../..');
 const work = mkdtempSync(join(tmpdir(), 'keel-podfeatures-test-'));
@@ -90,18 +90,7 @@ const tls = (name: string) => ({ ca: readFileSync(pki.ca.certFile), cert: readFi
 beforeAll(async () => {
   for (const app of ['apps/apiserver', 'apps/controller-manager']) execFileSync('node', ['tools/scripts/bundle.mjs', app], { cwd: root, stdio: 'ignore' });
   pki = await createClusterPki(join(work, 'keel-pki'), { nodes: [NODE] });
-  const images = await buildImages(join(work, 'images'));
-  registry = await startRegistry({ dir: join(work, 'keel-registry'), addr: `127.0.0.1:${await freeLoopbackPort()}` });
-  for (const i of images) await pushImage(i.layoutDir, i.ref, registry.addr);
-  image = (name) => `${registry!.addr}/${images.find((i) => i.name === name)!.ref}`;
-  containerd = await startContainerd({
-    dir: join(work, 'keel-pf-containerd'),
-    sandboxImage: image('keel/pause'),
-    podCidr: POD_CIDR,
-    bridge: 'keel-pf0',
-    registries: [{ host: registry.addr, endpoint: `http://${registry.addr}` }],
-  });
-  cri = new CriClient(containerd.endpoint);
+  ({ registry, containerd, cri, image } = await startNodeRuntime(work, { containerdDir: join(work, 'keel-pf-containerd'), podCidr: POD_CIDR, bridge: 'keel-pf0' }));
   await cri.pullImage(image('keel/job-ok'));
 
   etcd = await startEtcdCluster({ dir: join(work, 'keel-etcd'), members: 1 });
@@ -147,9 +136,9 @@ beforeAll(async () => {
     nodeName: NODE,
     nodeIP: '127.0.0.1',
     rootDir: join(work, 'keel-agent'),
-    cgroupParent: containerd.cgroupParent,
+    cgroupParent: containerd!.cgroupParent,
     podCidr: POD_CIDR,
-    cniConflist: containerd.paths.cniConflist,
+    cniConflist: containerd!.paths.cniConflist,
     port: 0,
     housekeepingMs: 1_000,
     log,

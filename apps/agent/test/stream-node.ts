@@ -5,6 +5,8 @@
 // as `keel up` wires them); pod `web` (containers `web`
 // serving HTTP on 8080 and `side` sleeping) Running on it; kubeconfigs for the admin and for
 // `bob`, whom RBAC lets read pods and only `get` pods/exec and pods/portforward.
+// Its first part, startNodeRuntime (the registry with tools/images pushed, and containerd
+// pulling from it), also serves kubelet.int and pod-features.int.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,7 +15,7 @@ import type { Pod, Role, RoleBinding } from '@keel/api';
 import { Client, GrpcTransport } from '@keel/client';
 import { CriClient } from '@keel/cri';
 import { createClusterPki, issueCert, kubeconfig, type CertFiles, type ClusterPki } from '@keel/pki';
-import { eventually as pollUntil, freeLoopbackPorts, httpAnswers, startDaemon, type RunningDaemon } from '@keel/process';
+import { eventually as pollUntil, freeLoopbackPort, freeLoopbackPorts, httpAnswers, startDaemon, type RunningDaemon } from '@keel/process';
 import { startContainerd, type RunningContainerd } from '@keel/tools-containerd';
 import { startEtcdCluster, type EtcdCluster } from '@keel/tools-etcd';
 import { buildImages } from '@keel/tools-images';
@@ -37,6 +39,40 @@ export interface StreamNode {
 
 export function eventually<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 60_000, logs: string[] = []): Promise<T> {
   return pollUntil(what, check, { timeoutMs, details: () => logs.slice(-15).join('\n') });
+}
+
+export interface NodeRuntime {
+  registry: Registry;
+  containerd: RunningContainerd;
+  cri: CriClient;
+  /** The registry reference of an image of tools/images (keel/web, keel/pause, …). */
+  image(name: string): string;
+}
+
+/**
+ * A docker-registry on a free loopback port with the images of tools/images pushed (all, or
+ * those named), and containerd (in containerdDir, also its cgroup's name: one per node) with
+ * its own bridge and pod CIDR, pulling from that registry; a CRI client to it. Should a step
+ * fail, what was started is stopped again.
+ */
+export async function startNodeRuntime(work: string, opts: { containerdDir: string; podCidr: string; bridge: string; images?: string[] }): Promise<NodeRuntime> {
+  const images = (await buildImages(join(work, 'images'))).filter((i) => !opts.images || opts.images.includes(i.name));
+  const registry = await startRegistry({ dir: join(work, 'keel-registry'), addr: `127.0.0.1:${await freeLoopbackPort()}` });
+  try {
+    for (const i of images) await pushImage(i.layoutDir, i.ref, registry.addr);
+    const image = (name: string) => `${registry.addr}/${images.find((i) => i.name === name)!.ref}`;
+    const containerd = await startContainerd({
+      dir: opts.containerdDir,
+      sandboxImage: image('keel/pause'),
+      podCidr: opts.podCidr,
+      bridge: opts.bridge,
+      registries: [{ host: registry.addr, endpoint: `http://${registry.addr}` }],
+    });
+    return { registry, containerd, cri: new CriClient(containerd.endpoint), image };
+  } catch (err) {
+    await registry.stop().catch(() => undefined);
+    throw err;
+  }
 }
 
 export async function startStreamNode(opts: { node: string; podCidr: string; bridge: string }): Promise<StreamNode> {
@@ -73,18 +109,13 @@ export async function startStreamNode(opts: { node: string; podCidr: string; bri
   };
   try {
     execFileSync('node', ['tools/scripts/bundle.mjs', 'apps/apiserver'], { cwd: root, stdio: 'ignore' });
-    const images = (await buildImages(join(work, 'images'))).filter((i) => ['keel/pause', 'keel/web'].includes(i.name));
-    registry = await startRegistry({ dir: join(work, 'keel-registry'), addr: `127.0.0.1:${(await freeLoopbackPorts(1))[0]}` });
-    for (const i of images) await pushImage(i.layoutDir, i.ref, registry.addr);
-    const image = (name: string) => `${registry!.addr}/${images.find((i) => i.name === name)!.ref}`;
-    containerd = await startContainerd({
-      dir: join(work, `${opts.node}-containerd`), // also its cgroup's name: one per node
-      sandboxImage: image('keel/pause'),
+    let image: NodeRuntime['image'];
+    ({ registry, containerd, cri, image } = await startNodeRuntime(work, {
+      containerdDir: join(work, `${opts.node}-containerd`),
       podCidr: opts.podCidr,
       bridge: opts.bridge,
-      registries: [{ host: registry.addr, endpoint: `http://${registry.addr}` }],
-    });
-    cri = new CriClient(containerd.endpoint);
+      images: ['keel/pause', 'keel/web'],
+    }));
 
     const pki = await createClusterPki(join(work, 'pki'), { nodes: [opts.node] });
     const bob = await issueCert(pki.ca, join(work, 'pki'), 'bob', { cn: 'bob', usage: 'client' });
