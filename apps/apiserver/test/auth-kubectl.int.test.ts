@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { secureClient } from './auth-client';
 import { clusterPki, userCert, type Files, type TestPki } from './auth-pki';
-import { startTestApiServer, type TestApiServer } from './fixture';
+import { pkiSecurity, startTestApiServer, type TestApiServer } from './fixture';
 
 const work = mkdtempSync(join(tmpdir(), 'keel-auth-kubectl-test-'));
 let api: TestApiServer;
@@ -24,16 +24,7 @@ beforeAll(async () => {
   pki = await clusterPki(join(work, 'pki'));
   const alice = await userCert(join(work, 'pki'), 'alice', 'alice', ['dev']);
   api = await startTestApiServer({
-    security: {
-      flags: {
-        tlsCertFile: pki.apiserver.certFile,
-        tlsPrivateKeyFile: pki.apiserver.keyFile,
-        clientCaFile: pki.ca.certFile,
-        serviceAccountSigningKeyFile: pki.serviceAccount.privateKeyFile,
-      },
-      caFile: pki.ca.certFile,
-      admin: pki.clients['admin']!,
-    },
+    security: pkiSecurity(pki, { serviceAccountSigningKeyFile: pki.serviceAccount.privateKeyFile }),
     // The issue asks for kubectl against the apiserver on keel-store.
     store: 'keel-store',
   });

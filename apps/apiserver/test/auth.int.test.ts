@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { secureClient, type Answer, type Identity } from './auth-client';
 import { clusterPki, foreignCert, userCert, type Files, type TestPki } from './auth-pki';
-import { startTestApiServer, type TestApiServer } from './fixture';
+import { pkiSecurity, startTestApiServer, type TestApiServer } from './fixture';
 
 const work = mkdtempSync(join(tmpdir(), 'keel-auth-test-'));
 let api: TestApiServer;
@@ -26,20 +26,13 @@ beforeAll(async () => {
   const tokenFile = join(work, 'tokens.csv');
   writeFileSync(tokenFile, 'bob-token-1234,bob,uid-bob,"ops,dev"\nidle-token,idle,uid-idle\n');
   api = await startTestApiServer({
-    security: {
-      flags: {
-        tlsCertFile: pki.apiserver.certFile,
-        tlsPrivateKeyFile: pki.apiserver.keyFile,
-        clientCaFile: pki.ca.certFile,
-        tokenAuthFile: tokenFile,
-        serviceAccountSigningKeyFile: pki.serviceAccount.privateKeyFile,
-        serviceAccountKeyFiles: [pki.serviceAccount.publicKeyFile],
-        maxRequestsInflight: 2,
-        maxMutatingRequestsInflight: 1,
-      },
-      caFile: pki.ca.certFile,
-      admin: pki.clients['admin']!,
-    },
+    security: pkiSecurity(pki, {
+      tokenAuthFile: tokenFile,
+      serviceAccountSigningKeyFile: pki.serviceAccount.privateKeyFile,
+      serviceAccountKeyFiles: [pki.serviceAccount.publicKeyFile],
+      maxRequestsInflight: 2,
+      maxMutatingRequestsInflight: 1,
+    }),
   });
   as = secureClient(api.url, pki.ca.certFile);
   for (const ns of ['a', 'b']) {

@@ -20,12 +20,22 @@ import { RestServer } from '../src/rest/server';
 import { withSecurityAdmission } from '../src/auth/admission';
 import { loadSecurity, type SecurityFlags } from '../src/auth/config';
 import { secureClient } from './auth-client';
+import type { TestPki } from './auth-pki';
 
 /** HTTPS with authentication and RBAC, as keel-apiserver's flags set them; `request` then uses the admin cert. */
 export interface TestSecurity {
   flags: SecurityFlags;
   caFile: string;
   admin: { certFile: string; keyFile: string };
+}
+
+/** TestSecurity from a cluster PKI: its apiserver certificate, client certificates from its CA, `request` as its admin; `more` flags beside. */
+export function pkiSecurity(pki: TestPki, more: Omit<SecurityFlags, 'tlsCertFile' | 'tlsPrivateKeyFile'> = {}): TestSecurity {
+  return {
+    flags: { tlsCertFile: pki.apiserver.certFile, tlsPrivateKeyFile: pki.apiserver.keyFile, clientCaFile: pki.ca.certFile, ...more },
+    caFile: pki.ca.certFile,
+    admin: pki.clients['admin']!,
+  };
 }
 
 export interface TestApiServer {

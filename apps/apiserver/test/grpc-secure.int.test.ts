@@ -8,11 +8,11 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadSecurity, type SecurityFlags } from '../src/auth/config';
+import { loadSecurity } from '../src/auth/config';
 import { grpcSecurityHooks, grpcServerCredentials } from '../src/grpc/security';
 import { GrpcApiServer } from '../src/grpc/server';
 import { clusterPki, foreignCert, userCert, type Files, type TestPki } from './auth-pki';
-import { startTestApiServer, type TestApiServer } from './fixture';
+import { pkiSecurity, startTestApiServer, type TestApiServer } from './fixture';
 
 const work = mkdtempSync(join(tmpdir(), 'keel-grpc-secure-test-'));
 let api: TestApiServer;
@@ -40,13 +40,9 @@ beforeAll(async () => {
   foreign = await foreignCert(join(work, 'foreign'), 'mallory', ['system:masters']);
   const tokenFile = join(work, 'tokens.csv');
   writeFileSync(tokenFile, 'bob-token-1234,bob,uid-bob,"ops"\n');
-  const flags: SecurityFlags = {
-    tlsCertFile: pki.apiserver.certFile,
-    tlsPrivateKeyFile: pki.apiserver.keyFile,
-    clientCaFile: pki.ca.certFile,
-    tokenAuthFile: tokenFile,
-  };
-  api = await startTestApiServer({ security: { flags, caFile: pki.ca.certFile, admin: pki.clients['admin']! } });
+  const testSecurity = pkiSecurity(pki, { tokenAuthFile: tokenFile });
+  const flags = testSecurity.flags;
+  api = await startTestApiServer({ security: testSecurity });
   // The same Security main.ts builds for both adapters.
   const { security } = await loadSecurity(flags, { scheme, handler: api.handler });
   grpcApi = new GrpcApiServer({ scheme, handler: api.handler, ...grpcSecurityHooks(security) });

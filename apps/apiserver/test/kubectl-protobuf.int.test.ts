@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clusterPki, type TestPki } from './auth-pki';
-import { startTestApiServer, type TestApiServer } from './fixture';
+import { pkiSecurity, startTestApiServer, type TestApiServer } from './fixture';
 
 const work = mkdtempSync(join(tmpdir(), 'keel-kubectl-protobuf-test-'));
 const kubeconfig = join(work, 'kubeconfig');
@@ -21,18 +21,13 @@ let kubectlPath: string;
 beforeAll(async () => {
   kubectlPath = ensureKubectl('1.33');
   pki = await clusterPki(join(work, 'pki'));
-  const admin = pki.clients['admin']!;
   api = await startTestApiServer({
-    security: {
-      flags: { tlsCertFile: pki.apiserver.certFile, tlsPrivateKeyFile: pki.apiserver.keyFile, clientCaFile: pki.ca.certFile },
-      caFile: pki.ca.certFile,
-      admin,
-    },
+    security: pkiSecurity(pki),
     store: 'keel-store',
     // Short, so the expiry test below sees Events go.
     eventTtlSeconds: 3,
   });
-  writeKubeconfig(kubeconfig, { server: api.url, caFile: pki.ca.certFile, client: admin });
+  writeKubeconfig(kubeconfig, { server: api.url, caFile: pki.ca.certFile, client: pki.clients['admin']! });
 }, 180_000);
 
 afterAll(async () => {

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clusterPki } from './auth-pki';
-import { startTestApiServer, type TestApiServer, type TestStore } from './fixture';
+import { pkiSecurity, startTestApiServer, type TestApiServer, type TestStore } from './fixture';
 
 describe.each(['keel-store', 'etcd'] as TestStore[])('on %s', (store) => {
 let api: TestApiServer;
@@ -18,16 +18,11 @@ const work = mkdtempSync(join(tmpdir(), `keel-kubectl-test-${store}-`));
 const kubeconfig = join(work, 'kubeconfig');
 beforeAll(async () => {
   const pki = await clusterPki(join(work, 'pki'));
-  const admin = pki.clients['admin']!;
   api = await startTestApiServer({
-    security: {
-      flags: { tlsCertFile: pki.apiserver.certFile, tlsPrivateKeyFile: pki.apiserver.keyFile, clientCaFile: pki.ca.certFile },
-      caFile: pki.ca.certFile,
-      admin,
-    },
+    security: pkiSecurity(pki),
     store,
   });
-  writeKubeconfig(kubeconfig, { server: api.url, caFile: pki.ca.certFile, client: admin });
+  writeKubeconfig(kubeconfig, { server: api.url, caFile: pki.ca.certFile, client: pki.clients['admin']! });
 }, 120_000);
 afterAll(async () => {
   await api?.stop();
