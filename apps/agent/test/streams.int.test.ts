@@ -43,6 +43,25 @@ function kubectl(version: KubectlVersion, args: string[], opts: { as?: 'admin' |
   return runKubectl(kubectlPaths[version]!, argv, { kubeconfig: node!.users[opts.as ?? 'admin'].kubeconfig, input: opts.stdin });
 }
 
+/** A command in an 80×24 pseudo-terminal (TERM=xterm, no KUBECONFIG), with waits on what it has shown. */
+function terminal(file: string, args: string[], env: Record<string, string> = {}) {
+  const term = pty.spawn(file, args, { cols: 80, rows: 24, env: { ...process.env, KUBECONFIG: '', TERM: 'xterm', ...env } });
+  let screen = '';
+  term.onData((d) => (screen += d));
+  const exited = new Promise<number>((r) => term.onExit(({ exitCode }) => r(exitCode)));
+  const waitFor = (re: RegExp) => eventually(`${re} on the terminal (so far ${JSON.stringify(screen)})`, async () => (re.test(screen) ? true : undefined), 20_000);
+  /** Resizes to 100×30; the resize travels on its own stream, so ask `stty size` until the shell sees it. */
+  const resizeSeen = async () => {
+    term.resize(100, 30);
+    await eventually('the resize', async () => {
+      term.write('stty size\r');
+      await new Promise((r) => setTimeout(r, 300));
+      return /^30 100\r?$/m.test(screen) ? true : undefined;
+    }, 20_000);
+  };
+  return { term, exited, waitFor, resizeSeen };
+}
+
 function httpGet(url: string): Promise<string> {
   return new Promise((ok, fail) => {
     get(url, { timeout: 10_000 }, (res) => {
@@ -72,15 +91,7 @@ for (const version of ['1.33', '1.20'] as KubectlVersion[]) {
     });
 
     it('exec -it: a terminal that follows resizes', async () => {
-      const term = pty.spawn(kubectlPaths[version]!, ['--kubeconfig', node!.users.admin.kubeconfig, '--cache-dir', join(node!.work, `cache-${version}`), 'exec', '-it', 'web', '-c', 'web', '--', 'sh'], {
-        cols: 80,
-        rows: 24,
-        env: { ...process.env, KUBECONFIG: '', TERM: 'xterm' },
-      });
-      let screen = '';
-      term.onData((d) => (screen += d));
-      const exited = new Promise<number>((r) => term.onExit(({ exitCode }) => r(exitCode)));
-      const waitFor = (re: RegExp) => eventually(`${re} on the terminal (so far ${JSON.stringify(screen)})`, async () => (re.test(screen) ? true : undefined), 20_000);
+      const { term, exited, waitFor, resizeSeen } = terminal(kubectlPaths[version]!, ['--kubeconfig', node!.users.admin.kubeconfig, '--cache-dir', join(node!.work, `cache-${version}`), 'exec', '-it', 'web', '-c', 'web', '--', 'sh']);
       try {
         // The prompt (busybox ash follows it with a cursor-position query, ESC [6n).
         await waitFor(/\/www # /);
@@ -88,13 +99,7 @@ for (const version of ['1.33', '1.20'] as KubectlVersion[]) {
         await waitFor(/^42\r?$/m);
         term.write('stty size\r');
         await waitFor(/^24 80\r?$/m);
-        term.resize(100, 30);
-        // The resize travels on its own stream; ask until the shell sees it.
-        await eventually('the resize', async () => {
-          term.write('stty size\r');
-          await new Promise((r) => setTimeout(r, 300));
-          return /^30 100\r?$/m.test(screen) ? true : undefined;
-        }, 20_000);
+        await resizeSeen();
         term.write('exit\r');
         expect(await exited).toBe(0);
       } finally {
@@ -376,25 +381,12 @@ describe('keel (the CLI) through the apiserver', () => {
   });
 
   it('keel exec -it: raw terminal, and a resize reaches the shell', async () => {
-    const term = pty.spawn(process.execPath, [keelCli, '--kubeconfig', node!.users.admin.kubeconfig, 'exec', '-it', 'web', '-c', 'web', '--', 'sh'], {
-      cols: 80,
-      rows: 24,
-      env: { ...process.env, KUBECONFIG: '', TERM: 'xterm', NO_COLOR: '1' },
-    });
-    let screen = '';
-    term.onData((d) => (screen += d));
-    const exited = new Promise<number>((r) => term.onExit(({ exitCode }) => r(exitCode)));
-    const waitFor = (re: RegExp) => eventually(`${re} on the terminal (so far ${JSON.stringify(screen)})`, async () => (re.test(screen) ? true : undefined), 20_000);
+    const { term, exited, waitFor, resizeSeen } = terminal(process.execPath, [keelCli, '--kubeconfig', node!.users.admin.kubeconfig, 'exec', '-it', 'web', '-c', 'web', '--', 'sh'], { NO_COLOR: '1' });
     try {
       await waitFor(/\/www # /);
       term.write('echo $((6*7))\r');
       await waitFor(/^42\r?$/m);
-      term.resize(100, 30);
-      await eventually('the resize', async () => {
-        term.write('stty size\r');
-        await new Promise((r) => setTimeout(r, 300));
-        return /^30 100\r?$/m.test(screen) ? true : undefined;
-      }, 20_000);
+      await resizeSeen();
       term.write('exit 7\r');
       expect(await exited).toBe(7);
     } finally {
