@@ -6,7 +6,7 @@ import { ApiError, type ConfigMap } from '@keel/api';
 import type { Client } from '@keel/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RequestAttributes } from '../src/grpc/server';
-import { startTestGrpcApiServer, type TestGrpcApiServer } from './grpc-fixture';
+import { failure, startTestGrpcApiServer, type TestGrpcApiServer } from './grpc-fixture';
 
 let t: TestGrpcApiServer;
 const decisions: string[] = [];
@@ -52,16 +52,6 @@ beforeAll(async () => {
 afterAll(async () => t?.stop());
 
 const cm = (name: string): ConfigMap => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data: {} });
-
-async function failure(p: Promise<unknown>): Promise<ApiError> {
-  try {
-    await p;
-  } catch (err) {
-    expect(err).toBeInstanceOf(ApiError);
-    return err as ApiError;
-  }
-  throw new Error('expected the call to fail');
-}
 
 describe('gRPC security hooks', () => {
   it('refuses calls without valid credentials as Unauthorized (401)', async () => {

@@ -1,8 +1,10 @@
 // The test apiserver of ./fixture.ts with the keel.v1 gRPC adapter on the same handler, on
-// a free loopback port, and @keel/client connected to it. stop() removes everything.
+// a free loopback port, and @keel/client connected to it. stop() removes everything. failure()
+// gives the ApiError of a call that must fail.
 import type { Metadata } from '@grpc/grpc-js';
-import { scheme } from '@keel/api';
+import { ApiError, scheme } from '@keel/api';
 import { Client, GrpcTransport } from '@keel/client';
+import { expect } from 'vitest';
 import { GrpcApiServer, type GrpcApiOptions } from '../src/grpc/server';
 import { startTestApiServer, type TestApiServer } from './fixture';
 
@@ -48,4 +50,15 @@ export async function startTestGrpcApiServer(opts: Partial<Pick<GrpcApiOptions, 
     await api.stop();
     throw err;
   }
+}
+
+/** The ApiError a call that must fail rejects with. */
+export async function failure(p: Promise<unknown>): Promise<ApiError> {
+  try {
+    await p;
+  } catch (err) {
+    expect(err).toBeInstanceOf(ApiError);
+    return err as ApiError;
+  }
+  throw new Error('expected the call to fail');
 }

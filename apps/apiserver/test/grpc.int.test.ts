@@ -5,7 +5,7 @@
 import { ApiError, type ConfigMap, type Deployment, type KubeObject, type Pod } from '@keel/api';
 import type { WatchEvent } from '@keel/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestGrpcApiServer, type TestGrpcApiServer } from './grpc-fixture';
+import { failure, startTestGrpcApiServer, type TestGrpcApiServer } from './grpc-fixture';
 
 let t: TestGrpcApiServer;
 beforeAll(async () => {
@@ -30,16 +30,6 @@ const deployment = (name: string, replicas = 1): Deployment => ({
     template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'web', image: 'keel/web:1.0' }] } },
   },
 });
-
-async function failure(p: Promise<unknown>): Promise<ApiError> {
-  try {
-    await p;
-  } catch (err) {
-    expect(err).toBeInstanceOf(ApiError);
-    return err as ApiError;
-  }
-  throw new Error('expected the call to fail');
-}
 
 /** Collects watch events until `until` says enough (or the stream ends). */
 function collect<T extends KubeObject>(start: (h: { event(e: WatchEvent<T>): void; end(err?: ApiError): void }) => { stop(): void }, until: (events: WatchEvent<T>[]) => boolean) {
