@@ -6,9 +6,13 @@
 // down, or forgotten) and gives them a worker that tears them down, and rotates container
 // logs (log-rotation.ts). Stopping the kubelet
 // stops watching and working; pods keep running, as with kubelet, and the next agent
-// adopts them by their labels. metricsText() reports the pod workers: how many, how many
+// adopts them by their labels. Once a second it lists the runtime and wakes the worker of
+// any pod whose sandboxes or containers changed since that worker last looked (kubelet's
+// PLEG), so settled pods need only a slow resync. Sandboxes start a few at a time
+// (slots.ts). metricsText() reports the pod workers: how many, how many
 // syncing now, their sync outcomes and durations.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
@@ -24,6 +28,7 @@ import { rotateLogs } from './log-rotation';
 import { createLogServer, type LogServerTls } from './log-server';
 import { NodeAgent } from './node';
 import { PodWorker, runtimeFingerprint, type Log } from './pod-worker';
+import { Slots } from './slots';
 import { ServiceAccountTokens } from './token-manager';
 
 export interface KubeletOptions {
@@ -46,6 +51,8 @@ export interface KubeletOptions {
   clusterDNS?: string[];
   clusterDomain?: string;
   housekeepingMs?: number;
+  /** RunPodSandbox calls at once (default: the CPU count, at least 2). */
+  sandboxStarts?: number;
   /** How often the runtime is listed to wake the workers of pods that changed there (1 s). */
   relistMs?: number;
   /** Rotate a container's log past this size (10 MiB), keeping this many files (5). */
@@ -86,10 +93,13 @@ export class Kubelet {
   private readonly syncs = { success: 0, error: 0 };
   private readonly syncDurations = new Histogram('keel_kubelet_pod_worker_duration_seconds', 'Duration of one pod worker sync.');
   port = 0;
+  /** RunPodSandbox calls at once (slots.ts): one per CPU, at least two; a wait for one is cut at 5 s. */
+  private readonly sandboxStarts: Slots;
 
   constructor(private readonly opts: KubeletOptions) {
     this.events = new EventRecorder({ client: opts.client, component: 'kubelet', host: opts.nodeName, onError: (err) => opts.log('debug', 'event not written', { error: String(err) }) });
     this.serviceAccountTokens = new ServiceAccountTokens(opts.client);
+    this.sandboxStarts = new Slots(opts.sandboxStarts ?? Math.max(2, availableParallelism()), 5_000);
     this.settings = { nodeName: opts.nodeName, rootDir: opts.rootDir, cgroupParent: opts.cgroupParent, clusterDNS: opts.clusterDNS ?? [], clusterDomain: opts.clusterDomain ?? 'cluster.local' };
   }
 
@@ -206,6 +216,7 @@ export class Kubelet {
         crashBackoff: this.crashBackoff,
         pullBackoff: this.pullBackoff,
         networkReady: this.networkReady,
+        sandboxSlot: (fn) => this.sandboxStarts.run(fn),
         serviceAccountTokens: this.serviceAccountTokens,
         admit: (pod) => this.admit(pod),
       });

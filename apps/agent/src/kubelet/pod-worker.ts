@@ -52,6 +52,8 @@ export interface WorkerDeps {
   networkReady: () => Promise<void>;
   /** TokenRequest with caching and refresh, for projected serviceAccountToken sources. */
   serviceAccountTokens?: ServiceAccountTokens;
+  /** Runs RunPodSandbox when a slot is free (how many sandboxes start at once). */
+  sandboxSlot?: <T>(fn: () => Promise<T>) => Promise<T>;
   /** Node admission for a pod not yet started here (admission.ts); undefined admits. */
   admit?: (pod: Pod) => Rejection | undefined;
 }
@@ -266,7 +268,7 @@ export class PodWorker {
         await this.deps.networkReady();
         mkdirSync(sbConfig.log_directory!, { recursive: true });
         const t0 = this.deps.now();
-        sandboxId = await cri.runPodSandbox(sbConfig);
+        sandboxId = await (this.deps.sandboxSlot ? this.deps.sandboxSlot(() => cri.runPodSandbox(sbConfig)) : cri.runPodSandbox(sbConfig));
         this.deps.log('debug', 'sandbox started', { pod: this.name(pod), ms: this.deps.now() - t0 });
       } catch (err) {
         this.deps.events.event(pod, 'Warning', 'FailedCreatePodSandBox', `Failed to create pod sandbox: ${(err as Error).message}`);
