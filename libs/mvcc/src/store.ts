@@ -482,19 +482,14 @@ export class MvccStore {
       }
       // Answer those that asked to be answered before the write (not a physical compaction,
       // which answers once it is done, below).
-      let answered = false;
       group.forEach((item, i) => {
         const outcome = outcomes[i]!;
         if (!item.written || (outcome.ok && outcome.after)) return;
-        answered = true;
         this.answeredIndex = item.index;
         this.answeredRev = this.currentRev;
         if (outcome.ok) item.resolve(outcome.value);
         else item.reject(outcome.error);
       });
-      // Then let those answers reach their sockets (this turn's I/O) before starting the write:
-      // the batch call and LevelDB's worker thread would compete with them for the CPU.
-      if (answered) await new Promise<void>((resolve) => setImmediate(resolve));
       this.batch.push({ type: 'put', key: APPLIED_KEY, value: encodeNumber(this.applied) });
       this.batch.push({ type: 'put', key: REVISION_KEY, value: encodeNumber(this.currentRev) });
       await this.db.batch(this.batch, { sync: this.sync });
