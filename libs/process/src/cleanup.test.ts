@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, onTestFinished } from 'vitest';
 import { onCleanup, pendingCleanups, runCleanups } from './cleanup';
 
 const work = mkdtempSync(join(tmpdir(), 'keel-cleanup-test-'));
@@ -88,6 +88,14 @@ describe('cleanups on a signal or at the end', () => {
   });
 
   it('runs each cleanup once, newest first, and reports failures', async () => {
+    // onCleanup installs SIGINT/SIGTERM handlers in this (the test runner's) process: take
+    // them away again, so stopping the runner's worker does not run them.
+    const before = { SIGINT: process.listeners('SIGINT'), SIGTERM: process.listeners('SIGTERM') };
+    onTestFinished(() => {
+      for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+        for (const l of process.listeners(signal)) if (!before[signal].includes(l)) process.off(signal, l);
+      }
+    });
     const ran: string[] = [];
     const runA = onCleanup('keel-a', () => void ran.push('a'));
     onCleanup('keel-b', () => {

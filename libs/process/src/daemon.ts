@@ -85,6 +85,15 @@ function gone(pid: number): boolean {
   }
 }
 
+/**
+ * Waits out the moment between an exiting process releasing its memory (its command line
+ * reads empty, so it no longer matches) and its becoming a zombie, so a stop that returns
+ * means exited. Bounded: after the exit the PID could in principle be reused.
+ */
+async function exitSettled(pid: number): Promise<void> {
+  for (let i = 0; i < 100 && !gone(pid) && cmdline(pid)?.length === 0; i++) await sleep(5);
+}
+
 /** The daemon recorded in `pidFile`, when it still runs. */
 export function runningDaemon(pidFile: string): PidRecord | undefined {
   const record = readRecord(checkOwned(pidFile));
@@ -112,6 +121,7 @@ export async function stopDaemon(pidFile: string, graceMs = 5000): Promise<boole
     }
     while (matches(record)) await sleep(10);
   }
+  await exitSettled(record.pid);
   return true;
 }
 
@@ -121,6 +131,7 @@ export async function killDaemon(pidFile: string): Promise<boolean> {
   if (!record || !matches(record)) return false;
   process.kill(record.pid, 'SIGKILL');
   while (matches(record)) await sleep(10);
+  await exitSettled(record.pid);
   return true;
 }
 
