@@ -7,11 +7,11 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Container, Pod } from '@keel/api';
-import { Client, EventRecorder, FakeApi } from '@keel/client';
+import { Client, EventRecorder } from '@keel/client';
 import type { ContainerConfig, ExecSyncResponse__Output } from '@keel/cri';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Backoff, CrashLoopBackoff, ImagePullBackoff } from './backoff';
 import { HollowRuntime, type HollowBehaviour } from './hollow';
+import { fakeClock, workerDeps } from './worker-fixture';
 import { PodWorker } from './pod-worker';
 import { terminationMessageFile } from './termination-message';
 import { podDir } from './volumes';
@@ -43,23 +43,9 @@ class ScriptedRuntime extends HollowRuntime {
 }
 
 function setup(behaviour: (name: string) => HollowBehaviour = () => ({})) {
-  let now = Date.parse('2026-01-01T00:00:00Z');
-  const clock = { now: () => now, advance: (ms: number) => (now += ms) };
+  const clock = fakeClock();
   const runtime = new ScriptedRuntime({ now: clock.now, behaviour: (config) => behaviour(config.metadata?.name ?? '') });
-  const client = new Client(new FakeApi());
-  const events = new EventRecorder({ client, component: 'kubelet' });
-  const deps = {
-    cri: runtime,
-    client,
-    events,
-    settings: { nodeName: 'n1', rootDir: root, cgroupParent: '/keel-lifecycle-test', clusterDNS: [], clusterDomain: 'cluster.local' },
-    hostIP: () => '10.0.0.1',
-    log: () => undefined,
-    now: clock.now,
-    crashBackoff: new Backoff(CrashLoopBackoff),
-    pullBackoff: new Backoff(ImagePullBackoff),
-    networkReady: async () => undefined,
-  };
+  const { client, events, deps } = workerDeps(runtime, clock, root, '/keel-lifecycle-test');
   return { clock, runtime, client, events, deps };
 }
 

@@ -7,35 +7,22 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Pod } from '@keel/api';
-import { Client, EventRecorder, FakeApi } from '@keel/client';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Backoff, CrashLoopBackoff, ImagePullBackoff } from './backoff';
 import { HollowRuntime, type HollowBehaviour } from './hollow';
+import { fakeClock, workerDeps } from './worker-fixture';
 import { PodWorker, canonicalJson, runtimeFingerprint } from './pod-worker';
 
 const root = mkdtempSync(join(tmpdir(), 'keel-resync-test-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 async function setup(name: string, behaviour: HollowBehaviour = {}) {
-  let now = Date.parse('2026-01-01T00:00:00Z');
-  const clock = { now: () => now, advance: (ms: number) => (now += ms) };
+  const clock = fakeClock();
   const runtime = new HollowRuntime({ now: clock.now, behaviour: () => behaviour });
-  const client = new Client(new FakeApi());
+  const { client, deps } = workerDeps(runtime, clock, root, '/keel-resync-test');
   // The FakeApi gives the pod its own uid.
   const created = await client.pods('default').create({ apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'default' }, spec: { nodeName: 'n1', containers: [{ name: 'c', image: 'img:1' }] } });
   const uid = created.metadata.uid!;
-  const worker = new PodWorker(uid, {
-    cri: runtime,
-    client,
-    events: new EventRecorder({ client, component: 'kubelet' }),
-    settings: { nodeName: 'n1', rootDir: root, cgroupParent: '/keel-resync-test', clusterDNS: [], clusterDomain: 'cluster.local' },
-    hostIP: () => '10.0.0.1',
-    log: () => undefined,
-    now: clock.now,
-    crashBackoff: new Backoff(CrashLoopBackoff),
-    pullBackoff: new Backoff(ImagePullBackoff),
-    networkReady: async () => undefined,
-  });
+  const worker = new PodWorker(uid, deps);
   const sync = async () => {
     worker.pod = await client.pods('default').get(name);
     return worker.sync();

@@ -5,33 +5,19 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Pod } from '@keel/api';
-import { Client, EventRecorder, FakeApi } from '@keel/client';
+import { Client } from '@keel/client';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Backoff, CrashLoopBackoff, ImagePullBackoff } from './backoff';
 import { HollowRuntime } from './hollow';
+import { fakeClock, workerDeps } from './worker-fixture';
 import { PodWorker } from './pod-worker';
 
 const root = mkdtempSync(join(tmpdir(), 'keel-worker-test-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 function setup(exitCode: number | undefined, restartPolicy: 'Always' | 'Never', pullable = true) {
-  let now = Date.parse('2026-01-01T00:00:00Z');
-  const clock = { now: () => now, advance: (ms: number) => (now += ms) };
+  const clock = fakeClock();
   const runtime = new HollowRuntime({ now: clock.now, behaviour: () => (exitCode === undefined ? {} : { exitAfterMs: 0, exitCode }), pullable: () => pullable });
-  const client = new Client(new FakeApi());
-  const events = new EventRecorder({ client, component: 'kubelet' });
-  const deps = {
-    cri: runtime,
-    client,
-    events,
-    settings: { nodeName: 'n1', rootDir: root, cgroupParent: '/keel-worker-test', clusterDNS: [], clusterDomain: 'cluster.local' },
-    hostIP: () => '10.0.0.1',
-    log: () => undefined,
-    now: clock.now,
-    crashBackoff: new Backoff(CrashLoopBackoff),
-    pullBackoff: new Backoff(ImagePullBackoff),
-    networkReady: async () => undefined,
-  };
+  const { client, deps } = workerDeps(runtime, clock, root, '/keel-worker-test');
   return { clock, runtime, client, deps };
 }
 
