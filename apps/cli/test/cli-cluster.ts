@@ -53,13 +53,18 @@ export class CliCluster {
     rmSync(this.work, { recursive: true, force: true });
   }
 
+  /** This cluster's kubeconfig, and the scratch folder as TMPDIR: the copies `keel edit` keeps of a failed edit go with it. */
+  private get env(): Record<string, string> {
+    return { KUBECONFIG: this.kubeconfig, TMPDIR: this.work };
+  }
+
   /** Runs `keel args` with this cluster's kubeconfig and no colour; stdin from `input` if given. */
   readonly keel = (args: string[], opts: { env?: Record<string, string>; input?: string } = {}): Promise<Result> =>
     new Promise((done) => {
       const child = execFile(
         process.execPath,
         [cli, ...args],
-        { env: { ...process.env, KUBECONFIG: this.kubeconfig, NO_COLOR: '1', ...opts.env }, timeout: 60_000 },
+        { env: { ...process.env, ...this.env, NO_COLOR: '1', ...opts.env }, timeout: 60_000 },
         (err, stdout, stderr) => done({ code: err ? ((err as { code?: number }).code ?? 1) : 0, out: stdout, err: stderr }),
       );
       if (opts.input !== undefined) child.stdin!.end(opts.input);
@@ -70,7 +75,7 @@ export class CliCluster {
     new Promise((done) => {
       const term = pty.spawn(process.execPath, [cli, ...args], {
         ...size,
-        env: { ...process.env, KUBECONFIG: this.kubeconfig, ...env } as Record<string, string>,
+        env: { ...process.env, ...this.env, ...env } as Record<string, string>,
       });
       let output = '';
       term.onData((d) => (output += d));
