@@ -159,7 +159,7 @@ export class StoreNode {
   // ---- what the RPCs use -------------------------------------------------------------------
 
   /** The header every answer carries. */
-  header(revision: number = this.mvcc.answeredRevision): ResponseHeader {
+  header(revision: number = this.mvcc.revision): ResponseHeader {
     return { cluster_id: String(this.clusterId), member_id: String(this.id), revision, raft_term: this.term };
   }
 

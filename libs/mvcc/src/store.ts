@@ -185,15 +185,6 @@ export class MvccStore {
     return this.committedRev;
   }
 
-  /**
-   * The newest revision a client may have been told of: `revision`, or beyond it what was
-   * answered before its batch was on disk (applyAnswering). For response headers, so no
-   * answer names a revision older than one an earlier answer gave (a read at it waits).
-   */
-  get answeredRevision(): number {
-    return Math.max(this.committedRev, this.answeredRev);
-  }
-
   /** Revisions below this one are gone; 0 before the first compaction. */
   get compactRevision(): number {
     return this.visibleCompactRev;
