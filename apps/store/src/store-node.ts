@@ -3,8 +3,7 @@
 //  - the state machine: committed entries go to MVCC in log order without waiting, so
 //    consecutive applies share one LevelDB batch; MVCC writes are not fsynced, the Raft log
 //    is the durable record, and after a restart the host replays the log, where entries at
-//    or below MVCC's applied index are skipped (they are already in its state); an operation
-//    is answered once it has run, before its batch is written (reads here wait for that write);
+//    or below MVCC's applied index are skipped (they are already in its state);
 //  - proposals: a request is proposed as an entry naming this member and a sequence
 //    number, and answered with the result of applying that very entry here (on a follower
 //    the core forwards the proposal to the leader; the answer still comes from our apply);
@@ -262,16 +261,10 @@ export class StoreNode {
     this.lastMvccIndex = entry.index;
     this.metrics.proposalsApplied++;
     let result: Promise<unknown>;
-    // On disk in MVCC; an operation is answered before that (applyAnswering: the log is the
-    // durable record, and reads here wait until it is visible).
-    let written: Promise<unknown> | undefined;
     switch (body.kind) {
-      case 'op': {
-        const applying = this.mvcc.applyAnswering(body.op, entry.index);
-        result = applying.result;
-        written = applying.written;
+      case 'op':
+        result = this.mvcc.apply(body.op, entry.index);
         break;
-      }
       case 'keepAlive':
         // After the entries before it are executed, so a grant just before it is known.
         result = this.mvcc.markApplied(entry.index).then(() => this.mvcc.renewLease(body.lease));
@@ -280,16 +273,14 @@ export class StoreNode {
         result = this.mvcc.markApplied(entry.index);
         break;
     }
-    const fatal = (err: unknown) => {
+    result.catch((err: unknown) => {
       // A refusal is part of the state machine; anything else means the store failed.
       if (!(err instanceof MvccError) || err.code === 'Closed' || err.code === 'Corrupt') {
         if (!this.stopped) this.config.onFatal(err instanceof Error ? err : new Error(String(err)));
       }
-    };
-    result.catch(fatal);
-    written?.catch(fatal);
+    });
     const started = process.hrtime.bigint();
-    void (written ?? result).then(
+    void result.then(
       () => this.metrics.backendCommit.observe(Number(process.hrtime.bigint() - started) / 1e9),
       () => undefined,
     );

@@ -4,8 +4,7 @@
 // through `apply(operation, index)`, in log order, and the applied index is written in the
 // same LevelDB batch as the changes it caused, so after a crash the store knows exactly
 // which entry to resume from. Consecutive applies are grouped into one batch (group
-// commit); readers and watchers see a revision only once its batch is on disk, though an
-// operation may be answered before (applyAnswering), and reads made after wait for it.
+// commit); readers and watchers see a revision only once its batch is on disk.
 // The store knows nothing of Raft: an index is just a number that must grow.
 import { ClassicLevel } from 'classic-level';
 import { mkdir } from 'node:fs/promises';
@@ -80,8 +79,6 @@ type Queued =
       index: number;
       resolve: (value: unknown) => void;
       reject: (err: unknown) => void;
-      /** Answered before its batch is on disk (applyAnswering); these settle once it is. */
-      written?: { resolve: () => void; reject: (err: unknown) => void };
     }
   | { kind: 'exclusive'; run: () => Promise<void> };
 
@@ -119,10 +116,6 @@ export class MvccStore {
   /** The applied index whose batch is on disk and visible to reads. */
   private visibleApplied = 0;
   private appliedWaiters: { index: number; resolve: () => void; reject: (err: Error) => void }[] = [];
-  /** The last index answered before its batch was on disk (applyAnswering): reads wait for it. */
-  private answeredIndex = 0;
-  /** The revision the answered operations reached. */
-  private answeredRev = 0;
 
   private queue: Queued[] = [];
   private draining = false;
@@ -240,33 +233,6 @@ export class MvccStore {
     return this.enqueue(op, index) as Promise<OperationResult<O>>;
   }
 
-  /**
-   * Applies like apply(), but `result` settles as soon as the operation has run in memory,
-   * while its batch is still being written (etcd too answers before its backend commits): the
-   * log the entry came from is the durable record, and a store that fails to write stops and
-   * replays it. `written` settles once the batch is on disk (or rejects if the write failed).
-   * Until then, reads here (range, hashKV, whenAnswered) wait for it, so whoever got the answer
-   * reads its own write. A physical compaction is still answered once it is done.
-   */
-  applyAnswering<O extends Operation>(op: O, index: number): { result: Promise<OperationResult<O>>; written: Promise<void> } {
-    if (this.closed) return failedTwice(new MvccError('Closed'));
-    if (this.failure) return failedTwice(this.failure);
-    let written!: { resolve: () => void; reject: (err: unknown) => void };
-    const writtenPromise = new Promise<void>((resolve, reject) => (written = { resolve, reject }));
-    const result = new Promise<OperationResult<O>>((resolve, reject) => {
-      this.queue.push({ kind: 'apply', op, index, resolve: resolve as (value: unknown) => void, reject, written });
-      this.kick();
-    });
-    // The caller may look only at `result`: a failed write is reported to it elsewhere too.
-    writtenPromise.catch(() => undefined);
-    return { result, written: writtenPromise };
-  }
-
-  /** Settles once every answer applyAnswering gave so far is visible to reads here. */
-  whenAnswered(): Promise<void> {
-    return this.answeredIndex > this.visibleApplied ? this.whenApplied(this.answeredIndex) : Promise.resolve();
-  }
-
   /** Records that log entry `index` (not an MVCC operation: a no-op, a config change) was applied. */
   async markApplied(index: number): Promise<void> {
     await this.enqueue(undefined, index);
@@ -277,7 +243,6 @@ export class MvccStore {
   /** A read at the committed revision, or at a past one still held. */
   async range(req: RangeRequest): Promise<RangeResult> {
     this.usable();
-    if (this.answeredIndex > this.visibleApplied) await this.whenAnswered();
     if (req.key.length === 0) throw new MvccError('EmptyKey');
     const current = this.committedRev;
     const atRev = req.revision && req.revision > 0 ? req.revision : current;
@@ -290,17 +255,12 @@ export class MvccStore {
   watch(opts: WatchOptions): Watcher {
     this.usable();
     // etcd accepts an empty key here: with a range end it means "from the first key".
-    // "From now" starts after what was already answered (applyAnswering), as a read would.
-    if (this.answeredIndex > this.visibleApplied && !(opts.startRevision && opts.startRevision > 0)) {
-      return this.hub.watch({ ...opts, startRevision: this.answeredRev + 1 });
-    }
     return this.hub.watch(opts);
   }
 
   /** A CRC-32 of every record up to `revision` (0: the newest) that compaction left: equal on members that agree. */
   async hashKV(revision = 0): Promise<HashKVResult> {
     this.usable();
-    if (this.answeredIndex > this.visibleApplied) await this.whenAnswered();
     const current = this.committedRev;
     const compact = this.visibleCompactRev;
     const atRev = revision > 0 ? revision : current;
@@ -439,10 +399,7 @@ export class MvccStore {
           group.push(this.queue.shift() as Extract<Queued, { kind: 'apply' }>);
         }
         if (this.failure) {
-          for (const item of group) {
-            item.reject(this.failure);
-            item.written?.reject(this.failure);
-          }
+          for (const item of group) item.reject(this.failure);
           continue;
         }
         await this.applyGroup(group);
@@ -480,33 +437,17 @@ export class MvccStore {
         }
         this.applied = item.index;
       }
-      // Answer those that asked to be answered before the write (not a physical compaction,
-      // which answers once it is done, below).
-      group.forEach((item, i) => {
-        const outcome = outcomes[i]!;
-        if (!item.written || (outcome.ok && outcome.after)) return;
-        this.answeredIndex = item.index;
-        this.answeredRev = this.currentRev;
-        if (outcome.ok) item.resolve(outcome.value);
-        else item.reject(outcome.error);
-      });
       this.batch.push({ type: 'put', key: APPLIED_KEY, value: encodeNumber(this.applied) });
       this.batch.push({ type: 'put', key: REVISION_KEY, value: encodeNumber(this.currentRev) });
       await this.db.batch(this.batch, { sync: this.sync });
     } catch (err) {
       // Memory is now ahead of disk: refuse everything; the process should restart and replay.
       this.failure = err instanceof Error ? err : new Error(String(err));
-      for (const item of group) {
-        // An answered item's reject is a no-op; its `written` tells of the failure.
-        item.reject(this.failure);
-        item.written?.reject(this.failure);
-      }
+      for (const item of group) item.reject(this.failure);
       for (const waiter of this.appliedWaiters.splice(0)) waiter.reject(this.failure);
       for (const item of this.queue.splice(0)) {
-        if (item.kind === 'apply') {
-          item.reject(this.failure);
-          item.written?.reject(this.failure);
-        } else void item.run();
+        if (item.kind === 'apply') item.reject(this.failure);
+        else void item.run();
       }
       return;
     } finally {
@@ -526,7 +467,6 @@ export class MvccStore {
     this.wakeAppliedWaiters();
     group.forEach((item, i) => {
       const outcome = outcomes[i]!;
-      item.written?.resolve();
       if (!outcome.ok) item.reject(outcome.error);
       else if (outcome.after) outcome.after.then(() => item.resolve(outcome.value), item.reject);
       else item.resolve(outcome.value);
@@ -657,11 +597,4 @@ export class MvccStore {
     if (this.closed) throw new MvccError('Closed');
     if (this.failure) throw this.failure;
   }
-}
-
-function failedTwice<T>(err: Error): { result: Promise<T>; written: Promise<void> } {
-  const result = Promise.reject(err);
-  const written = Promise.reject(err);
-  written.catch(() => undefined);
-  return { result, written };
 }
