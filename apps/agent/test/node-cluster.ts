@@ -15,7 +15,6 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { build } from 'esbuild';
 import { expect } from 'vitest';
 import { Client, GrpcTransport } from '@keel/client';
 import { CriClient, runExec } from '@keel/cri';
@@ -37,7 +36,7 @@ import { eventually as pollUntil, freeLoopbackPort, freeLoopbackPorts, httpAnswe
 import { startEtcdCluster } from '@keel/tools-etcd';
 import { buildImages } from '@keel/tools-images';
 import { pushImage, startRegistry, type Registry } from '@keel/tools-registry';
-import { startStoreCluster } from '@keel/tools-store';
+import { bundleApp, startStoreCluster } from '@keel/tools-store';
 import { Labels } from '../src/kubelet/cri-config';
 
 const root = resolve(import.meta.dirname, '../../..');
@@ -87,27 +86,8 @@ const alive = (pid: number) => existsSync(`/proc/${pid}`) && !/^\d+ \(.*\) Z/.te
 
 /** Bundles the apps' sources, each to <dir>/<app>/main.js (npm packages resolve from the repo's node_modules). */
 async function bundleApps(dir: string, apps: string[]): Promise<Record<string, string>> {
-  const out: Record<string, string> = {};
-  await Promise.all(
-    apps.map(async (app) => {
-      const script = join(dir, app, 'main.js');
-      await build({
-        absWorkingDir: root,
-        entryPoints: [join(root, 'apps', app, 'src/main.ts')],
-        outfile: script,
-        bundle: true,
-        platform: 'node',
-        target: 'node20',
-        format: 'esm',
-        packages: 'external',
-        sourcemap: true,
-        tsconfig: join(root, 'tsconfig.base.json'),
-        logLevel: 'warning',
-      });
-      out[app] = script;
-    }),
-  );
-  return out;
+  const scripts = await Promise.all(apps.map((app) => bundleApp(app, join(dir, app, 'main.js'))));
+  return Object.fromEntries(apps.map((app, i) => [app, scripts[i]!]));
 }
 
 export async function startNodeCluster(o: NodeClusterOptions): Promise<NodeCluster> {

@@ -38,23 +38,32 @@ export interface StoreCluster {
   stop(): Promise<void>;
 }
 
-/** Bundles apps/store/src/main.ts into a fresh folder under tmp/ and returns the script's path. */
-export async function bundleStore(): Promise<{ script: string; remove: () => void }> {
-  mkdirSync(join(repoRoot, 'tmp'), { recursive: true });
-  const dir = mkdtempSync(join(repoRoot, 'tmp', 'keel-store-bundle-'));
-  const script = join(dir, 'main.js');
+/**
+ * Bundles apps/<app>/src/main.ts into one ESM file at `outfile` (workspace libs inlined, npm
+ * packages resolved from the repo's node_modules), so a test or bench runs the current source.
+ */
+export async function bundleApp(app: string, outfile: string): Promise<string> {
   await build({
     absWorkingDir: repoRoot,
-    entryPoints: [join(repoRoot, 'apps/store/src/main.ts')],
-    outfile: script,
+    entryPoints: [join(repoRoot, 'apps', app, 'src/main.ts')],
+    outfile,
     bundle: true,
     platform: 'node',
     target: 'node20',
     format: 'esm',
     packages: 'external',
+    sourcemap: true,
     tsconfig: join(repoRoot, 'tsconfig.base.json'),
     logLevel: 'warning',
   });
+  return outfile;
+}
+
+/** Bundles apps/store/src/main.ts into a fresh folder under tmp/ and returns the script's path. */
+export async function bundleStore(): Promise<{ script: string; remove: () => void }> {
+  mkdirSync(join(repoRoot, 'tmp'), { recursive: true });
+  const dir = mkdtempSync(join(repoRoot, 'tmp', 'keel-store-bundle-'));
+  const script = await bundleApp('store', join(dir, 'main.js'));
   return { script, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
