@@ -9,7 +9,7 @@
 // pod cgroups, this network's portmap rules, the bridge, and restores ip_forward.
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { freeLoopbackPort } from '@keel/process';
 import { dirname } from 'node:path';
 import { CriClient } from '@keel/cri';
 import { removeCgroup } from './cgroups';
@@ -86,17 +86,6 @@ export interface TeardownReport {
   problems: string[];
 }
 
-async function freePort(host: string): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((ok, fail) => {
-    server.once('error', fail);
-    server.listen(0, host, ok);
-  });
-  const { port } = server.address() as { port: number };
-  await new Promise((ok) => server.close(ok));
-  return port;
-}
-
 /** True when `pid` is containerd running from this node's config (guards against a recycled PID). */
 function isOurContainerd(pid: number, paths: NodePaths): boolean {
   const argv = cmdlineOf(pid);
@@ -136,7 +125,7 @@ export async function startContainerd(opts: StartOptions): Promise<RunningContai
   const podCidr = opts.podCidr ?? '10.244.0.0/24';
   const bridge = opts.bridge ?? 'keel-cni0';
   const streamAddress = opts.streamAddress ?? '127.0.0.1';
-  const streamPort = opts.streamPort ?? (netns ? 10010 : await freePort(streamAddress));
+  const streamPort = opts.streamPort ?? (netns ? 10010 : await freeLoopbackPort(streamAddress));
   const settings: NodeRuntimeSettings = {
     dir: paths.dir,
     sandboxImage: opts.sandboxImage,

@@ -4,23 +4,12 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { freeLoopbackPort } from '@keel/process';
 
 const repoRoot = resolve(import.meta.dirname, '../../..');
 const memberScript = join(import.meta.dirname, 'fixtures/member.ts');
-
-export async function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const srv = createServer();
-    srv.once('error', rej);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => res(port));
-    });
-  });
-}
 
 export interface MemberSpec {
   readonly id: number;
@@ -74,7 +63,7 @@ export class Procs {
   };
 
   async spec(id: number): Promise<MemberSpec> {
-    return { id, raftPort: await freePort(), controlPort: await freePort(), dir: join(this.root, `member-${id}`) };
+    return { id, raftPort: await freeLoopbackPort(), controlPort: await freeLoopbackPort(), dir: join(this.root, `member-${id}`) };
   }
 
   async start(spec: MemberSpec, opts: StartOptions): Promise<RunningMember> {

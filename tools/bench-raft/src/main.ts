@@ -8,13 +8,12 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Command } from 'commander';
 import { GrpcTransport, LevelStorage, RaftHost } from '@keel/raft-node';
-import { onCleanup, runTool } from '@keel/process';
+import { freeLoopbackPort, onCleanup, runTool } from '@keel/process';
 
 interface Result {
   members: number;
@@ -30,17 +29,6 @@ interface Result {
 }
 
 const repoRoot = resolve(import.meta.dirname, '../../..');
-
-async function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const srv = createServer();
-    srv.once('error', rej);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => res(port));
-    });
-  });
-}
 
 function percentile(sorted: Float64Array, p: number): number {
   if (sorted.length === 0) return NaN;
@@ -59,7 +47,7 @@ class Group {
   ) {}
 
   async start(): Promise<void> {
-    const ports = await Promise.all(Array.from({ length: this.size }, () => freePort()));
+    const ports = await Promise.all(Array.from({ length: this.size }, () => freeLoopbackPort()));
     const members = new Map(ports.map((p, i) => [i + 1, `127.0.0.1:${p}`] as [number, string]));
     const spec = [...members].map(([id, a]) => `${id}=${a}`).join(',');
     for (let id = 2; id <= this.size; id++) {

@@ -6,23 +6,15 @@
 // down afterwards and checked to be gone.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { freeLoopbackPort } from '@keel/process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildImages, type BuiltImage } from '@keel/tools-images';
 import { pushImage, startRegistry, type Registry } from '@keel/tools-registry';
 import { startContainerd, type RunningContainerd } from '@keel/tools-containerd';
 import { CriClient } from '@keel/cri';
 import { allCases, formatResult, runConformance, summaryLine, type ConformanceReport } from '../src';
-
-async function freeLoopbackPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
-  const { port } = server.address() as { port: number };
-  await new Promise((ok) => server.close(ok));
-  return port;
-}
 
 function print(title: string, report: ConformanceReport): void {
   // The count line gets a prefix here, so it is never mistaken for the test run's own closing line.

@@ -3,20 +3,12 @@
 
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freeLoopbackPort } from '@keel/process';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildImages, type BuiltImage } from '@keel/tools-images';
 import { pushImage, registryDigest, startRegistry, type Registry } from '../src/registry';
-
-async function freeLoopbackPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
-  const { port } = server.address() as { port: number };
-  await new Promise((ok) => server.close(ok));
-  return port;
-}
 
 describe('images and the local registry', () => {
   const work = mkdtempSync(join(tmpdir(), 'keel-images-test-'));

@@ -1,20 +1,9 @@
 // Cases for pod networking on one node: a pod reaches another pod's IP, the host reaches
 // a pod's IP, and a port mapping on the host's loopback reaches the pod (portmap).
-import { createServer } from 'node:net';
+import { freeLoopbackPort } from '@keel/process';
 import { check } from '../errors';
 import { httpGet } from '../net';
 import type { ConformanceCase } from '../suite';
-
-async function freePort(host: string): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((ok, fail) => {
-    server.once('error', fail);
-    server.listen(0, host, ok);
-  });
-  const { port } = server.address() as { port: number };
-  await new Promise((ok) => server.close(ok));
-  return port;
-}
 
 export const networkCases: ConformanceCase[] = [
   {
@@ -50,7 +39,7 @@ export const networkCases: ConformanceCase[] = [
     name: 'network/port-mapping',
     description: "a host port on loopback reaches the pod's container port",
     async run(f) {
-      const hostPort = await freePort(f.opts.hostIp);
+      const hostPort = await freeLoopbackPort(f.opts.hostIp);
       const pod = await f.runPod({
         port_mappings: [{ protocol: 'TCP', container_port: 8080, host_port: hostPort, host_ip: f.opts.hostIp }],
       });
