@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Message, type NodeId, type SnapshotStatus } from '@keel/raft';
 import { loadProto } from '@keel/protos';
 import type { ProtoGrpcType } from '@keel/protos/raft';
+import { freeLoopbackPort } from '@keel/process';
 import { GrpcTransport } from './grpc-transport';
 import type { TransportHandler } from './transport';
 
@@ -131,7 +132,8 @@ describe('GrpcTransport', () => {
 
   it('reconnects to a peer that restarted on the same address', async () => {
     const a = await transport(1, '127.0.0.1:0', { backoff: { initialMs: 20, maxMs: 200 } });
-    let b = await transport(2);
+    // A port below the ephemeral range: while b is down, a's reconnects cannot self-connect to it.
+    let b = await transport(2, `127.0.0.1:${await freeLoopbackPort()}`);
     const address = b.t.address;
     a.t.setPeer(2, address);
     a.t.send([app(1, 2, 1)]);
