@@ -63,14 +63,18 @@ describe('Deployment, ReplicaSet and the garbage collector', () => {
     await readyAll(ns, 'web');
     await waitFor(async () => (await t.client.deployments(ns).get('web')).status?.availableReplicas === 5, 20_000, '5 available');
 
-    // A new image: a second ReplicaSet; never more than 6 pods (surge 1) nor fewer than 4 ready (unavailable 1).
+    // A new image: a second ReplicaSet; never more than 6 pods asked for (surge 1) nor fewer than 4 ready
+    // (unavailable 1). The surge bound is Kubernetes' own: on the sum of the ReplicaSets' spec.replicas.
+    // Live pods may pass it for a moment, as in Kubernetes, while an old ReplicaSet's pod deletion is
+    // still in flight and the new one has already created its pods.
     const d2 = await t.client.deployments(ns).get('web');
     await t.client.deployments(ns).update({ ...d2, spec: { ...d2.spec!, template: { ...d2.spec!.template, spec: { containers: [{ name: 'web', image: 'keel/web:2', ports: [{ name: 'http', containerPort: 8080 }] }] } } } });
-    let maxPods = 0;
+    let maxAskedFor = 0;
     let minReady = Infinity;
     await waitFor(async () => {
+      const askedFor = (await replicaSetsOf(ns, 'web')).reduce((sum, rs) => sum + (rs.spec?.replicas ?? 0), 0);
+      maxAskedFor = Math.max(maxAskedFor, askedFor);
       const live = await podsOf(ns, 'web');
-      maxPods = Math.max(maxPods, live.length);
       minReady = Math.min(minReady, live.filter((p) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')).length);
       await readyAll(ns, 'web');
       const dep = await t.client.deployments(ns).get('web');
@@ -83,7 +87,7 @@ describe('Deployment, ReplicaSet and the garbage collector', () => {
         dep.status.conditions?.some((c) => c.type === 'Progressing' && c.reason === 'NewReplicaSetAvailable')
       );
     }, 60_000, 'the rollout');
-    expect(maxPods).toBeLessThanOrEqual(6);
+    expect(maxAskedFor).toBeLessThanOrEqual(6);
     expect(minReady).toBeGreaterThanOrEqual(4);
     const sets = await replicaSetsOf(ns, 'web');
     expect(sets).toHaveLength(2);
