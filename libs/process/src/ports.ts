@@ -13,6 +13,11 @@ import { createServer } from 'node:net';
 
 /** The lowest port handed out; below it live the well-known and registered services people run. */
 const FLOOR = 20_000;
+/**
+ * The highest: below Kubernetes' NodePort range (30000-32767), which the cluster's Service
+ * rules capture on every local address, so no component may listen there.
+ */
+const CEILING = 29_999;
 /** Fewer candidate ports than this below the ephemeral range, and the kernel's own choice is used. */
 const MIN_SPAN = 2_000;
 
@@ -51,10 +56,10 @@ async function kernelPort(host: string): Promise<number> {
 
 /**
  * A TCP port on `host` (127.0.0.1 unless told) that was free a moment ago, below the
- * ephemeral range, and not handed out before by this process. `random` is injectable for tests.
+ * ephemeral range and the NodePort range, and not handed out before by this process. `random` is injectable for tests.
  */
 export async function freeLoopbackPort(host = '127.0.0.1', random: () => number = Math.random): Promise<number> {
-  const high = ephemeralRangeStart() - 1;
+  const high = Math.min(CEILING, ephemeralRangeStart() - 1);
   if (high - FLOOR + 1 < MIN_SPAN) return kernelPort(host);
   if (handedOut.size > (high - FLOOR) / 2) handedOut.clear(); // a long-lived process: forget the oldest round
   for (let attempt = 0; attempt < 500; attempt++) {
