@@ -208,6 +208,21 @@ describe('RaftHost', () => {
     }
   });
 
+  it("asks a new leader for a read whose request died with the old one, well before the read's timeout", async () => {
+    const c = (cluster = await Cluster.start(3));
+    const lead = await c.electLeader();
+    const w = await c.settle(c.get(lead).host.propose(enc.encode('x')));
+    const follower = [1, 2, 3].find((id) => id !== lead)!;
+    // The leader is cut off just as the follower asks it: that request is never answered.
+    c.net.isolate(lead);
+    const askedAt = c.clock.now();
+    const index = await c.settle(c.get(follower).host.readIndex());
+    expect(index).toBeGreaterThanOrEqual(w.index);
+    expect(c.leader([1, 2, 3].filter((id) => id !== lead))).toBeDefined();
+    // Answered by the new leader within a few election timeouts, not at the 5 s read timeout.
+    expect(c.clock.now() - askedAt).toBeLessThan(4000);
+  });
+
   it('adds a learner that catches up by snapshot, promotes it, and removes a member', async () => {
     const c = (cluster = await Cluster.start(3, { snapshotEvery: 10, keepEntries: 2 }));
     const lead = await c.electLeader();

@@ -92,6 +92,12 @@ export interface RaftHostOptions {
   readonly proposalTimeoutMs?: number;
   /** How long readIndex() waits. Default 5 s. */
   readonly readTimeoutMs?: number;
+  /**
+   * How long a read request waits for the leader's answer before it is asked again. Default
+   * 500 ms (etcd's read-index retry). A request sent to a leader that then died, or sent while
+   * a member knew no leader, is never answered; asked again, it reaches the new leader.
+   */
+  readonly readRetryMs?: number;
   readonly preVote?: boolean;
   readonly checkQuorum?: boolean;
   readonly maxSizePerMsg?: number;
@@ -134,6 +140,10 @@ interface ProposalWaiter {
 
 interface ReadWaiter {
   index?: number;
+  /** The request's context, sent again when the leader's answer is late (readRetryMs). */
+  readonly ctx: Buffer;
+  /** When it was last sent (clock ms). */
+  sentAt: number;
   resolve(index: number): void;
   reject(e: RaftNodeError): void;
   cancelTimer: Cancel;
@@ -224,6 +234,7 @@ export class RaftHost {
     this.cancelTicker = this.clock.setInterval(() => {
       if (this.stopped) return;
       this.node.tick();
+      this.resendReads(this.opts.readRetryMs ?? 500);
       this.kick();
     }, this.opts.tickMs ?? 100);
     // Replay the committed log before answering, so that the state machine and the
@@ -320,6 +331,8 @@ export class RaftHost {
     ctx.writeDoubleBE(seq, 8);
     return new Promise<number>((resolve, reject) => {
       const w: ReadWaiter = {
+        ctx,
+        sentAt: this.clock.now(),
         resolve,
         reject,
         cancelTimer: this.clock.setTimeout(() => {
@@ -489,7 +502,8 @@ export class RaftHost {
     for (const rs of rd.readStates) {
       const seq = readSeq(rs.requestCtx, this.nonce);
       const w = seq === undefined ? undefined : this.reads.get(seq);
-      if (w) w.index = rs.index;
+      // A request sent twice may be answered twice; the first answer is as good as any.
+      if (w && w.index === undefined) w.index = rs.index;
     }
     this.releaseReads();
   }
@@ -707,10 +721,27 @@ export class RaftHost {
     }
   }
 
+  /**
+   * Asks again for the read index of reads still unanswered after `afterMs` (0: all of them).
+   * Any leader's answer is a valid read index for a read that began before it was asked, so
+   * the same context can go to a new leader; the answers match on it.
+   */
+  private resendReads(afterMs: number): void {
+    if (this.leader === NONE) return;
+    const now = this.clock.now();
+    for (const w of this.reads.values()) {
+      if (w.index !== undefined || now - w.sentAt < afterMs) continue;
+      w.sentAt = now;
+      this.node.readIndex(w.ctx);
+    }
+  }
+
   private setLeader(lead: NodeId): void {
     if (lead === this.leader) return;
     const previous = this.leader;
     this.leader = lead;
+    // Reads asked of the old leader (or of no one) go to the new one at once.
+    if (lead !== NONE) this.resendReads(0);
     if (previous !== NONE) {
       // Proposals forwarded to the old leader: their fate is unknowable from here (it may
       // have replicated them), so answer now rather than make callers wait out the timeout.
