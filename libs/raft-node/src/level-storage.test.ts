@@ -86,6 +86,29 @@ describe('LevelStorage', () => {
     await expect(s.compact(16)).rejects.toMatchObject({ code: 'invalid' });
   });
 
+  it('keeps in memory only what the log needs: entries in buffers of their own size, snapshot data on disk', async () => {
+    let s = await reopen();
+    // Data that is a view into a larger buffer (a peer's message, Node's buffer pool).
+    const message = new Uint8Array(64 * 1024);
+    const entries = [1, 2, 3].map((index) => ({ type: 'normal' as const, term: 1, index, data: message.subarray(index * 10, index * 10 + 5) }));
+    message.fill(7);
+    await s.save({ entries, hardState: { term: 1, vote: 1, commit: 3 } }, true);
+    for (const e of s.entries(1, 4, Infinity)) {
+      expect(e.data.buffer.byteLength).toBe(5);
+      expect([...e.data]).toEqual([7, 7, 7, 7, 7]);
+    }
+    const made = await s.createSnapshot(3, { voters: [1], learners: [] }, enc.encode('the whole state'));
+    expect(new TextDecoder().decode(made.data)).toBe('the whole state');
+    expect(s.snapshot().metadata.index).toBe(3);
+    expect(s.snapshot().data.byteLength).toBe(0);
+    const leader = { data: enc.encode('leader state'), metadata: { index: 9, term: 2, confState: { voters: [1], learners: [] } } };
+    await s.save({ snapshot: leader, entries: [], hardState: { term: 2, vote: 0, commit: 9 } }, true);
+    expect(s.snapshot().data.byteLength).toBe(0);
+    // On disk all along: open() reads it back for the host to restore from.
+    s = await reopen();
+    expect(new TextDecoder().decode(s.snapshot().data)).toBe('leader state');
+  });
+
   it('ignores entries a crash left below the compaction point, and clears them later', async () => {
     let s = await reopen();
     await s.save({ entries: ents(1, 20, 1), hardState: { term: 1, vote: 1, commit: 20 } }, true);

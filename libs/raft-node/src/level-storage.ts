@@ -8,6 +8,13 @@
 // copy, read only on open. The memory copy changes only after the batch that makes the
 // same change on disk has been written.
 //
+// Memory holds no more than the log needs. An entry's data is copied to a buffer of its own
+// size: data decoded from a peer's message or sliced from Node's buffer pool is a view that
+// would otherwise keep the whole message or 8 KiB slab alive for as long as the entry stays
+// (up to snapshotEvery + keepEntries entries). A snapshot's data, the whole state machine,
+// stays on disk only: the host restores from what open() read and sends peers a snapshot
+// it makes fresh, so the memory copy is the snapshot's metadata with empty data.
+//
 // Layout (keys sort in log order; indexes are fixed-width big-endian):
 //   'v'                      format version
 //   'e' + uint64 BE index    one entry: type byte, uint64 BE term, data
@@ -30,6 +37,8 @@ const KEY_SNAP_META = Buffer.from('s');
 const KEY_SNAP_DATA = Buffer.from('d');
 const KEY_COMPACTED = Buffer.from('c');
 const ENTRY_PREFIX = 0x65; // 'e'
+/** The data of a snapshot in memory: the real data is on disk (see the header). */
+const NO_DATA = new Uint8Array(0);
 
 /** The key of entry `index`: 'e' and the index as a big-endian uint64, so keys sort as indexes do. */
 export function entryKey(index: number): Buffer {
@@ -153,7 +162,7 @@ export class LevelStorage implements DurableStorage {
       // learned again from the leader, so it rides along with the next write instead of
       // costing one of its own on the commit path.
       this.pendingHardState = update.hardState;
-      applyToMemory(this.mem, update);
+      applyToMemory(this.mem, this.trimmed(update));
       return;
     }
     const hs = update.hardState ?? this.pendingHardState;
@@ -162,8 +171,19 @@ export class LevelStorage implements DurableStorage {
     await this.write(ops, sync);
     this.pendingHardState = undefined;
     this.compacted = compacted;
-    applyToMemory(this.mem, update);
+    applyToMemory(this.mem, this.trimmed(update));
     if (snap) await this.clearThrough(snap.metadata.index);
+  }
+
+  /** What the memory copy keeps of an update: entries in buffers of their own, snapshots without data. */
+  private trimmed(update: StorageUpdate): StorageUpdate {
+    const { snapshot, entries } = update;
+    if (!snapshot && entries.every((e) => e.data.byteLength === e.data.buffer.byteLength)) return update;
+    return {
+      ...update,
+      ...(snapshot ? { snapshot: { ...snapshot, data: NO_DATA } } : {}),
+      entries: entries.map((e) => (e.data.byteLength === e.data.buffer.byteLength ? e : { ...e, data: new Uint8Array(e.data) })),
+    };
   }
 
   async createSnapshot(i: number, confState: ConfState, data: Uint8Array): Promise<Snapshot> {
@@ -173,7 +193,8 @@ export class LevelStorage implements DurableStorage {
     }
     // With the latest hard state: on reopen the commit index must not be behind the snapshot.
     await this.write([...snapshotOps(snap), ...this.takePendingHardState()], true);
-    return this.mem.createSnapshot(i, confState, data);
+    this.mem.createSnapshot(i, confState, NO_DATA);
+    return snap;
   }
 
   async compact(compactIndex: number): Promise<void> {
