@@ -1,8 +1,8 @@
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { killDaemon, runningDaemon, startDaemon, stopDaemon } from './daemon';
+import { killDaemon, nodeDaemonDefaults, runningDaemon, startDaemon, stopDaemon } from './daemon';
 
 const work = mkdtempSync(join(tmpdir(), 'keel-daemon-test-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -23,6 +23,21 @@ describe('daemons', () => {
     expect(existsSync(`/proc/${daemon.pid}`)).toBe(false);
     expect(runningDaemon(pidFile)).toBeUndefined();
     expect(await stopDaemon(pidFile)).toBe(false);
+  });
+
+  it('starts a Node daemon with two malloc arenas unless the environment says otherwise', async () => {
+    expect(nodeDaemonDefaults([process.execPath, 'main.js'])).toEqual({ MALLOC_ARENA_MAX: '2' });
+    expect(nodeDaemonDefaults(['/usr/bin/containerd'])).toEqual({});
+    const pidFile = join(work, 'env.pid');
+    const out = join(work, 'env.out');
+    const daemon = await startDaemon({
+      argv: [process.execPath, '-e', `require('fs').writeFileSync(${JSON.stringify(out)}, process.env.MALLOC_ARENA_MAX ?? 'unset'); setInterval(() => {}, 1000)`],
+      pidFile,
+      logFile: join(work, 'env.log'),
+      ready: async () => existsSync(out),
+    });
+    await daemon.stop();
+    expect(readFileSync(out, 'utf8')).toBe(process.env.MALLOC_ARENA_MAX ?? '2');
   });
 
   it('never signals a PID whose command line is not the recorded one', async () => {

@@ -135,6 +135,16 @@ export async function killDaemon(pidFile: string): Promise<boolean> {
   return true;
 }
 
+/**
+ * Environment a Node daemon (Keel's own servers) starts with unless the caller's says
+ * otherwise. MALLOC_ARENA_MAX=2: glibc gives every thread that allocates (libuv's pool,
+ * LevelDB's compaction, gRPC) an arena of its own, each keeping what was freed in it; a
+ * keel-store member after 100,000 puts held 301 MiB with the default arenas and 211 MiB with two.
+ */
+export function nodeDaemonDefaults(argv: readonly string[]): Record<string, string> {
+  return argv[0] === process.execPath || basename(argv[0] ?? '') === 'node' ? { MALLOC_ARENA_MAX: '2' } : {};
+}
+
 /** Starts the daemon detached, records its PID, and waits until `ready()` says it serves. */
 export async function startDaemon(spec: DaemonSpec): Promise<RunningDaemon> {
   const pidFile = checkOwned(spec.pidFile);
@@ -147,7 +157,7 @@ export async function startDaemon(spec: DaemonSpec): Promise<RunningDaemon> {
   const child = spawn(argv[0]!, argv.slice(1), {
     detached: true,
     stdio: ['ignore', log, log],
-    env: { ...process.env, ...spec.env },
+    env: { ...nodeDaemonDefaults(spec.argv), ...process.env, ...spec.env },
   });
   closeSync(log);
   let exit: string | undefined;
