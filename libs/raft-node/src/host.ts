@@ -214,6 +214,7 @@ export class RaftHost {
 
     const snap = st.snapshot();
     if (snap.metadata.index > 0) await this.restoreSnapshot(snap);
+    st.releaseSnapshotData?.();
     const { term, vote } = st.initialState().hardState;
     this.durable = { term, vote };
     this.node = new RaftNode({

@@ -107,6 +107,9 @@ describe('LevelStorage', () => {
     // On disk all along: open() reads it back for the host to restore from.
     s = await reopen();
     expect(new TextDecoder().decode(s.snapshot().data)).toBe('leader state');
+    s.releaseSnapshotData();
+    expect(s.snapshot().metadata.index).toBe(9);
+    expect(s.snapshot().data.byteLength).toBe(0);
   });
 
   it('ignores entries a crash left below the compaction point, and clears them later', async () => {

@@ -13,7 +13,8 @@
 // would otherwise keep the whole message or 8 KiB slab alive for as long as the entry stays
 // (up to snapshotEvery + keepEntries entries). A snapshot's data, the whole state machine,
 // stays on disk only: the host restores from what open() read and sends peers a snapshot
-// it makes fresh, so the memory copy is the snapshot's metadata with empty data.
+// it makes fresh, so the memory copy is the snapshot's metadata with empty data (the data
+// open() read is kept only until the host calls releaseSnapshotData()).
 //
 // Layout (keys sort in log order; indexes are fixed-width big-endian):
 //   'v'                      format version
@@ -94,6 +95,8 @@ export class LevelStorage implements DurableStorage {
     readonly db: ClassicLevel<Buffer, Buffer>,
     private readonly mem: MemoryStorage,
     compacted: { index: number; term: number },
+    /** The snapshot open() read, with its data, until the host has restored from it. */
+    private opened: Snapshot | undefined,
   ) {
     this.compacted = compacted;
   }
@@ -104,7 +107,7 @@ export class LevelStorage implements DurableStorage {
     try {
       await db.open();
       const loaded = await load(db);
-      return new LevelStorage(db, loaded.mem, loaded.compacted);
+      return new LevelStorage(db, loaded.mem, loaded.compacted, loaded.snapshot.data.byteLength > 0 ? loaded.snapshot : undefined);
     } catch (e) {
       await db.close().catch(() => undefined);
       if (e instanceof RaftNodeError) throw e;
@@ -130,7 +133,11 @@ export class LevelStorage implements DurableStorage {
     return this.mem.firstIndex();
   }
   snapshot(): Snapshot {
-    return this.mem.snapshot();
+    return this.opened ?? this.mem.snapshot();
+  }
+
+  releaseSnapshotData(): void {
+    this.opened = undefined;
   }
 
   // ---- DurableStorage ---------------------------------------------------------------------
@@ -172,6 +179,7 @@ export class LevelStorage implements DurableStorage {
     this.pendingHardState = undefined;
     this.compacted = compacted;
     applyToMemory(this.mem, this.trimmed(update));
+    if (snap) this.opened = undefined;
     if (snap) await this.clearThrough(snap.metadata.index);
   }
 
@@ -194,6 +202,7 @@ export class LevelStorage implements DurableStorage {
     // With the latest hard state: on reopen the commit index must not be behind the snapshot.
     await this.write([...snapshotOps(snap), ...this.takePendingHardState()], true);
     this.mem.createSnapshot(i, confState, NO_DATA);
+    this.opened = undefined;
     return snap;
   }
 
@@ -260,7 +269,7 @@ function snapshotOps(snap: Snapshot): Op[] {
 }
 
 /** Reads the whole state back: snapshot, compaction point, entries after it, hard state. */
-async function load(db: ClassicLevel<Buffer, Buffer>): Promise<{ mem: MemoryStorage; compacted: { index: number; term: number } }> {
+async function load(db: ClassicLevel<Buffer, Buffer>): Promise<{ mem: MemoryStorage; compacted: { index: number; term: number }; snapshot: Snapshot }> {
   const version = await db.get(KEY_VERSION);
   if (version === undefined) {
     await db.put(KEY_VERSION, Buffer.from(FORMAT_VERSION), { sync: true });
@@ -279,7 +288,7 @@ async function load(db: ClassicLevel<Buffer, Buffer>): Promise<{ mem: MemoryStor
 
   const mem = new MemoryStorage({ confState });
   if (cIndex === meta.index) {
-    if (meta.index > 0) mem.applySnapshot(snapshot);
+    if (meta.index > 0) mem.applySnapshot({ ...snapshot, data: NO_DATA });
   } else {
     // Entries between the compaction point and the snapshot were kept for slow followers:
     // start the log at the compaction point, then record the snapshot over it.
@@ -299,7 +308,7 @@ async function load(db: ClassicLevel<Buffer, Buffer>): Promise<{ mem: MemoryStor
     if (meta.index > mem.lastIndex()) {
       throw new RaftNodeError('storage', `raft storage: snapshot at ${meta.index} but the log ends at ${mem.lastIndex()}`);
     }
-    mem.createSnapshot(meta.index, confState, data);
+    mem.createSnapshot(meta.index, confState, NO_DATA);
   }
 
   const hsRaw = await db.get(KEY_HARD_STATE);
@@ -309,5 +318,5 @@ async function load(db: ClassicLevel<Buffer, Buffer>): Promise<{ mem: MemoryStor
   } else {
     mem.setHardState(HardState.empty);
   }
-  return { mem, compacted: { index: cIndex, term: cTerm } };
+  return { mem, compacted: { index: cIndex, term: cTerm }, snapshot };
 }

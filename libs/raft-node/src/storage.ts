@@ -27,6 +27,11 @@ export interface DurableStorage extends Storage {
   createSnapshot(i: number, confState: ConfState, data: Uint8Array): Promise<Snapshot>;
   /** Drops the entries before compactIndex (which must not pass the latest snapshot). */
   compact(compactIndex: number): Promise<void>;
+  /**
+   * Forgets the memory copy of the snapshot's data once the host has restored from it at
+   * start (storages that keep it on disk; the host sends peers fresh snapshots).
+   */
+  releaseSnapshotData?(): void;
   /** How many writes (save, createSnapshot, compact) went to the medium, and how many were synced. */
   readonly stats: { writes: number; syncedWrites: number };
   close(): Promise<void>;
