@@ -179,8 +179,10 @@ export class LevelStorage implements DurableStorage {
     this.pendingHardState = undefined;
     this.compacted = compacted;
     applyToMemory(this.mem, this.trimmed(update));
-    if (snap) this.opened = undefined;
-    if (snap) await this.clearThrough(snap.metadata.index);
+    if (snap) {
+      this.opened = undefined;
+      await this.clearThrough(snap.metadata.index);
+    }
   }
 
   /** What the memory copy keeps of an update: entries in buffers of their own, snapshots without data. */
