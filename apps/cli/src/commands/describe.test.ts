@@ -1,20 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { ResourceInfo } from '../kube/discovery';
+import { resourceInfo as info } from '../kube/discovery.test-helpers';
 import { ApiStatusError } from '../kube/rest';
 import { eventsFor, relatedFor, type Reader } from './describe';
 
-const info = (group: string, version: string, resource: string, kind: string, namespaced = true): ResourceInfo => ({
-  group,
-  version,
-  groupVersion: group ? `${group}/${version}` : version,
-  resource,
-  singular: kind.toLowerCase(),
-  kind,
-  namespaced,
-  shortNames: [],
-  verbs: [],
-  categories: [],
-});
 
 const resources = [
   info('', 'v1', 'events', 'Event'),

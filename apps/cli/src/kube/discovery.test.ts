@@ -1,18 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { editDistance, kindName, matchResource, nearestResource, resourcePath, type ResourceInfo } from './discovery';
+import { editDistance, kindName, matchResource, nearestResource, resourcePath } from './discovery';
+import { resourceInfo as r } from './discovery.test-helpers';
 
-const r = (group: string, version: string, resource: string, kind: string, shortNames: string[] = [], namespaced = true): ResourceInfo => ({
-  group,
-  version,
-  groupVersion: group ? `${group}/${version}` : version,
-  resource,
-  singular: kind.toLowerCase(),
-  kind,
-  namespaced,
-  shortNames,
-  verbs: [],
-  categories: [],
-});
 const all = [
   r('', 'v1', 'pods', 'Pod', ['po']),
   r('', 'v1', 'services', 'Service', ['svc']),
