@@ -72,7 +72,13 @@ describe('Deployment, ReplicaSet and the garbage collector', () => {
     let maxAskedFor = 0;
     let minReady = Infinity;
     await waitFor(async () => {
-      const askedFor = (await replicaSetsOf(ns, 'web')).reduce((sum, rs) => sum + (rs.spec?.replicas ?? 0), 0);
+      const sets = await replicaSetsOf(ns, 'web');
+      const askedFor = sets.reduce((sum, rs) => sum + (rs.spec?.replicas ?? 0), 0);
+      if (askedFor > 6 && maxAskedFor <= 6) {
+        // What the controller did, for the failure below.
+        const scaled = (await t.client.events(ns).list()).items.filter((e) => (e as { reason?: string }).reason === 'ScalingReplicaSet');
+        console.log(`over the surge bound: ${JSON.stringify(sets.map((rs) => [rs.metadata.name, rs.spec?.replicas, rs.metadata.resourceVersion]))}\n${scaled.map((e) => `${(e as { lastTimestamp?: string }).lastTimestamp} ${(e as { message?: string }).message}`).join('\n')}`);
+      }
       maxAskedFor = Math.max(maxAskedFor, askedFor);
       const live = await podsOf(ns, 'web');
       minReady = Math.min(minReady, live.filter((p) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')).length);

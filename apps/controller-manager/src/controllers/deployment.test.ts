@@ -81,6 +81,34 @@ describe('Deployment reconcile', () => {
     expect((await dep()).metadata.annotations?.[RevisionAnnotation]).toBe('2');
   });
 
+  it('never scales an old ReplicaSet up while its status still counts more available pods than it asks for', async () => {
+    setup();
+    h.seed(Resources.deployments, deployment('web', 5, 'img:1', { strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 1 } } }));
+    await h.reconcile('default/web');
+    await settleReplicaSets();
+    await h.reconcile('default/web');
+    const d = await dep();
+    await h.client.deployments('default').update({ ...d, metadata: { ...d.metadata, generation: 2 }, spec: { ...d.spec!, template: { ...d.spec!.template, spec: { containers: [{ name: 'c', image: 'img:2' }] } } } });
+    await h.reconcile('default/web'); // the new ReplicaSet (1), the old one down to 4
+    // The old ReplicaSet's status lags its scale-down: 5 pods still available for a spec of 4,
+    // and the new one's pod is not available yet. Kubernetes refuses to "clean up" into a scale-up.
+    const old = (await rsOf()).find((r) => r.metadata.annotations?.[RevisionAnnotation] === '1')!;
+    expect(old.spec!.replicas).toBe(4);
+    await h.client.replicaSets('default').updateStatus({ ...old, status: { replicas: 5, readyReplicas: 5, availableReplicas: 5, observedGeneration: old.metadata.generation ?? 1 } });
+    for (let step = 0; step < 3; step++) {
+      // The new ReplicaSet's pods become available as it asks for them.
+      const fresh = (await rsOf()).find((r) => r.metadata.uid !== old.metadata.uid)!;
+      const n = fresh.spec?.replicas ?? 0;
+      await h.client.replicaSets('default').updateStatus({ ...fresh, status: { replicas: n, readyReplicas: n, availableReplicas: n, observedGeneration: fresh.metadata.generation ?? 1 } });
+      await h.reconcile('default/web');
+      const sets = await rsOf();
+      expect(sets.reduce((n, r) => n + (r.spec?.replicas ?? 0), 0)).toBeLessThanOrEqual(6);
+      expect(sets.find((r) => r.metadata.uid === old.metadata.uid)!.spec!.replicas).toBeLessThanOrEqual(4);
+    }
+    // Not even for a moment between two writes of one reconcile.
+    expect((await h.events()).filter((e) => e.startsWith(`ScalingReplicaSet: Scaled up replica set ${old.metadata.name} from `) && !e.endsWith('from 0 to 5'))).toEqual([]);
+  });
+
   it('Recreate scales the old ReplicaSet to zero before creating the new one', async () => {
     setup();
     h.seed(Resources.deployments, deployment('web', 2, 'img:1', { strategy: { type: 'Recreate' } }));

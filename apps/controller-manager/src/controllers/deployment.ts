@@ -356,7 +356,10 @@ export class DeploymentController extends Controller {
       if (cleaned >= maxScaledDown) break;
       const replicas = rs.spec?.replicas ?? 0;
       const available = rs.status?.availableReplicas ?? 0;
-      if (replicas === 0 || replicas === available) continue;
+      // A status that still counts more available pods than the spec asks for (it lags a
+      // scale-down) has nothing unhealthy to clean up; the difference would scale it up,
+      // past maxSurge, as Kubernetes refuses to (cleanupUnhealthyReplicas).
+      if (replicas === 0 || available >= replicas) continue;
       const n = Math.min(maxScaledDown - cleaned, replicas - available);
       old[i] = await this.scaleReplicaSet(rs, replicas - n, d);
       cleaned += n;
