@@ -21,6 +21,17 @@ async function settleReplicaSets(available = true) {
   }
 }
 
+/** A RollingUpdate Deployment (surge 1, unavailable 1) of `replicas`, settled on img:1, then given img:2. */
+async function startRollout(replicas: number) {
+  setup();
+  h.seed(Resources.deployments, deployment('web', replicas, 'img:1', { strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 1 } } }));
+  await h.reconcile('default/web');
+  await settleReplicaSets();
+  await h.reconcile('default/web');
+  const d = await dep();
+  await h.client.deployments('default').update({ ...d, metadata: { ...d.metadata, generation: 2 }, spec: { ...d.spec!, template: { ...d.spec!.template, spec: { containers: [{ name: 'c', image: 'img:2' }] } } } });
+}
+
 describe('Deployment reconcile', () => {
   it('creates <name>-<hash> with the hash label in selector and template, revision 1, and Progressing', async () => {
     setup();
@@ -56,13 +67,7 @@ describe('Deployment reconcile', () => {
   });
 
   it('rolls out a new template within maxSurge and maxUnavailable', async () => {
-    setup();
-    h.seed(Resources.deployments, deployment('web', 4, 'img:1', { strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 1 } } }));
-    await h.reconcile('default/web');
-    await settleReplicaSets();
-    await h.reconcile('default/web');
-    const d = await dep();
-    await h.client.deployments('default').update({ ...d, metadata: { ...d.metadata, generation: 2 }, spec: { ...d.spec!, template: { ...d.spec!.template, spec: { containers: [{ name: 'c', image: 'img:2' }] } } } });
+    await startRollout(4);
     // Step by step: never more than 5 pods, never fewer than 3 available.
     for (let step = 0; step < 10; step++) {
       await h.reconcile('default/web');
@@ -82,13 +87,7 @@ describe('Deployment reconcile', () => {
   });
 
   it('never scales an old ReplicaSet up while its status still counts more available pods than it asks for', async () => {
-    setup();
-    h.seed(Resources.deployments, deployment('web', 5, 'img:1', { strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 1 } } }));
-    await h.reconcile('default/web');
-    await settleReplicaSets();
-    await h.reconcile('default/web');
-    const d = await dep();
-    await h.client.deployments('default').update({ ...d, metadata: { ...d.metadata, generation: 2 }, spec: { ...d.spec!, template: { ...d.spec!.template, spec: { containers: [{ name: 'c', image: 'img:2' }] } } } });
+    await startRollout(5);
     await h.reconcile('default/web'); // the new ReplicaSet (1), the old one down to 4
     // The old ReplicaSet's status lags its scale-down: 5 pods still available for a spec of 4,
     // and the new one's pod is not available yet. Kubernetes refuses to "clean up" into a scale-up.
